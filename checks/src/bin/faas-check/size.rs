@@ -1,0 +1,180 @@
+//! `faas-check size`: what an image costs to store and pull.
+//!
+//! Prints per layer and in total the compressed bytes (what a registry stores and a
+//! host pulls) and the uncompressed bytes (the layer tars, what unpacking writes), the
+//! layer count and the largest files; fails when the compressed total is above
+//! `--budget`. Docker archives hold uncompressed layers: their compressed size is that
+//! of gzip at the default level, the compression `podman push` would apply.
+
+use std::path::Path;
+
+use crate::Outcome;
+use crate::args::Args;
+use crate::image::{EntryKind, Image, read_tar};
+
+/// Sizes of one layer.
+#[derive(Debug, PartialEq, Eq)]
+pub struct LayerSize {
+    pub id: String,
+    pub compressed: u64,
+    pub uncompressed: u64,
+    pub files: usize,
+}
+
+/// The whole measurement of an image.
+#[derive(Debug)]
+pub struct Report {
+    pub layers: Vec<LayerSize>,
+    /// Every regular file as (size, layer number from 1, path), largest first.
+    pub files: Vec<(u64, usize, String)>,
+}
+
+impl Report {
+    /// Measures every layer of `image`.
+    pub fn measure(image: &Image) -> Result<Report, String> {
+        let mut layers = Vec::new();
+        let mut files = Vec::new();
+        for (n, layer) in image.layers.iter().enumerate() {
+            let tar = layer.tar()?;
+            let entries = read_tar(&tar)?;
+            let regular: Vec<_> = entries
+                .into_iter()
+                .filter(|e| e.kind == EntryKind::File)
+                .collect();
+            layers.push(LayerSize {
+                id: layer.id.clone(),
+                compressed: layer.compressed_size()?,
+                uncompressed: tar.len() as u64,
+                files: regular.len(),
+            });
+            files.extend(
+                regular
+                    .into_iter()
+                    .map(|e| (e.data.len() as u64, n + 1, e.path)),
+            );
+        }
+        files.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.2.cmp(&b.2)));
+        Ok(Report { layers, files })
+    }
+
+    pub fn compressed(&self) -> u64 {
+        self.layers.iter().map(|l| l.compressed).sum()
+    }
+
+    pub fn uncompressed(&self) -> u64 {
+        self.layers.iter().map(|l| l.uncompressed).sum()
+    }
+}
+
+/// `1234567` → `1234567 B (1.18 MiB)`.
+pub fn human(bytes: u64) -> String {
+    const KIB: f64 = 1024.0;
+    let b = bytes as f64;
+    if b >= KIB * KIB {
+        format!("{bytes} B ({:.2} MiB)", b / KIB / KIB)
+    } else if b >= KIB {
+        format!("{bytes} B ({:.1} KiB)", b / KIB)
+    } else {
+        format!("{bytes} B")
+    }
+}
+
+/// Runs `faas-check size`.
+pub fn run(argv: &[String]) -> Result<Outcome, String> {
+    let args = Args::parse(argv, &[], &["budget", "top"])?;
+    let [path] = args.positional.as_slice() else {
+        return Err(
+            "give exactly one image: an OCI archive, docker archive or OCI layout directory".into(),
+        );
+    };
+    let budget: Option<u64> = match args.value("budget") {
+        None => None,
+        Some(_) => Some(args.parsed("budget", 0)?),
+    };
+    let top: usize = args.parsed("top", 10)?;
+
+    let image = Image::open(Path::new(path))?;
+    let report = Report::measure(&image)?;
+    println!("image: {path} ({})", image.format.name());
+    println!("layers: {}", report.layers.len());
+    for (n, l) in report.layers.iter().enumerate() {
+        println!(
+            "  layer {}: {}  compressed {}  uncompressed {}  files {}",
+            n + 1,
+            short_id(&l.id),
+            human(l.compressed),
+            human(l.uncompressed),
+            l.files
+        );
+    }
+    println!("compressed: {}", human(report.compressed()));
+    println!("uncompressed: {}", human(report.uncompressed()));
+    println!("largest files:");
+    for (size, layer, file) in report.files.iter().take(top) {
+        println!("  {size:>10}  layer {layer}  /{file}");
+    }
+    match budget {
+        None => Ok(Outcome::Pass),
+        Some(budget) if report.compressed() <= budget => {
+            println!(
+                "PASS compressed {} <= budget {budget} B",
+                report.compressed()
+            );
+            Ok(Outcome::Pass)
+        }
+        Some(budget) => {
+            println!(
+                "FAIL compressed {} > budget {budget} B",
+                report.compressed()
+            );
+            Ok(Outcome::Fail)
+        }
+    }
+}
+
+fn short_id(id: &str) -> &str {
+    match id.strip_prefix("sha256:") {
+        Some(hex) => &id[..("sha256:".len() + hex.len().min(12))],
+        None => id,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::image::tests::{gzip, oci_archive, tar_of};
+
+    #[test]
+    fn totals_add_up_over_layers_and_files_are_sorted_largest_first() {
+        let big = vec![7u8; 5000];
+        let layer1 = tar_of(&[("bootstrap", &big), ("etc/a", b"12")], &[]);
+        let layer2 = tar_of(&[("etc/b", b"123456")], &[("bin/sh", "/bootstrap")]);
+        let image = Image::from_tar_bytes(&oci_archive(&[layer1.clone(), layer2.clone()])).unwrap();
+        let report = Report::measure(&image).unwrap();
+
+        assert_eq!(report.layers.len(), 2);
+        assert_eq!(report.layers[0].uncompressed, layer1.len() as u64);
+        assert_eq!(report.layers[0].compressed, gzip(&layer1).len() as u64);
+        assert_eq!(report.layers[0].files, 2);
+        assert_eq!(
+            report.layers[1].files, 1,
+            "symlinks are not counted as files"
+        );
+        assert_eq!(report.uncompressed(), (layer1.len() + layer2.len()) as u64);
+        assert_eq!(
+            report.compressed(),
+            (gzip(&layer1).len() + gzip(&layer2).len()) as u64
+        );
+        let order: Vec<_> = report.files.iter().map(|f| f.2.as_str()).collect();
+        assert_eq!(order, ["bootstrap", "etc/b", "etc/a"]);
+        assert_eq!(report.files[1].1, 2, "etc/b is in layer 2");
+    }
+
+    #[test]
+    fn human_sizes() {
+        assert_eq!(human(512), "512 B");
+        assert_eq!(human(2048), "2048 B (2.0 KiB)");
+        assert_eq!(human(1048576), "1048576 B (1.00 MiB)");
+        assert_eq!(short_id("sha256:0123456789abcdef"), "sha256:0123456789ab");
+    }
+}

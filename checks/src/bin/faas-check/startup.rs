@@ -1,0 +1,216 @@
+//! `faas-check startup`: cold-start measurements for a report, failing only on a gross
+//! regression.
+//!
+//! - `--image IMAGE`: from `podman run` to the first answered local-mode invocation
+//!   through the published port (`--network bridge`, the default, publishes
+//!   127.0.0.1:PORT:8080; `--network host` sets FAAS_LISTEN=127.0.0.1:PORT instead).
+//!   Budget 1000 ms: the engine dominates (podman+runc ~300 ms on host networking,
+//!   ~570 ms on the bridge on the 2-core CI VMs), the runtime adds ~1 ms.
+//! - `--bootstrap PATH`: from spawning the process, with AWS_LAMBDA_RUNTIME_API pointing
+//!   at a loopback listener bound here, to the first request line
+//!   `GET /2018-06-01/runtime/invocation/next`. Budget 10 ms.
+//!
+//! Prints min / median / max over `--runs` (default 10) and fails only when the median
+//! exceeds `--max-median-ms`, by default ten times the budget.
+
+use std::io::{BufRead, BufReader};
+use std::net::TcpListener;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::Outcome;
+use crate::args::Args;
+use crate::engine::{self, Container};
+
+/// Expected upper bound of a container start, in milliseconds (see the module docs).
+pub const IMAGE_BUDGET_MS: f64 = 1000.0;
+/// Expected upper bound of a process start to its first /next, in milliseconds.
+pub const BOOTSTRAP_BUDGET_MS: f64 = 10.0;
+
+/// Runs `faas-check startup`.
+pub fn run(argv: &[String]) -> Result<Outcome, String> {
+    let args = Args::parse(
+        argv,
+        &[],
+        &["image", "bootstrap", "runs", "network", "max-median-ms"],
+    )?;
+    let runs: usize = args.parsed("runs", 10)?;
+    if runs == 0 {
+        return Err("--runs must be at least 1".into());
+    }
+    let (what, budget, samples) = match (args.value("image"), args.value("bootstrap")) {
+        (Some(image), None) => {
+            let network = args.value("network").unwrap_or("bridge");
+            if network != "bridge" && network != "host" {
+                return Err(format!("--network {network}: use bridge or host"));
+            }
+            let samples = sample(runs, || time_container(image, network))?;
+            let what = format!("container start to first answer ({image}, {network} network)");
+            (what, IMAGE_BUDGET_MS, samples)
+        }
+        (None, Some(path)) => {
+            let samples = sample(runs, || time_bootstrap(path))?;
+            let what = format!("exec to first GET /next ({path})");
+            (what, BOOTSTRAP_BUDGET_MS, samples)
+        }
+        _ => return Err("give exactly one of --image IMAGE or --bootstrap PATH".into()),
+    };
+    let max_median: f64 = args.parsed("max-median-ms", budget * 10.0)?;
+    let stats = Stats::of(&samples);
+    println!("{what}: {runs} runs");
+    println!(
+        "min {:.2} ms  median {:.2} ms  max {:.2} ms  (budget {budget} ms, fail above {max_median} ms)",
+        stats.min, stats.median, stats.max
+    );
+    if stats.median <= max_median {
+        println!("PASS median {:.2} ms <= {max_median} ms", stats.median);
+        Ok(Outcome::Pass)
+    } else {
+        println!("FAIL median {:.2} ms > {max_median} ms", stats.median);
+        Ok(Outcome::Fail)
+    }
+}
+
+fn sample(runs: usize, mut once: impl FnMut() -> Result<f64, String>) -> Result<Vec<f64>, String> {
+    (0..runs).map(|_| once()).collect()
+}
+
+/// One container start, in milliseconds.
+fn time_container(image: &str, network: &str) -> Result<f64, String> {
+    let port = engine::free_port()?;
+    let publish = format!("127.0.0.1:{port}:8080");
+    let listen = format!("FAAS_LISTEN=127.0.0.1:{port}");
+    let args: Vec<&str> = if network == "host" {
+        vec!["--network", "host", "-e", &listen]
+    } else {
+        vec!["--network", "bridge", "-p", &publish]
+    };
+    let start = Instant::now();
+    let container = Container::run(image, &args)?;
+    let addr = format!("127.0.0.1:{port}");
+    let answer = engine::wait_answer(&addr, br#"{"name":"startup"}"#, Duration::from_secs(30))
+        .map_err(|e| format!("{e}; container logs: {}", container.logs()))?;
+    let elapsed = start.elapsed();
+    if answer.status != 200 {
+        return Err(format!("the first answer was status {}", answer.status));
+    }
+    Ok(elapsed.as_secs_f64() * 1000.0)
+}
+
+/// One process start to its first `GET /next`, in milliseconds.
+fn time_bootstrap(path: &str) -> Result<f64, String> {
+    let listener =
+        TcpListener::bind("127.0.0.1:0").map_err(|e| format!("binding a loopback port: {e}"))?;
+    let api = listener
+        .local_addr()
+        .map_err(|e| format!("reading the bound address: {e}"))?;
+    listener
+        .set_nonblocking(true)
+        .map_err(|e| format!("setting the listener non-blocking: {e}"))?;
+    let start = Instant::now();
+    let mut child = Command::new(path)
+        .env("AWS_LAMBDA_RUNTIME_API", api.to_string())
+        .env("AWS_LAMBDA_FUNCTION_NAME", "startup")
+        .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
+        .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
+        .env("AWS_LAMBDA_LOG_GROUP_NAME", "/aws/lambda/startup")
+        .env("AWS_LAMBDA_LOG_STREAM_NAME", "startup")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .map_err(|e| format!("starting {path}: {e}"))?;
+    let result = first_request_line(&listener, start, &mut child);
+    let elapsed = start.elapsed();
+    let _ = child.kill();
+    let _ = child.wait();
+    let line = result?;
+    if !line.starts_with("GET /2018-06-01/runtime/invocation/next ") {
+        return Err(format!("the first request was `{line}`, not GET /next"));
+    }
+    Ok(elapsed.as_secs_f64() * 1000.0)
+}
+
+/// Accepts one connection (polling every 20 us, so the clock stops close to the
+/// moment the request arrives) and reads its request line.
+fn first_request_line(
+    listener: &TcpListener,
+    start: Instant,
+    child: &mut std::process::Child,
+) -> Result<String, String> {
+    let timeout = Duration::from_secs(10);
+    let stream = loop {
+        match listener.accept() {
+            Ok((stream, _)) => break stream,
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                if let Ok(Some(status)) = child.try_wait() {
+                    return Err(format!(
+                        "the bootstrap exited ({status}) before asking for an event"
+                    ));
+                }
+                if start.elapsed() > timeout {
+                    return Err(format!("no connection within {timeout:?}"));
+                }
+                std::thread::sleep(Duration::from_micros(20));
+            }
+            Err(e) => return Err(format!("accepting: {e}")),
+        }
+    };
+    stream
+        .set_nonblocking(false)
+        .and_then(|_| stream.set_read_timeout(Some(timeout)))
+        .map_err(|e| format!("configuring the connection: {e}"))?;
+    let mut line = String::new();
+    BufReader::new(stream)
+        .read_line(&mut line)
+        .map_err(|e| format!("reading the request line: {e}"))?;
+    Ok(line.trim_end().to_string())
+}
+
+/// Min, median and max of a sample.
+#[derive(Debug, PartialEq)]
+pub struct Stats {
+    pub min: f64,
+    pub median: f64,
+    pub max: f64,
+}
+
+impl Stats {
+    /// Summarizes a non-empty sample; the median of an even count is the mean of the
+    /// two middle values.
+    pub fn of(samples: &[f64]) -> Stats {
+        let mut s = samples.to_vec();
+        s.sort_by(f64::total_cmp);
+        let n = s.len();
+        let median = if n % 2 == 1 {
+            s[n / 2]
+        } else {
+            (s[n / 2 - 1] + s[n / 2]) / 2.0
+        };
+        Stats {
+            min: s[0],
+            median,
+            max: s[n - 1],
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stats_of_odd_and_even_samples() {
+        let odd = Stats::of(&[5.0, 1.0, 3.0]);
+        assert_eq!(
+            odd,
+            Stats {
+                min: 1.0,
+                median: 3.0,
+                max: 5.0
+            }
+        );
+        let even = Stats::of(&[4.0, 1.0, 2.0, 3.0]);
+        assert_eq!(even.median, 2.5);
+    }
+}
