@@ -1,0 +1,18 @@
+# The flake checks, one per file. Each runs the program CI runs (faas-check, faas-emulator,
+# cargo, nixpkgs-fmt); none re-implements a check in Nix.
+{ callPackage, packages, flakeSource }:
+let
+  inherit (packages) workspace bootstrap checksTools images;
+in
+{
+  image-size = callPackage ./image-size.nix {
+    inherit checksTools;
+    image = images.scratch.tarball;
+  };
+  startup-time = callPackage ./startup-time.nix { inherit checksTools bootstrap; };
+  invocation-tests = callPackage ./invocation-tests.nix { inherit checksTools bootstrap; };
+  cargo-test = callPackage ./cargo-test.nix { inherit (workspace) src cargoLock; };
+  clippy = callPackage ./clippy.nix { inherit (workspace) src cargoLock; };
+  rustfmt = callPackage ./rustfmt.nix { inherit (workspace) src; };
+  nix-format = callPackage ./nix-format.nix { src = flakeSource; };
+}

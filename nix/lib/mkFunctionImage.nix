@@ -1,0 +1,38 @@
+# Build a user's own function crate the way faas-runtime builds its bootstrap: a static musl
+# binary (nix/bootstrap.nix) and a layered image with it at /bootstrap (nix/image.nix).
+#
+#   faas-runtime.lib.mkFunctionImage {
+#     pkgs = nixpkgs.legacyPackages.x86_64-linux;
+#     pname = "my-function";
+#     version = "0.1.0";
+#     src = ./.;
+#     cargoLock.lockFile = ./Cargo.lock;
+#     binary = "my-function";          # the [[bin]] to build; default: pname
+#   }
+#   => { bootstrap; image; image-tarball; }   (image: streamLayeredImage; image-tarball: .tar.gz)
+{ pkgs
+, pname
+, version
+, src
+, cargoLock
+, binary ? pname
+, package ? pname
+, revision ? "unknown"
+, source ? "unknown"
+, description ? "${pname}: an AWS Lambda function on faas-runtime"
+}:
+let
+  bootstrap = pkgs.pkgsStatic.callPackage ../bootstrap.nix {
+    inherit pname version src cargoLock package binary;
+  };
+  image = pkgs.callPackage ../image.nix {
+    inherit bootstrap revision source description;
+    name = pname;
+    title = pname;
+  };
+in
+{
+  inherit bootstrap;
+  image = image.stream;
+  image-tarball = image.tarball;
+}
