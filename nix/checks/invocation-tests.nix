@@ -4,7 +4,6 @@
 runCommand "faas-invocation-tests" { nativeBuildInputs = [ checksTools ]; } ''
   faas-emulator --api 127.0.0.1:9001 --listen 127.0.0.1:8080 -- ${lib.getExe bootstrap} &
   emulator=$!
-  trap 'kill $emulator 2>/dev/null || true' EXIT
 
   # Wait (10 s at most) for the invoke port.
   for _ in $(seq 100); do
@@ -12,5 +11,10 @@ runCommand "faas-invocation-tests" { nativeBuildInputs = [ checksTools ]; } ''
     sleep 0.1
   done
 
-  faas-check invoke --url http://127.0.0.1:8080 | tee $out
+  status=0
+  faas-check invoke --url http://127.0.0.1:8080 > report.txt || status=$?
+  kill "$emulator" || true
+  cat report.txt
+  [ "$status" -eq 0 ]
+  cp report.txt $out
 ''
