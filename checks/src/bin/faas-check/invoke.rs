@@ -1,6 +1,7 @@
 //! `faas-check invoke`: the invocation suite against a live local-mode endpoint (the
 //! default `hello` bootstrap, or with `--panic` the `panic` example), as a caller
-//! sees it through the published port.
+//! sees it through the published port. `--wait SECONDS` first waits for the endpoint
+//! to answer at all (a container that was just started).
 
 use std::time::Duration;
 
@@ -8,7 +9,7 @@ use serde_json::{Value, json};
 
 use crate::Outcome;
 use crate::args::Args;
-use crate::engine::INVOKE_PATH;
+use crate::engine::{self, INVOKE_PATH};
 use crate::http::{self, Response};
 
 /// The largest event the Lambda API accepts: 6 MiB.
@@ -66,11 +67,16 @@ const PANIC_CASES: &[Case] = &[
 
 /// Runs `faas-check invoke`.
 pub fn run(argv: &[String]) -> Result<Outcome, String> {
-    let args = Args::parse(argv, &["panic"], &["url"])?;
+    let args = Args::parse(argv, &["panic"], &["url", "wait"])?;
     let url = args
         .value("url")
         .ok_or("--url http://HOST:PORT is required")?;
     let (addr, _) = http::split_url(url)?;
+    // A container that was just started may need a moment before it answers.
+    let wait: u64 = args.parsed("wait", 0)?;
+    if wait > 0 {
+        engine::wait_answer(&addr, br#"{"name":"ready"}"#, Duration::from_secs(wait))?;
+    }
     let cases = if args.flag("panic") {
         PANIC_CASES
     } else {

@@ -5,7 +5,7 @@
 //! faas-check size <oci-archive | docker-archive | oci-layout-dir> [--budget BYTES] [--top N]
 //! faas-check startup --image IMAGE [--runs N] [--network bridge|host] [--max-median-ms MS]
 //! faas-check startup --bootstrap PATH [--runs N] [--max-median-ms MS]
-//! faas-check invoke --url http://HOST:PORT [--panic]
+//! faas-check invoke --url http://HOST:PORT [--panic] [--wait SECONDS]
 //! faas-check hardening --image IMAGE [--archive PATH] [--only FILE]... [--needle TEXT]...
 //! ```
 //!
@@ -36,7 +36,7 @@ commands:
       container start to the first answered local-mode invocation (published port)
   startup --bootstrap PATH [--runs N] [--max-median-ms MS]
       process exec to its first `GET /2018-06-01/runtime/invocation/next`
-  invoke --url http://HOST:PORT [--panic]
+  invoke --url http://HOST:PORT [--panic] [--wait SECONDS]
       the invocation suite against a live local-mode endpoint
   hardening --image IMAGE [--archive PATH] [--only FILE]... [--needle TEXT]... [--no-default-needles]
       read-only, no capabilities, no-new-privileges, non-root; no shell or other files

