@@ -13,6 +13,6 @@ in
   invocation-tests = callPackage ./invocation-tests.nix { inherit checksTools bootstrap; };
   cargo-test = callPackage ./cargo-test.nix { inherit (workspace) src cargoLock; };
   clippy = callPackage ./clippy.nix { inherit (workspace) src cargoLock; };
-  rustfmt = callPackage ./rustfmt.nix { inherit (workspace) src; };
+  rustfmt = callPackage ./rustfmt.nix { inherit (workspace) src cargoLock; };
   nix-format = callPackage ./nix-format.nix { src = flakeSource; };
 }
