@@ -5,14 +5,9 @@ runCommand "faas-invocation-tests" { nativeBuildInputs = [ checksTools ]; } ''
   faas-emulator --api 127.0.0.1:9001 --listen 127.0.0.1:8080 -- ${lib.getExe bootstrap} &
   emulator=$!
 
-  # Wait (10 s at most) for the invoke port.
-  for _ in $(seq 100); do
-    if (exec 3<>/dev/tcp/127.0.0.1/8080) 2>/dev/null; then break; fi
-    sleep 0.1
-  done
-
   status=0
-  faas-check invoke --url http://127.0.0.1:8080 > report.txt || status=$?
+  # --wait: faas-check itself waits (10 s at most) for the endpoint to answer.
+  faas-check invoke --url http://127.0.0.1:8080 --wait 10 > report.txt || status=$?
   kill "$emulator" || true
   cat report.txt
   [ "$status" -eq 0 ]
