@@ -1,0 +1,211 @@
+//! What a handler knows about the invocation it serves: the request id, the deadline, the
+//! caller's context, and the function's settings.
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use hyper::HeaderMap;
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::config::FunctionSettings;
+use crate::protocol::header;
+
+/// The invocation's context, built from the headers of `/next`.
+///
+/// ```
+/// use std::time::Duration;
+/// use faas_runtime::Context;
+///
+/// let ctx = Context::for_test("req-1", Duration::from_secs(3));
+/// assert_eq!(ctx.request_id, "req-1");
+/// assert!(ctx.remaining_time().unwrap() <= Duration::from_secs(3));
+/// ```
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Context {
+    /// `Lambda-Runtime-Aws-Request-Id`.
+    pub request_id: String,
+    /// `Lambda-Runtime-Deadline-Ms` in milliseconds since the Unix epoch; `None` if the API sent
+    /// none or garbage (which is logged).
+    pub deadline_ms: Option<u64>,
+    /// `Lambda-Runtime-Invoked-Function-Arn`.
+    pub invoked_function_arn: String,
+    /// `Lambda-Runtime-Trace-Id`, also exported as `_X_AMZN_TRACE_ID` during the invocation.
+    pub xray_trace_id: Option<String>,
+    /// `Lambda-Runtime-Client-Context`, parsed as JSON.
+    pub client_context: Option<Value>,
+    /// `Lambda-Runtime-Cognito-Identity`, parsed as JSON.
+    pub identity: Option<Value>,
+    /// The function's settings from the environment.
+    pub function: Arc<FunctionSettings>,
+}
+
+impl Context {
+    /// Time left before the deadline (zero once it has passed); `None` without a deadline.
+    pub fn remaining_time(&self) -> Option<Duration> {
+        let deadline = UNIX_EPOCH + Duration::from_millis(self.deadline_ms?);
+        Some(
+            deadline
+                .duration_since(SystemTime::now())
+                .unwrap_or_default(),
+        )
+    }
+
+    /// A context for unit tests of handlers: the given id, a deadline `timeout` from now.
+    pub fn for_test(request_id: &str, timeout: Duration) -> Self {
+        let deadline = SystemTime::now() + timeout;
+        Self {
+            request_id: request_id.into(),
+            deadline_ms: deadline
+                .duration_since(UNIX_EPOCH)
+                .ok()
+                .map(|d| d.as_millis() as u64),
+            invoked_function_arn: String::new(),
+            xray_trace_id: None,
+            client_context: None,
+            identity: None,
+            function: Arc::default(),
+        }
+    }
+
+    /// Builds the context from the answer to `/next`. A missing or unusable request id makes
+    /// the event unanswerable, so that is an `Err` naming the problem; everything else degrades
+    /// to `None` with a warning.
+    pub(crate) fn from_headers(
+        headers: &HeaderMap,
+        function: &Arc<FunctionSettings>,
+    ) -> Result<Self, String> {
+        let text = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+        let request_id = match text(header::REQUEST_ID) {
+            Some(id) if is_valid_request_id(id) => id.to_owned(),
+            Some(id) => {
+                return Err(format!(
+                    "the event's {} header is not usable: {id:?}",
+                    header::REQUEST_ID
+                ));
+            }
+            None => return Err(format!("the event has no {} header", header::REQUEST_ID)),
+        };
+        let deadline_ms = match text(header::DEADLINE_MS).map(|v| v.parse::<u64>()) {
+            Some(Ok(ms)) => Some(ms),
+            other => {
+                tracing::warn!(
+                    "the event's {} header is {}; the handler sees no deadline",
+                    header::DEADLINE_MS,
+                    if other.is_some() {
+                        "not a number"
+                    } else {
+                        "missing"
+                    }
+                );
+                None
+            }
+        };
+        let json = |name: &str| {
+            let raw = text(name)?;
+            serde_json::from_str(raw)
+                .inspect_err(|e| {
+                    tracing::warn!("ignoring the event's {name} header: not JSON ({e})")
+                })
+                .ok()
+        };
+        Ok(Self {
+            request_id,
+            deadline_ms,
+            invoked_function_arn: text(header::FUNCTION_ARN).unwrap_or_default().to_owned(),
+            xray_trace_id: text(header::TRACE_ID).map(str::to_owned),
+            client_context: json(header::CLIENT_CONTEXT),
+            identity: json(header::COGNITO_IDENTITY),
+            function: Arc::clone(function),
+        })
+    }
+}
+
+/// A request id goes into a URL path, so it must be a plain token.
+fn is_valid_request_id(id: &str) -> bool {
+    !id.is_empty()
+        && id.len() <= 128
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+}
+
+/// The request id of the invocation in flight, for log lines and the panic hook.
+static CURRENT: Mutex<Option<Arc<str>>> = Mutex::new(None);
+
+/// Marks `id` as the invocation in flight (`None` between invocations).
+pub(crate) fn set_current(id: Option<&str>) {
+    let mut current = CURRENT.lock().unwrap_or_else(|p| p.into_inner());
+    *current = id.map(Arc::from);
+}
+
+/// The request id of the invocation in flight, if any.
+pub(crate) fn current() -> Option<Arc<str>> {
+    CURRENT.lock().unwrap_or_else(|p| p.into_inner()).clone()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use hyper::header::HeaderValue;
+
+    fn headers(pairs: &[(&'static str, &str)]) -> HeaderMap {
+        let mut map = HeaderMap::new();
+        for (k, v) in pairs {
+            map.insert(*k, HeaderValue::from_str(v).unwrap());
+        }
+        map
+    }
+
+    #[test]
+    fn all_headers_are_read() {
+        let map = headers(&[
+            (header::REQUEST_ID, "abc-1"),
+            (header::DEADLINE_MS, "4102444800000"),
+            (
+                header::FUNCTION_ARN,
+                "arn:aws:lambda:eu-west-1:1:function:f",
+            ),
+            (header::TRACE_ID, "Root=1-5-6;Sampled=0"),
+            (header::CLIENT_CONTEXT, r#"{"custom":{"k":"v"}}"#),
+            (header::COGNITO_IDENTITY, r#"{"cognitoIdentityId":"i"}"#),
+        ]);
+        let ctx = Context::from_headers(&map, &Arc::default()).unwrap();
+        assert_eq!(ctx.request_id, "abc-1");
+        assert_eq!(ctx.deadline_ms, Some(4102444800000));
+        assert!(ctx.remaining_time().unwrap() > Duration::from_secs(3600));
+        assert_eq!(
+            ctx.invoked_function_arn,
+            "arn:aws:lambda:eu-west-1:1:function:f"
+        );
+        assert_eq!(ctx.xray_trace_id.as_deref(), Some("Root=1-5-6;Sampled=0"));
+        assert_eq!(ctx.client_context.unwrap()["custom"]["k"], "v");
+        assert_eq!(ctx.identity.unwrap()["cognitoIdentityId"], "i");
+    }
+
+    #[test]
+    fn garbled_headers_degrade_without_panicking() {
+        let map = headers(&[
+            (header::REQUEST_ID, "abc"),
+            (header::DEADLINE_MS, "soon"),
+            (header::CLIENT_CONTEXT, "{not json"),
+        ]);
+        let ctx = Context::from_headers(&map, &Arc::default()).unwrap();
+        assert_eq!(ctx.deadline_ms, None);
+        assert_eq!(ctx.remaining_time(), None);
+        assert_eq!(ctx.client_context, None);
+    }
+
+    #[test]
+    fn unusable_request_ids_are_rejected() {
+        assert!(Context::from_headers(&headers(&[]), &Arc::default()).is_err());
+        for bad in ["", "../x", "a b", "a/b"] {
+            let map = headers(&[(header::REQUEST_ID, bad)]);
+            assert!(
+                Context::from_headers(&map, &Arc::default()).is_err(),
+                "{bad:?}"
+            );
+        }
+    }
+}

@@ -1,0 +1,105 @@
+//! Runs the function process: starts it with `AWS_LAMBDA_RUNTIME_API` set, replaces it after a
+//! crash or a timeout, and passes SIGTERM on so the invocation in flight can finish.
+
+use std::ffi::OsString;
+use std::process::ExitStatus;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use tokio::process::{Child, Command};
+
+use super::sandbox::Sandbox;
+use crate::event_loop::Stop;
+
+/// A process that dies sooner than this after starting counts as a failed start: the next one
+/// waits longer, so a function that cannot start does not spin.
+const HEALTHY_AFTER: Duration = Duration::from_secs(1);
+const MAX_RESTART_DELAY: Duration = Duration::from_secs(5);
+
+/// Keeps one function process running until a stop signal; returns the exit code.
+pub(crate) async fn supervise(
+    sandbox: Arc<Sandbox>,
+    command: &[OsString],
+    env: &[(String, String)],
+    stop: &mut Stop,
+) -> i32 {
+    let Some((program, args)) = command.split_first() else {
+        eprintln!("faas-emulator: no function command to run");
+        return 2;
+    };
+    let mut failed_starts = 0u32;
+    loop {
+        let mut child = match Command::new(program)
+            .args(args)
+            .envs(env.iter().cloned())
+            .kill_on_drop(true)
+            .spawn()
+        {
+            Ok(child) => child,
+            Err(e) => {
+                eprintln!(
+                    "faas-emulator: cannot start the function {}: {e}",
+                    program.to_string_lossy()
+                );
+                return 127;
+            }
+        };
+        sandbox.runtime_started(child.id());
+        let started = Instant::now();
+        let status = tokio::select! {
+            status = child.wait() => status,
+            () = sandbox.timed_out.notified() => {
+                tracing::warn!("an invocation timed out: replacing the function process");
+                kill(&mut child).await
+            }
+            () = stop.recv() => return shut_down(&sandbox, child).await,
+        };
+        let how = describe(status);
+        let init_failed = sandbox.runtime_exited(&how);
+        failed_starts = if init_failed || started.elapsed() < HEALTHY_AFTER {
+            failed_starts + 1
+        } else {
+            0
+        };
+        let delay = if failed_starts == 0 {
+            Duration::ZERO
+        } else {
+            (Duration::from_millis(50) * 2u32.saturating_pow(failed_starts.min(10)))
+                .min(MAX_RESTART_DELAY)
+        };
+        eprintln!(
+            "faas-emulator: the function process ended ({how}); starting a new one in {} ms",
+            delay.as_millis()
+        );
+        tokio::select! {
+            () = tokio::time::sleep(delay) => {}
+            () = stop.recv() => return 0,
+        }
+    }
+}
+
+/// SIGTERM to the function, then up to the function timeout for it to finish its invocation.
+async fn shut_down(sandbox: &Sandbox, mut child: Child) -> i32 {
+    if let Some(pid) = child.id().and_then(|pid| i32::try_from(pid).ok()) {
+        // SAFETY: kill(2) on our own child's pid; no memory is involved.
+        unsafe { libc::kill(pid, libc::SIGTERM) };
+    }
+    let status = match tokio::time::timeout(sandbox.timeout, child.wait()).await {
+        Ok(status) => status,
+        Err(_) => kill(&mut child).await,
+    };
+    sandbox.runtime_exited(&describe(status));
+    0
+}
+
+async fn kill(child: &mut Child) -> std::io::Result<ExitStatus> {
+    let _ = child.start_kill();
+    child.wait().await
+}
+
+fn describe(status: std::io::Result<ExitStatus>) -> String {
+    match status {
+        Ok(status) => status.to_string(),
+        Err(e) => format!("unknown status: {e}"),
+    }
+}
