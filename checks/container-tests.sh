@@ -150,11 +150,11 @@ oci_archive_is_byte_identical() {
     cmp "$work/scratch.oci.tar" "$work/scratch.again.oci.tar"
 }
 run_test oci_archive_is_byte_identical oci_archive_is_byte_identical
-sed -n 's/^/    /; /scratch.oci.tar/p' "$work/logs/oci_archive_is_byte_identical.log"
+sed -n '/oci.tar$/s/^/    /p' "$work/logs/oci_archive_is_byte_identical.log"
 
 # --- faas-check ---------------------------------------------------------------------------------
 run_test size_within_1mib_budget "$check" size "$work/scratch.oci.tar" --budget 1048576 --top 5
-sed -n 's/^/    /; /^compressed\|^uncompressed/p' "$work/logs/size_within_1mib_budget.log"
+sed -n '/^compressed\|^uncompressed/s/^/    /p' "$work/logs/size_within_1mib_budget.log"
 run_test startup_bootstrap "$check" startup --bootstrap "$work/ctx-hello/bootstrap" --runs 10
 run_test startup_container "$check" startup --image localhost/faas-runtime:scratch --runs 10
 sed -n 's/^/    /; /median/p' "$work/logs/startup_bootstrap.log" "$work/logs/startup_container.log" | grep -v PASS
@@ -175,6 +175,19 @@ run_test invoke_hello_container invoke_suite localhost/faas-runtime:scratch
 run_test invoke_panic_container invoke_suite localhost/faas-runtime:scratch-panic --panic
 run_test hardening "$check" hardening --image localhost/faas-runtime:scratch \
     --archive "$work/scratch.oci.tar" --only /bootstrap
+
+# The scan must also catch what it looks for: faas-check itself is built without the
+# path remapping, so its panic locations name this machine's cargo registry.
+hardening_catches_build_paths() {
+    mkdir -p "$work/ctx-unremapped"
+    install -m 0555 "$check" "$work/ctx-unremapped/bootstrap"
+    build_scratch "$work/ctx-unremapped" localhost/faas-runtime:unremapped "$work/iid-unremapped" &&
+        images/export-oci-archive.sh localhost/faas-runtime:unremapped "$work/unremapped.oci.tar" || return 1
+    "$check" hardening --image localhost/faas-runtime:unremapped --archive "$work/unremapped.oci.tar" \
+        --needle "${CARGO_HOME:-$HOME/.cargo}"
+    [ $? -eq 1 ] && grep -q '^FAIL no_build_machine_paths' "$work/logs/hardening_catches_build_paths.log"
+}
+run_test hardening_catches_build_paths hardening_catches_build_paths
 
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

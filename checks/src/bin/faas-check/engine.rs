@@ -41,15 +41,16 @@ pub fn free_port() -> Result<u16, String> {
         .map_err(|e| format!("finding a free port: {e}"))
 }
 
-/// A detached container, force-removed when dropped.
+/// A detached container, force-removed when dropped (not started with `--rm`, so its
+/// logs survive a crash for the error message).
 pub struct Container {
     pub id: String,
 }
 
 impl Container {
-    /// `ENGINE run -d --rm ARGS... IMAGE`.
+    /// `ENGINE run -d ARGS... IMAGE`.
     pub fn run(image: &str, args: &[&str]) -> Result<Container, String> {
-        let mut argv = vec!["run", "-d", "--rm"];
+        let mut argv = vec!["run", "-d"];
         argv.extend_from_slice(args);
         argv.push(image);
         let id = engine_output(&argv)?;
@@ -69,6 +70,44 @@ impl Container {
     /// The container's logs, for error messages.
     pub fn logs(&self) -> String {
         engine_output(&["logs", &self.id]).unwrap_or_else(|e| e)
+    }
+
+    fn running(&self) -> bool {
+        engine_output(&["inspect", "--format", "{{.State.Running}}", &self.id])
+            .is_ok_and(|r| r == "true")
+    }
+
+    /// Like the free function `wait_answer`, but gives up early when the container has exited. The
+    /// engine is only asked after a second without an answer (and then twice a
+    /// second), so a normal start is timed without `inspect` competing for the CPU.
+    pub fn wait_answer(
+        &self,
+        addr: &str,
+        body: &[u8],
+        timeout: Duration,
+    ) -> Result<Response, String> {
+        let start = Instant::now();
+        let mut next_check = Duration::from_secs(1);
+        loop {
+            let left = timeout.saturating_sub(start.elapsed());
+            let slice = left.min(Duration::from_millis(500));
+            match wait_answer(addr, body, slice) {
+                Ok(response) => return Ok(response),
+                Err(e) if left <= slice => {
+                    return Err(format!("{e}; container logs: {}", self.logs()));
+                }
+                Err(_) if start.elapsed() >= next_check => {
+                    if !self.running() {
+                        return Err(format!(
+                            "the container exited without answering; logs: {}",
+                            self.logs()
+                        ));
+                    }
+                    next_check += Duration::from_millis(500);
+                }
+                Err(_) => {}
+            }
+        }
     }
 }
 

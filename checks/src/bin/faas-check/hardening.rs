@@ -113,8 +113,7 @@ fn confined_run(image: &str, uid: Option<u32>) -> Result<String, String> {
         ],
     )?;
     let addr = format!("127.0.0.1:{port}");
-    let answer = engine::wait_answer(&addr, br#"{"name":"Ada"}"#, Duration::from_secs(30))
-        .map_err(|e| format!("{e}; logs: {}", container.logs()))?;
+    let answer = container.wait_answer(&addr, br#"{"name":"Ada"}"#, Duration::from_secs(30))?;
     if answer.status != 200 {
         return Err(format!(
             "answered {} {}",

@@ -88,8 +88,7 @@ fn time_container(image: &str, network: &str) -> Result<f64, String> {
     let start = Instant::now();
     let container = Container::run(image, &args)?;
     let addr = format!("127.0.0.1:{port}");
-    let answer = engine::wait_answer(&addr, br#"{"name":"startup"}"#, Duration::from_secs(30))
-        .map_err(|e| format!("{e}; container logs: {}", container.logs()))?;
+    let answer = container.wait_answer(&addr, br#"{"name":"startup"}"#, Duration::from_secs(30))?;
     let elapsed = start.elapsed();
     if answer.status != 200 {
         return Err(format!("the first answer was status {}", answer.status));
