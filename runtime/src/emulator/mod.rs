@@ -156,12 +156,16 @@ fn function_env(api: SocketAddr, f: &FunctionSettings) -> Vec<(String, String)> 
 
 /// Local mode: this very binary, run under the emulator.
 pub(crate) async fn local_mode(config: &Config) -> i32 {
+    // Without /proc (an empty chroot), argv[0] still names the binary.
     let exe = match std::env::current_exe() {
-        Ok(exe) => exe,
-        Err(e) => {
-            eprintln!("faas-runtime: local mode cannot find its own executable: {e}");
-            return 1;
-        }
+        Ok(exe) => exe.into_os_string(),
+        Err(e) => match std::env::args_os().next() {
+            Some(arg0) => arg0,
+            None => {
+                eprintln!("faas-runtime: local mode cannot find its own executable: {e}");
+                return 1;
+            }
+        },
     };
     let timeout = match timeout_from_env() {
         Ok(timeout) => timeout,
@@ -170,7 +174,7 @@ pub(crate) async fn local_mode(config: &Config) -> i32 {
             return 2;
         }
     };
-    let mut command = vec![exe.into_os_string()];
+    let mut command = vec![exe];
     command.extend(std::env::args_os().skip(1));
     let emulator = Emulator {
         api: SocketAddr::from(([127, 0, 0, 1], 0)),

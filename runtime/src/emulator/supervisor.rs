@@ -88,7 +88,9 @@ async fn shut_down(sandbox: &Sandbox, mut child: Child) -> i32 {
         Ok(status) => status,
         Err(_) => kill(&mut child).await,
     };
-    sandbox.runtime_exited(&describe(status));
+    let how = describe(status);
+    sandbox.runtime_exited(&how);
+    eprintln!("faas-emulator: stopped; the function process ended ({how})");
     0
 }
 

@@ -1,0 +1,232 @@
+//! Real processes for tests: a function under `faas-emulator` or in local mode, its output,
+//! and the binaries cargo built.
+//!
+//! ```no_run
+//! use faas_checks::fixture::{Function, example};
+//!
+//! let echo = Function::emulated(&example("echo"), &[], &[]);
+//! let answer = echo.invoke(br#"{"a":1}"#);
+//! assert_eq!(answer.body, br#"{"a":1}"#);
+//! ```
+
+use std::ffi::OsStr;
+use std::io::{BufRead, BufReader, Read};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::{Duration, Instant};
+
+use crate::http::{self, Response};
+
+/// The invoke path of Lambda's `Invoke` API.
+pub const INVOKE_PATH: &str = "/2015-03-31/functions/function/invocations";
+
+/// Cargo's output directory for the running test binary's profile (`target/debug`).
+pub fn profile_dir() -> PathBuf {
+    let exe = std::env::current_exe().expect("the test binary knows its path");
+    let dir = exe.parent().expect("the test binary is in a directory");
+    // Test binaries live in target/<profile>/deps.
+    if dir.ends_with("deps") {
+        dir.parent().unwrap_or(dir).to_path_buf()
+    } else {
+        dir.to_path_buf()
+    }
+}
+
+/// A binary of this workspace, e.g. `bootstrap` or `faas-emulator`.
+pub fn binary(name: &str) -> PathBuf {
+    existing(profile_dir().join(name), "cargo build --workspace")
+}
+
+/// An example of the runtime crate, e.g. `echo`.
+pub fn example(name: &str) -> PathBuf {
+    existing(
+        profile_dir().join("examples").join(name),
+        "cargo build -p faas-runtime --examples",
+    )
+}
+
+fn existing(path: PathBuf, build: &str) -> PathBuf {
+    assert!(
+        path.exists(),
+        "{} is missing: build it first with `{build}`",
+        path.display()
+    );
+    path
+}
+
+/// Output collected from a child process, with a way to wait for a line.
+#[derive(Default)]
+struct Output {
+    text: Mutex<String>,
+    grew: Condvar,
+}
+
+impl Output {
+    fn collect(self: &Arc<Self>, stream: impl Read + Send + 'static) {
+        let output = Arc::clone(self);
+        std::thread::spawn(move || {
+            for line in BufReader::new(stream).lines() {
+                let Ok(line) = line else { break };
+                let mut text = output.text.lock().unwrap_or_else(|p| p.into_inner());
+                text.push_str(&line);
+                text.push('\n');
+                output.grew.notify_all();
+            }
+        });
+    }
+
+    fn wait_for(&self, needle: &str, timeout: Duration) -> Option<String> {
+        let deadline = Instant::now() + timeout;
+        let mut text = self.text.lock().unwrap_or_else(|p| p.into_inner());
+        loop {
+            if let Some(line) = text.lines().find(|l| l.contains(needle)) {
+                return Some(line.to_owned());
+            }
+            let left = deadline.checked_duration_since(Instant::now())?;
+            text = self
+                .grew
+                .wait_timeout(text, left)
+                .unwrap_or_else(|p| p.into_inner())
+                .0;
+        }
+    }
+}
+
+/// A function process tree under test: stopped with SIGTERM (then SIGKILL) when dropped.
+pub struct Function {
+    child: Child,
+    /// `host:port` of the invoke endpoint.
+    pub invoke_addr: String,
+    /// `host:port` of the Runtime API.
+    pub api_addr: String,
+    output: Arc<Output>,
+}
+
+impl Function {
+    /// `command` under `faas-emulator` on free loopback ports; `args` go to the emulator.
+    pub fn emulated(command: &Path, env: &[(&str, &str)], args: &[&str]) -> Self {
+        Self::emulated_command(&[command.as_os_str()], env, args)
+    }
+
+    /// Like [`Function::emulated`] for a command with arguments.
+    pub fn emulated_command(command: &[&OsStr], env: &[(&str, &str)], args: &[&str]) -> Self {
+        let mut cmd = Command::new(binary("faas-emulator"));
+        cmd.args(["--api", "127.0.0.1:0", "--listen", "127.0.0.1:0"])
+            .args(args)
+            .arg("--")
+            .args(command);
+        Self::start(cmd, env)
+    }
+
+    /// `binary` in local mode (no `AWS_LAMBDA_RUNTIME_API`) on a free loopback port.
+    pub fn local(binary: &Path, env: &[(&str, &str)]) -> Self {
+        let mut cmd = Command::new(binary);
+        cmd.args(["--listen", "127.0.0.1:0"])
+            .env_remove("AWS_LAMBDA_RUNTIME_API");
+        Self::start(cmd, env)
+    }
+
+    fn start(mut cmd: Command, env: &[(&str, &str)]) -> Self {
+        cmd.envs(env.iter().copied())
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        let mut child = cmd
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {cmd:?}: {e}"));
+        let output = Arc::new(Output::default());
+        output.collect(child.stdout.take().expect("stdout is piped"));
+        output.collect(child.stderr.take().expect("stderr is piped"));
+        let Some(banner) = output.wait_for("invoke with POST http://", Duration::from_secs(10))
+        else {
+            let _ = child.kill();
+            panic!(
+                "{cmd:?} did not say where it listens; output:\n{}",
+                output.text.lock().unwrap()
+            );
+        };
+        // "...: invoke with POST http://ADDR/2015-... (Runtime API on ADDR)"
+        let invoke_addr = banner
+            .split("http://")
+            .nth(1)
+            .and_then(|r| r.split('/').next())
+            .unwrap_or_default()
+            .to_owned();
+        let api_addr = banner
+            .rsplit("Runtime API on ")
+            .next()
+            .unwrap_or_default()
+            .trim_end_matches(')')
+            .to_owned();
+        Self {
+            child,
+            invoke_addr,
+            api_addr,
+            output,
+        }
+    }
+
+    /// Invokes the function with `event` and waits up to 60 s for the answer.
+    pub fn invoke(&self, event: &[u8]) -> Response {
+        self.invoke_with(&[], event)
+    }
+
+    /// Invokes with extra request headers.
+    pub fn invoke_with(&self, headers: &[(&str, &str)], event: &[u8]) -> Response {
+        http::request(
+            &self.invoke_addr,
+            "POST",
+            INVOKE_PATH,
+            headers,
+            event,
+            Duration::from_secs(60),
+        )
+        .unwrap_or_else(|e| panic!("invoke failed: {e}\noutput:\n{}", self.output()))
+    }
+
+    /// Everything the processes printed so far.
+    pub fn output(&self) -> String {
+        self.output
+            .text
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    /// Waits up to `timeout` for a line containing `needle`; returns it.
+    pub fn wait_for_output(&self, needle: &str, timeout: Duration) -> Option<String> {
+        self.output.wait_for(needle, timeout)
+    }
+
+    /// Sends `signal` (e.g. `libc::SIGTERM`) to the emulator or local-mode process.
+    pub fn signal(&self, signal: i32) {
+        let pid = i32::try_from(self.child.id()).expect("pids fit in i32");
+        // SAFETY: kill(2) on our own child.
+        unsafe { libc::kill(pid, signal) };
+    }
+
+    /// Waits up to `timeout` for the process to exit.
+    pub fn wait(&mut self, timeout: Duration) -> Option<ExitStatus> {
+        let deadline = Instant::now() + timeout;
+        while Instant::now() < deadline {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return Some(status);
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        None
+    }
+}
+
+impl Drop for Function {
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            self.signal(libc::SIGTERM);
+            if self.wait(Duration::from_secs(3)).is_none() {
+                let _ = self.child.kill();
+                let _ = self.child.wait();
+            }
+        }
+    }
+}
