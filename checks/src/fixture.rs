@@ -199,6 +199,11 @@ impl Function {
         self.output.wait_for(needle, timeout)
     }
 
+    /// The emulator's (or local-mode process's) pid.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// Sends `signal` (e.g. `libc::SIGTERM`) to the emulator or local-mode process.
     pub fn signal(&self, signal: i32) {
         let pid = i32::try_from(self.child.id()).expect("pids fit in i32");

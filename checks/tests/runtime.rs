@@ -567,3 +567,33 @@ fn concurrent_invokes_wait_their_turn() {
         "one at a time"
     );
 }
+
+/// The function process of an emulator (its only child).
+fn function_pid(emulator_pid: u32) -> Option<i32> {
+    let children =
+        std::fs::read_to_string(format!("/proc/{emulator_pid}/task/{emulator_pid}/children"))
+            .ok()?;
+    children.split_whitespace().next()?.parse().ok()
+}
+
+#[test]
+fn function_killed_while_idle_is_replaced_without_losing_the_next_event() {
+    let f = Function::emulated(&example("echo"), &[], &[]);
+    assert_eq!(f.invoke(b"1").body, b"1");
+    let pid = function_pid(f.pid()).expect("the emulator runs the function as its child");
+    // SAFETY: kill(2) on a process of this test.
+    unsafe { libc::kill(pid, libc::SIGKILL) };
+    assert!(
+        f.wait_for_output("signal: 9", Duration::from_secs(5))
+            .is_some(),
+        "{}",
+        f.output()
+    );
+    let r = f.invoke(b"2");
+    assert_eq!(
+        (r.status, r.body.as_slice()),
+        (200, b"2".as_slice()),
+        "{}",
+        r.body_excerpt()
+    );
+}

@@ -60,15 +60,8 @@ fn parse(mut args: impl Iterator<Item = OsString>) -> Result<Emulator, String> {
             "--api" => emulator.api = address("--api", &value("--api")?)?,
             "--listen" => emulator.listen = address("--listen", &value("--listen")?)?,
             "--timeout" => {
-                let text = value("--timeout")?;
-                emulator.timeout = text
-                    .parse::<f64>()
-                    .ok()
-                    .filter(|s| *s > 0.0 && s.is_finite())
-                    .map(std::time::Duration::from_secs_f64)
-                    .ok_or_else(|| {
-                        format!("--timeout must be a positive number of seconds, got {text:?}")
-                    })?;
+                emulator.timeout = emulator::parse_timeout(&value("--timeout")?)
+                    .map_err(|e| format!("--timeout {e}"))?;
             }
             "-h" | "--help" => return Err("help".into()),
             other => {

@@ -85,8 +85,8 @@ pub(crate) async fn handle(sandbox: Arc<Sandbox>, request: Request<Incoming>) ->
             sandbox.time_out(&id);
             drop(permit);
             let message = format!(
-                "RequestId: {id} Error: Task timed out after {:.2} seconds",
-                sandbox.timeout.as_secs_f64()
+                "RequestId: {id} Error: Task timed out after {}.00 seconds",
+                sandbox.timeout.as_secs()
             );
             return function_error(http::error_body(error_type::TIMEOUT, &message).into());
         }
@@ -111,17 +111,27 @@ fn function_error(body: hyper::body::Bytes) -> Reply {
 
 fn report(sandbox: &Sandbox, id: &str, duration: Duration) {
     let (init, max_kib) = sandbox.report_figures();
-    let ms = duration.as_secs_f64() * 1000.0;
+    let ms = Millis(duration);
     let memory = max_kib.map_or_else(|| "-".to_owned(), |kib| kib.div_ceil(1024).to_string());
     let init = init.map_or_else(String::new, |d| {
-        format!("\tInit Duration: {:.2} ms", d.as_secs_f64() * 1000.0)
+        format!("\tInit Duration: {} ms", Millis(d))
     });
     print(format_args!("END RequestId: {id}"));
     print(format_args!(
-        "REPORT RequestId: {id}\tDuration: {ms:.2} ms\tBilled Duration: {} ms\tMemory Size: {} MB\tMax Memory Used: {memory} MB{init}",
-        ms.ceil() as u64,
+        "REPORT RequestId: {id}\tDuration: {ms} ms\tBilled Duration: {} ms\tMemory Size: {} MB\tMax Memory Used: {memory} MB{init}",
+        duration.as_micros().div_ceil(1000),
         sandbox.memory_size_mb,
     ));
+}
+
+/// A duration as milliseconds with two decimals, without pulling float formatting into the binary.
+struct Millis(Duration);
+
+impl std::fmt::Display for Millis {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let micros = self.0.as_micros();
+        write!(f, "{}.{:02}", micros / 1000, micros % 1000 / 10)
+    }
 }
 
 /// One line on stdout; a closed stdout must not take the emulator down.
@@ -166,6 +176,16 @@ fn base64_decode(text: &str) -> Option<Vec<u8>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn millis_have_two_decimals() {
+        assert_eq!(
+            Millis(Duration::from_micros(1_234_567)).to_string(),
+            "1234.56"
+        );
+        assert_eq!(Millis(Duration::from_micros(5)).to_string(), "0.00");
+        assert_eq!(Millis(Duration::from_micros(20_050)).to_string(), "20.05");
+    }
 
     #[test]
     fn base64_client_context_is_decoded() {

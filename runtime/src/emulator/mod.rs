@@ -124,12 +124,23 @@ impl Emulator {
 pub fn timeout_from_env() -> Result<Duration, String> {
     match std::env::var("AWS_LAMBDA_FUNCTION_TIMEOUT") {
         Err(_) => Ok(DEFAULT_TIMEOUT),
-        Ok(v) => match v.trim().parse::<f64>() {
-            Ok(secs) if secs > 0.0 && secs.is_finite() => Ok(Duration::from_secs_f64(secs)),
-            _ => Err(format!(
-                "AWS_LAMBDA_FUNCTION_TIMEOUT must be a positive number of seconds, got {v:?}"
-            )),
-        },
+        Ok(v) => parse_timeout(&v).map_err(|e| format!("AWS_LAMBDA_FUNCTION_TIMEOUT {e}")),
+    }
+}
+
+/// A function timeout: whole seconds, at least 1, as Lambda's setting.
+///
+/// ```
+/// use faas_runtime::emulator::parse_timeout;
+/// assert_eq!(parse_timeout("3").unwrap().as_secs(), 3);
+/// assert!(parse_timeout("0").is_err() && parse_timeout("1.5").is_err());
+/// ```
+pub fn parse_timeout(text: &str) -> Result<Duration, String> {
+    match text.trim().parse::<u64>() {
+        Ok(secs) if secs > 0 => Ok(Duration::from_secs(secs)),
+        _ => Err(format!(
+            "must be a whole number of seconds (at least 1), got {text:?}"
+        )),
     }
 }
 

@@ -137,6 +137,11 @@ fn refused(refusal: Refusal) -> Reply {
             error_type::INVALID_REQUEST_ID,
             "Invalid request ID",
         ),
+        Refusal::Replaced => http::error(
+            StatusCode::GONE,
+            "Runtime.Replaced",
+            "this function process has been replaced",
+        ),
     }
 }
 

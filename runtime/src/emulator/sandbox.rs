@@ -45,6 +45,8 @@ pub(crate) enum Refusal {
     State(InvalidTransition),
     /// 400: the request id is not the invocation in flight.
     UnknownRequestId,
+    /// The process that asked has been replaced; nobody is listening for the answer.
+    Replaced,
 }
 
 /// Why an invocation was not queued.
@@ -78,6 +80,9 @@ pub(crate) struct Sandbox {
     waiting: AtomicUsize,
     /// Wakes the supervisor when an invocation timed out: the process must be replaced.
     pub timed_out: Notify,
+    /// Wakes the `/next` calls of a process that has exited, so they leave the queue to the
+    /// next process instead of taking an event to a dead connection.
+    replaced: Notify,
 }
 
 impl Sandbox {
@@ -100,6 +105,7 @@ impl Sandbox {
             slot: Semaphore::new(1),
             waiting: AtomicUsize::new(0),
             timed_out: Notify::new(),
+            replaced: Notify::new(),
         }
     }
 
@@ -187,10 +193,20 @@ impl Sandbox {
             }
             inner.state = state;
         }
-        let mut queued = self.queued.lock().await;
+        let replaced = self.replaced.notified();
+        tokio::pin!(replaced);
+        replaced.as_mut().enable();
+        let mut queued = tokio::select! {
+            queued = self.queued.lock() => queued,
+            () = replaced.as_mut() => return Err(Refusal::Replaced),
+        };
         loop {
-            let Some(mut invocation) = queued.recv().await else {
-                return Err(Refusal::UnknownRequestId);
+            let received = tokio::select! {
+                received = queued.recv() => received,
+                () = replaced.as_mut() => return Err(Refusal::Replaced),
+            };
+            let Some(mut invocation) = received else {
+                return Err(Refusal::Replaced);
             };
             // Its caller timed out while it waited in the queue.
             if invocation.outcome.is_closed() {
@@ -265,6 +281,7 @@ impl Sandbox {
             inner.pid = None;
             (inner.in_flight.take(), inner.init_error.take())
         };
+        self.replaced.notify_waiters();
         if let Some((id, sender)) = in_flight {
             let message = format!("RequestId: {id} Error: Runtime exited with error: {how}");
             let _ = sender.send(Outcome::Error(
