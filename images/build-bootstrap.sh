@@ -48,19 +48,21 @@ fi
 
 # Most specific prefix last: rustc applies the last matching --remap-path-prefix.
 remaps=("$cargo_home=/cargo" "$repo=/build" "$target_dir=/build/target")
-rustflags=""
+rustflags=""  # a TOML array body: merged with .cargo/config.toml's flags for the target
 cflags=""
 for m in "${remaps[@]}"; do
-    rustflags+=" --remap-path-prefix=$m"
+    rustflags+="'--remap-path-prefix=$m',"
     cflags+=" -ffile-prefix-map=$m"
 done
-export RUSTFLAGS="${rustflags# }"
+# Passed with --config, not RUSTFLAGS: RUSTFLAGS would replace the target's rustflags in
+# .cargo/config.toml (relocation-model=static) instead of adding to them.
+unset RUSTFLAGS
 target_env="$(echo "$target" | tr '-' '_')"
 export "CFLAGS_${target_env}=${cflags# }"
 export SOURCE_DATE_EPOCH=0
 export CARGO_TARGET_DIR="$target_dir"
 
-args=(build --release --target "$target" -p faas-runtime)
+args=(--config "target.$target.rustflags=[${rustflags%,}]" build --release --target "$target" -p faas-runtime)
 [ -f "$repo/Cargo.lock" ] && args+=(--locked)
 if [ -n "$example" ]; then
     args+=(--example "$example")
