@@ -116,7 +116,7 @@ impl Emulator {
         eprintln!(
             "{name}: invoke with POST http://{listen_addr}{INVOKE_PATH} (Runtime API on {api_addr})"
         );
-        supervisor::supervise(sandbox, &self.command, &env, &mut stop).await
+        supervisor::supervise(name, sandbox, &self.command, &env, &mut stop).await
     }
 }
 
@@ -195,6 +195,6 @@ pub(crate) async fn local_mode(config: &Config) -> i32 {
         command,
     };
     emulator
-        .run("faas-runtime: local mode (AWS_LAMBDA_RUNTIME_API is unset)")
+        .run("faas-runtime (local mode, AWS_LAMBDA_RUNTIME_API is unset)")
         .await
 }

@@ -18,13 +18,14 @@ const MAX_RESTART_DELAY: Duration = Duration::from_secs(5);
 
 /// Keeps one function process running until a stop signal; returns the exit code.
 pub(crate) async fn supervise(
+    name: &str,
     sandbox: Arc<Sandbox>,
     command: &[OsString],
     env: &[(String, String)],
     stop: &mut Stop,
 ) -> i32 {
     let Some((program, args)) = command.split_first() else {
-        eprintln!("faas-emulator: no function command to run");
+        eprintln!("{name}: no function command to run");
         return 2;
     };
     let mut failed_starts = 0u32;
@@ -38,7 +39,7 @@ pub(crate) async fn supervise(
             Ok(child) => child,
             Err(e) => {
                 eprintln!(
-                    "faas-emulator: cannot start the function {}: {e}",
+                    "{name}: cannot start the function {}: {e}",
                     program.to_string_lossy()
                 );
                 return 127;
@@ -52,7 +53,7 @@ pub(crate) async fn supervise(
                 tracing::warn!("an invocation timed out: replacing the function process");
                 kill(&mut child).await
             }
-            () = stop.recv() => return shut_down(&sandbox, child).await,
+            () = stop.recv() => return shut_down(name, &sandbox, child).await,
         };
         let how = describe(status);
         let init_failed = sandbox.runtime_exited(&how);
@@ -68,7 +69,7 @@ pub(crate) async fn supervise(
                 .min(MAX_RESTART_DELAY)
         };
         eprintln!(
-            "faas-emulator: the function process ended ({how}); starting a new one in {} ms",
+            "{name}: the function process ended ({how}); starting a new one in {} ms",
             delay.as_millis()
         );
         tokio::select! {
@@ -79,7 +80,7 @@ pub(crate) async fn supervise(
 }
 
 /// SIGTERM to the function, then up to the function timeout for it to finish its invocation.
-async fn shut_down(sandbox: &Sandbox, mut child: Child) -> i32 {
+async fn shut_down(name: &str, sandbox: &Sandbox, mut child: Child) -> i32 {
     if let Some(pid) = child.id().and_then(|pid| i32::try_from(pid).ok()) {
         // SAFETY: kill(2) on our own child's pid; no memory is involved.
         unsafe { libc::kill(pid, libc::SIGTERM) };
@@ -90,7 +91,7 @@ async fn shut_down(sandbox: &Sandbox, mut child: Child) -> i32 {
     };
     let how = describe(status);
     sandbox.runtime_exited(&how);
-    eprintln!("faas-emulator: stopped; the function process ended ({how})");
+    eprintln!("{name}: stopped; the function process ended ({how})");
     0
 }
 
