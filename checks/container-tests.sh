@@ -98,25 +98,26 @@ run_test faas_check_builds cargo build --release --locked -p faas-checks --bin f
 check="${CARGO_TARGET_DIR:-$repo/target}/release/faas-check"
 
 # Two clean builds from copies of the tree in two differently named directories, each
-# with its own target dir: the binaries must be identical, and equal to the one above.
+# with its own target dir: the binaries must be identical. Both copies are taken before
+# either build, so an edit to the working tree meanwhile cannot tell them apart; the
+# workspace build above is shown beside them.
 bootstrap_is_reproducible() {
     local dirs=("$work/repro-a/faas-runtime" "$work/repro-bb/another/checkout")
-    local sums=()
+    local sums=() dir
+    mkdir -p "${dirs[@]}"
+    git ls-files -z --cached --others --exclude-standard |
+        while IFS= read -r -d '' f; do
+            [ -e "$f" ] && cp --parents -t "${dirs[0]}" "$f"
+        done
+    cp -a "${dirs[0]}/." "${dirs[1]}/"
     for dir in "${dirs[@]}"; do
-        mkdir -p "$dir"
-        git ls-files -z --cached --others --exclude-standard |
-            while IFS= read -r -d '' f; do
-                [ -e "$f" ] && cp --parents -t "$dir" "$f"
-            done
         CARGO_TARGET_DIR="$dir/target" "$dir/images/build-bootstrap.sh" | tee "$dir.out" || return 1
         sums+=("$(sed -n 's/^sha256: //p' "$dir.out")")
     done
-    local here
-    here="$(sha256sum "$work/ctx-hello/bootstrap" | cut -d' ' -f1)"
     echo "build A:    ${sums[0]}"
     echo "build B:    ${sums[1]}"
-    echo "workspace:  $here"
-    [ -n "${sums[0]}" ] && [ "${sums[0]}" = "${sums[1]}" ] && [ "${sums[0]}" = "$here" ]
+    echo "workspace:  $(sha256sum "$work/ctx-hello/bootstrap" | cut -d' ' -f1)"
+    [ -n "${sums[0]}" ] && [ "${sums[0]}" = "${sums[1]}" ]
 }
 log "two clean builds of the bootstrap in two directories (the slow part)"
 run_test bootstrap_is_reproducible bootstrap_is_reproducible
