@@ -19,9 +19,14 @@ ARG TARGET=x86_64-unknown-linux-musl
 # hadolint ignore=DL3018
 RUN apk add --no-cache make musl-dev gcc
 WORKDIR /build
-ENV CC_x86_64_unknown_linux_musl=gcc \
-    RUSTFLAGS="-C target-feature=+crt-static --remap-path-prefix=/usr/local/cargo=/cargo" \
-    CFLAGS="-ffile-prefix-map=/usr/local/cargo=/cargo"
+ENV CC_x86_64_unknown_linux_musl=gcc
+# Same path maps as images/build-bootstrap.sh, so no builder path stays in the binary.
+# In the cargo home's config, not RUSTFLAGS: cargo merges it with the workspace's
+# .cargo/config.toml (which sets relocation-model=static for musl) where RUSTFLAGS would
+# replace it. Set before the dependency build: changed flags rebuild everything.
+RUN printf '[target.%s]\nrustflags = ["--remap-path-prefix=/usr/local/cargo=/cargo"]\n' "${TARGET}" \
+    >> "${CARGO_HOME:-/usr/local/cargo}/config.toml"
+ENV CFLAGS="-ffile-prefix-map=/usr/local/cargo=/cargo"
 # 1) Dependencies only, in their own layer: the manifests plus empty stub targets.
 COPY Cargo.toml Cargo.lock ./
 COPY .cargo/config.toml .cargo/

@@ -21,10 +21,13 @@ RUN apt-get update \
  && rm -rf /var/lib/apt/lists/* \
  && rustup target add "${TARGET}"
 WORKDIR /build
-# Same flags as images/build-bootstrap.sh: no builder path stays in the binary, and the
-# flags are set before the dependency build (changing RUSTFLAGS rebuilds everything).
-ENV RUSTFLAGS="--remap-path-prefix=/usr/local/cargo=/cargo" \
-    CFLAGS="-ffile-prefix-map=/usr/local/cargo=/cargo"
+# Same path maps as images/build-bootstrap.sh, so no builder path stays in the binary.
+# In the cargo home's config, not RUSTFLAGS: cargo merges it with the workspace's
+# .cargo/config.toml (which sets relocation-model=static for musl) where RUSTFLAGS would
+# replace it. Set before the dependency build: changed flags rebuild everything.
+RUN printf '[target.%s]\nrustflags = ["--remap-path-prefix=/usr/local/cargo=/cargo"]\n' "${TARGET}" \
+    >> "${CARGO_HOME:-/usr/local/cargo}/config.toml"
+ENV CFLAGS="-ffile-prefix-map=/usr/local/cargo=/cargo"
 # 1) Dependencies only, in their own layer: the manifests plus empty stub targets.
 #    Editing runtime/src or checks/src does not invalidate this layer.
 COPY Cargo.toml Cargo.lock ./

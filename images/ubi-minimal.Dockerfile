@@ -22,9 +22,14 @@ RUN dnf install -y --setopt=install_weak_deps=False gcc make \
  && dnf clean all \
  && curl --proto '=https' --tlsv1.2 -sSf https://sh.rustup.rs \
     | sh -s -- -y --profile minimal --default-toolchain "${RUST_VERSION}"
-ENV PATH=/root/.cargo/bin:${PATH} \
-    RUSTFLAGS="--remap-path-prefix=/root/.cargo=/cargo" \
-    CFLAGS="-ffile-prefix-map=/root/.cargo=/cargo"
+ENV PATH=/root/.cargo/bin:${PATH}
+# Same path maps as images/build-bootstrap.sh, so no builder path stays in the binary.
+# In the cargo home's config, not RUSTFLAGS: cargo merges it with the workspace's
+# .cargo/config.toml (which sets relocation-model=static for musl) where RUSTFLAGS would
+# replace it. Set before the dependency build: changed flags rebuild everything.
+RUN printf '[target.%s]\nrustflags = ["--remap-path-prefix=/root/.cargo=/cargo"]\n' "${TARGET}" \
+    >> "${CARGO_HOME:-/root/.cargo}/config.toml"
+ENV CFLAGS="-ffile-prefix-map=/root/.cargo=/cargo"
 WORKDIR /build
 # 1) Dependencies only, in their own layer: the manifests plus empty stub targets.
 COPY Cargo.toml Cargo.lock ./
