@@ -6,7 +6,7 @@
 #   --example NAME   build runtime/examples/NAME.rs instead of the `bootstrap` binary
 #   --out DIR        also copy the result to DIR/bootstrap, ready for
 #                    `buildah build --build-context bootstrap=DIR ...`
-#   --target TRIPLE  default x86_64-unknown-linux-musl (static-pie)
+#   --target TRIPLE  default x86_64-unknown-linux-musl (static, non-PIE: .cargo/config.toml)
 #
 # Reproducible means: the same source gives the same bytes whatever directory it is built
 # in. Rust paths (panic locations) of the workspace, the target dir and $CARGO_HOME are
