@@ -18,8 +18,7 @@ use std::time::{Duration, Instant};
 
 use crate::http::{self, Response};
 
-/// The invoke path of Lambda's `Invoke` API.
-pub const INVOKE_PATH: &str = "/2015-03-31/functions/function/invocations";
+use faas_runtime::protocol::INVOKE_PATH;
 
 /// Cargo's output directory for the running test binary's profile (`target/debug`).
 pub fn profile_dir() -> PathBuf {

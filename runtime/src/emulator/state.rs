@@ -71,28 +71,34 @@ impl RuntimeState {
 
 #[cfg(test)]
 mod tests {
-    use super::Call::*;
-    use super::RuntimeState::*;
-    use super::*;
+    use super::{Call, RuntimeState as S};
 
     #[test]
     fn the_happy_path_cycles() {
-        let mut s = Started;
-        for call in [Next, Dispatch, Response, Next, Dispatch, Error, Next] {
+        let mut s = S::Started;
+        for call in [
+            Call::Next,
+            Call::Dispatch,
+            Call::Response,
+            Call::Next,
+            Call::Dispatch,
+            Call::Error,
+            Call::Next,
+        ] {
             s = s.after(call).unwrap();
         }
-        assert_eq!(s, Ready);
+        assert_eq!(s, S::Ready);
     }
 
     #[test]
     fn out_of_order_calls_are_refused() {
-        assert!(Started.after(Response).is_err());
-        assert!(Ready.after(Error).is_err());
-        assert!(ResponseSent.after(Response).is_err());
-        assert!(Invoking.after(Next).is_err());
-        assert!(Ready.after(InitError).is_err());
-        assert!(InitError.after(Next).is_err());
-        let e = ResponseSent.after(Response).unwrap_err();
+        assert!(S::Started.after(Call::Response).is_err());
+        assert!(S::Ready.after(Call::Error).is_err());
+        assert!(S::ResponseSent.after(Call::Response).is_err());
+        assert!(S::Invoking.after(Call::Next).is_err());
+        assert!(S::Ready.after(Call::InitError).is_err());
+        assert!(S::InitError.after(Call::Next).is_err());
+        let e = S::ResponseSent.after(Call::Response).unwrap_err();
         assert!(
             e.to_string()
                 .starts_with("State transition from ResponseSent to Response failed")
@@ -101,6 +107,6 @@ mod tests {
 
     #[test]
     fn init_error_only_before_the_first_event() {
-        assert_eq!(Started.after(InitError), Ok(InitError));
+        assert_eq!(S::Started.after(Call::InitError), Ok(S::InitError));
     }
 }

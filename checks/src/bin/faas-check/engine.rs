@@ -5,10 +5,9 @@ use std::net::TcpListener;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use crate::http::{self, Response};
+use faas_checks::http::{self, Response};
 
-/// The local-mode invocation path served by `bootstrap` without AWS_LAMBDA_RUNTIME_API.
-pub const INVOKE_PATH: &str = "/2015-03-31/functions/function/invocations";
+pub use faas_runtime::protocol::INVOKE_PATH;
 
 /// The container engine CLI.
 pub fn engine() -> String {

@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 use crate::Outcome;
 use crate::args::Args;
 use crate::engine::{self, INVOKE_PATH};
-use crate::http::{self, Response};
+use faas_checks::http::{self, Response};
 
 /// The largest event the Lambda API accepts: 6 MiB.
 pub const MAX_EVENT_BYTES: usize = 6 * 1024 * 1024;

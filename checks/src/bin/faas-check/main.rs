@@ -17,7 +17,6 @@
 mod args;
 mod engine;
 mod hardening;
-mod http;
 mod image;
 mod invoke;
 mod size;
