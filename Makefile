@@ -45,3 +45,7 @@ container-tests:
 
 nix-checks:
 	nix/tests/eval.sh
+
+## bench: ours vs AWS's lambda_runtime (Rust) and awslambdaric (Python), echo functions under faas-emulator.
+bench: setup
+	checks/bench.sh

@@ -110,12 +110,24 @@ impl Function {
 
     /// Like [`Function::emulated`] for a command with arguments.
     pub fn emulated_command(command: &[&OsStr], env: &[(&str, &str)], args: &[&str]) -> Self {
-        let mut cmd = Command::new(binary("faas-emulator"));
+        Self::try_emulated_command(&binary("faas-emulator"), command, env, args)
+            .unwrap_or_else(|message| panic!("{message}"))
+    }
+
+    /// Like [`Function::emulated_command`] under the emulator binary `emulator`, with an
+    /// error instead of a panic when it does not come up (for the check programs).
+    pub fn try_emulated_command(
+        emulator: &Path,
+        command: &[&OsStr],
+        env: &[(&str, &str)],
+        args: &[&str],
+    ) -> Result<Self, String> {
+        let mut cmd = Command::new(emulator);
         cmd.args(["--api", "127.0.0.1:0", "--listen", "127.0.0.1:0"])
             .args(args)
             .arg("--")
             .args(command);
-        Self::start(cmd, env)
+        Self::try_start(cmd, env)
     }
 
     /// `binary` in local mode (no `AWS_LAMBDA_RUNTIME_API`) on a free loopback port.
@@ -123,27 +135,28 @@ impl Function {
         let mut cmd = Command::new(binary);
         cmd.args(["--listen", "127.0.0.1:0"])
             .env_remove("AWS_LAMBDA_RUNTIME_API");
-        Self::start(cmd, env)
+        Self::try_start(cmd, env).unwrap_or_else(|message| panic!("{message}"))
     }
 
-    fn start(mut cmd: Command, env: &[(&str, &str)]) -> Self {
+    fn try_start(mut cmd: Command, env: &[(&str, &str)]) -> Result<Self, String> {
         cmd.envs(env.iter().copied())
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
         let mut child = cmd
             .spawn()
-            .unwrap_or_else(|e| panic!("cannot start {cmd:?}: {e}"));
+            .map_err(|e| format!("cannot start {cmd:?}: {e}"))?;
         let output = Arc::new(Output::default());
         output.collect(child.stdout.take().expect("stdout is piped"));
         output.collect(child.stderr.take().expect("stderr is piped"));
         let Some(banner) = output.wait_for("invoke with POST http://", Duration::from_secs(10))
         else {
             let _ = child.kill();
-            panic!(
+            let _ = child.wait();
+            return Err(format!(
                 "{cmd:?} did not say where it listens; output:\n{}",
-                output.text.lock().unwrap()
-            );
+                output.text.lock().unwrap_or_else(|p| p.into_inner())
+            ));
         };
         // "...: invoke with POST http://ADDR/2015-... (Runtime API on ADDR)"
         let invoke_addr = banner
@@ -158,12 +171,12 @@ impl Function {
             .unwrap_or_default()
             .trim_end_matches(')')
             .to_owned();
-        Self {
+        Ok(Self {
             child,
             invoke_addr,
             api_addr,
             output,
-        }
+        })
     }
 
     /// Invokes the function with `event` and waits up to 60 s for the answer.

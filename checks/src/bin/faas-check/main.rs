@@ -7,6 +7,7 @@
 //! faas-check startup --bootstrap PATH [--runs N] [--max-median-ms MS]
 //! faas-check invoke --url http://HOST:PORT [--panic] [--wait SECONDS]
 //! faas-check hardening --image IMAGE [--archive PATH] [--only FILE]... [--needle TEXT]...
+//! faas-check bench [--invocations N] [--starts N] [--baseline NAME] NAME=COMMAND...
 //! ```
 //!
 //! Each subcommand prints what it measured and exits 0 when every check passed, 1 when
@@ -15,6 +16,7 @@
 //! `CONTAINERS_CONF` at images/containers.conf on the Debian VMs.
 
 mod args;
+mod bench;
 mod engine;
 mod hardening;
 mod image;
@@ -40,6 +42,10 @@ commands:
   hardening --image IMAGE [--archive PATH] [--only FILE]... [--needle TEXT]... [--no-default-needles]
       read-only, no capabilities, no-new-privileges, non-root; no shell or other files
       than --only in the layers; no build-machine path in any layer
+  bench [--invocations N] [--starts N] [--baseline NAME] [--event JSON] [--emulator PATH] NAME=COMMAND...
+      each echo function under faas-emulator: init, per-invocation overhead (median, p99),
+      round trip, memory and binary size, with ratios against --baseline (default: the
+      first); fails only when a function does not echo the event, never on a timing
 
 exit status: 0 all checks passed, 1 a check failed, 2 usage or measurement error";
 
@@ -60,6 +66,7 @@ fn main() -> ExitCode {
         "startup" => startup::run(rest),
         "invoke" => invoke::run(rest),
         "hardening" => hardening::run(rest),
+        "bench" => bench::run(rest),
         "-h" | "--help" | "help" => {
             println!("{USAGE}");
             return ExitCode::SUCCESS;
