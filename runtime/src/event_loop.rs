@@ -5,13 +5,13 @@ use std::sync::Arc;
 use std::task::{Poll, Waker};
 
 use hyper::body::Bytes;
-use serde::Serialize;
 use serde::de::DeserializeOwned;
 use tokio::signal::unix::{Signal, SignalKind, signal};
 
 use crate::client::Client;
 use crate::config::{Config, FunctionSettings};
 use crate::context::{self, Context};
+use crate::handler::Handler;
 use crate::protocol::error_type;
 use crate::{Error, emulator, log, panic};
 
@@ -19,16 +19,10 @@ use crate::{Error, emulator, log, panic};
 const TRACE_ENV: &str = "_X_AMZN_TRACE_ID";
 
 /// Reads the configuration and picks the mode: the Runtime API client, or local mode.
-pub(crate) async fn start<E, R, Err, F, Fut, I, IFut, IErr>(init: I) -> i32
+pub(crate) async fn start<E, H>(init: impl Future<Output = Result<H, Error>>) -> i32
 where
     E: DeserializeOwned,
-    R: Serialize,
-    Err: Into<Error>,
-    F: FnMut(E, Context) -> Fut,
-    Fut: Future<Output = Result<R, Err>>,
-    I: FnOnce() -> IFut,
-    IFut: Future<Output = Result<F, IErr>>,
-    IErr: Into<Error>,
+    H: Handler<E>,
 {
     let config = match Config::from_env() {
         Ok(config) => config,
@@ -59,20 +53,14 @@ async fn config_failed(error: Error) -> i32 {
 }
 
 /// The Runtime API client loop; returns the process exit code.
-async fn serve<E, R, Err, F, Fut, I, IFut, IErr>(
+async fn serve<E, H>(
     api: &str,
     function: &Arc<FunctionSettings>,
-    init: I,
+    init: impl Future<Output = Result<H, Error>>,
 ) -> i32
 where
     E: DeserializeOwned,
-    R: Serialize,
-    Err: Into<Error>,
-    F: FnMut(E, Context) -> Fut,
-    Fut: Future<Output = Result<R, Err>>,
-    I: FnOnce() -> IFut,
-    IFut: Future<Output = Result<F, IErr>>,
-    IErr: Into<Error>,
+    H: Handler<E>,
 {
     panic::install(api.to_owned());
     let mut client = match Client::new(api) {
@@ -92,9 +80,9 @@ where
             return init_failed(&mut client, error).await;
         }
     };
-    let mut handler = match init().await {
+    let mut handler = match init.await {
         Ok(handler) => handler,
-        Err(error) => return init_failed(&mut client, error.into()).await,
+        Err(error) => return init_failed(&mut client, error).await,
     };
     loop {
         let next = tokio::select! {
@@ -143,17 +131,10 @@ where
 }
 
 /// Runs the handler on one event: decode, call, encode.
-async fn invoke<E, R, Err, F, Fut>(
-    handler: &mut F,
-    body: &[u8],
-    ctx: Context,
-) -> Result<Bytes, Error>
+async fn invoke<E, H>(handler: &mut H, body: &[u8], ctx: Context) -> Result<Bytes, Error>
 where
     E: DeserializeOwned,
-    R: Serialize,
-    Err: Into<Error>,
-    F: FnMut(E, Context) -> Fut,
-    Fut: Future<Output = Result<R, Err>>,
+    H: Handler<E>,
 {
     let event: E = serde_json::from_slice(body).map_err(|e| {
         Error::new(
@@ -164,7 +145,7 @@ where
             ),
         )
     })?;
-    let response = handler(event, ctx).await.map_err(Into::into)?;
+    let response = handler.call(event, ctx).await?;
     serde_json::to_vec(&response).map(Bytes::from).map_err(|e| {
         Error::new(
             error_type::MARSHAL,

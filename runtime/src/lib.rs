@@ -28,6 +28,7 @@ mod context;
 pub mod emulator;
 mod error;
 mod event_loop;
+mod handler;
 mod log;
 mod panic;
 pub mod protocol;
@@ -97,7 +98,10 @@ where
         .enable_all()
         .build()
     {
-        Ok(rt) => rt.block_on(event_loop::start(init)),
+        // `init()` is called inside the runtime, so it may use tokio right away.
+        Ok(rt) => rt.block_on(event_loop::start(async move {
+            init().await.map_err(Into::into)
+        })),
         Err(e) => {
             eprintln!("faas-runtime: cannot start the async runtime: {e}");
             1

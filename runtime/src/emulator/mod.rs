@@ -20,7 +20,7 @@ mod http;
 mod invoke;
 mod rapi;
 mod sandbox;
-pub mod state;
+mod state;
 mod supervisor;
 
 use std::ffi::OsString;
@@ -39,7 +39,17 @@ use sandbox::Sandbox;
 /// The function timeout when `AWS_LAMBDA_FUNCTION_TIMEOUT` is unset, as AWS's emulator.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(300);
 
-/// What to emulate and where.
+/// What to emulate and where: start from [`Emulator::new`] and change what differs.
+///
+/// ```
+/// use std::time::Duration;
+/// use faas_runtime::emulator::Emulator;
+///
+/// let mut emulator = Emulator::new(vec!["./bootstrap".into()]);
+/// emulator.timeout = Duration::from_secs(3);
+/// emulator.function.function_name = "orders".into();
+/// assert_eq!(emulator.listen.port(), 8080);
+/// ```
 #[derive(Debug, Clone)]
 pub struct Emulator {
     /// The Runtime API address (port 0 picks a free one).
