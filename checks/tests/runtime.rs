@@ -333,99 +333,123 @@ fn api_unreachable_at_start_exits_with_one_clear_line() {
     );
 }
 
-#[test]
-fn api_gone_mid_run_exits_non_zero_with_the_address() {
-    use std::io::{Read, Write};
-    // A fake API that hands out one event and then disappears.
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let api = listener.local_addr().unwrap().to_string();
-    let mut child = std::process::Command::new(example("echo"))
-        .env("AWS_LAMBDA_RUNTIME_API", &api)
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let (mut conn, _) = listener.accept().unwrap();
-    let mut request = [0u8; 1024];
-    let n = conn.read(&mut request).unwrap();
-    assert!(
-        String::from_utf8_lossy(&request[..n])
-            .starts_with("GET /2018-06-01/runtime/invocation/next HTTP/1.1")
-    );
-    conn.write_all(b"HTTP/1.1 200 OK\r\nLambda-Runtime-Aws-Request-Id: r1\r\nLambda-Runtime-Deadline-Ms: 99999999999999\r\nContent-Length: 2\r\n\r\n{}").unwrap();
-    drop(listener);
-    drop(conn);
-    let status = child.wait().unwrap();
-    assert!(!status.success());
-    let mut stderr = String::new();
-    child
-        .stderr
-        .take()
-        .unwrap()
-        .read_to_string(&mut stderr)
-        .unwrap();
-    assert!(
-        stderr.contains(&format!(
-            "cannot reach the Runtime API at {api} (AWS_LAMBDA_RUNTIME_API)"
-        )),
-        "{stderr}"
-    );
+/// A Runtime API driven by hand: the test reads each request of one function process and
+/// writes the answers, for the cases the emulator would never produce.
+struct ScriptedApi {
+    addr: String,
+    listener: Option<std::net::TcpListener>,
+    conn: Option<std::io::BufReader<std::net::TcpStream>>,
+    function: std::process::Child,
 }
 
-#[test]
-fn garbled_request_id_and_deadline_are_survived() {
-    use std::io::{BufRead, BufReader, Read, Write};
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let api = listener.local_addr().unwrap().to_string();
-    let mut child = std::process::Command::new(example("context"))
-        .env("AWS_LAMBDA_RUNTIME_API", &api)
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let (conn, _) = listener.accept().unwrap();
-    let mut reader = BufReader::new(conn.try_clone().unwrap());
-    let mut writer = conn;
-    let mut read_request = || {
-        let mut head = String::new();
-        let mut length = 0;
+impl ScriptedApi {
+    fn start(function: &std::path::Path) -> Self {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap().to_string();
+        let function = std::process::Command::new(function)
+            .env("AWS_LAMBDA_RUNTIME_API", &addr)
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        Self {
+            addr,
+            listener: Some(listener),
+            conn: None,
+            function,
+        }
+    }
+
+    /// The next request: its head (request line and headers) and its body.
+    fn request(&mut self) -> (String, String) {
+        use std::io::{BufRead, Read};
+        let conn = self.conn.get_or_insert_with(|| {
+            let (stream, _) = self.listener.as_ref().unwrap().accept().unwrap();
+            std::io::BufReader::new(stream)
+        });
+        let (mut head, mut length) = (String::new(), 0);
         loop {
             let mut line = String::new();
-            reader.read_line(&mut line).unwrap();
+            conn.read_line(&mut line).unwrap();
             if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
                 length = v.trim().parse().unwrap();
             }
             head.push_str(&line);
-            if line == "\r\n" {
+            if line == "\r\n" || line.is_empty() {
                 break;
             }
         }
         let mut body = vec![0; length];
-        reader.read_exact(&mut body).unwrap();
+        conn.read_exact(&mut body).unwrap();
         (head, String::from_utf8(body).unwrap())
-    };
+    }
+
+    fn expect_next(&mut self) {
+        let (head, _) = self.request();
+        assert!(
+            head.starts_with("GET /2018-06-01/runtime/invocation/next HTTP/1.1"),
+            "{head}"
+        );
+    }
+
+    fn answer(&mut self, raw: &str) {
+        use std::io::Write;
+        self.conn
+            .as_mut()
+            .unwrap()
+            .get_mut()
+            .write_all(raw.as_bytes())
+            .unwrap();
+    }
+
+    /// Closes the API for good: listener and connection.
+    fn vanish(&mut self) {
+        self.listener = None;
+        self.conn = None;
+    }
+
+    /// Waits for the function to exit; its status and stderr.
+    fn finish(mut self) -> (std::process::ExitStatus, String) {
+        use std::io::Read;
+        let status = self.function.wait().unwrap();
+        let mut stderr = String::new();
+        self.function
+            .stderr
+            .take()
+            .unwrap()
+            .read_to_string(&mut stderr)
+            .unwrap();
+        (status, stderr)
+    }
+}
+
+#[test]
+fn api_gone_mid_run_exits_non_zero_with_the_address() {
+    let mut api = ScriptedApi::start(&example("echo"));
+    api.expect_next();
+    api.answer("HTTP/1.1 200 OK\r\nLambda-Runtime-Aws-Request-Id: r1\r\nLambda-Runtime-Deadline-Ms: 99999999999999\r\nContent-Length: 2\r\n\r\n{}");
+    let addr = api.addr.clone();
+    api.vanish();
+    let (status, stderr) = api.finish();
+    assert!(!status.success());
+    let expected = format!("cannot reach the Runtime API at {addr} (AWS_LAMBDA_RUNTIME_API)");
+    assert!(stderr.contains(&expected), "{stderr}");
+}
+
+#[test]
+fn garbled_request_id_and_deadline_are_survived() {
+    let mut api = ScriptedApi::start(&example("context"));
     // 1. No request id: skipped, and the runtime asks again.
-    assert!(
-        read_request()
-            .0
-            .starts_with("GET /2018-06-01/runtime/invocation/next")
-    );
-    writer
-        .write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}")
-        .unwrap();
+    api.expect_next();
+    api.answer("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}");
     // 2. A path-breaking request id: skipped too.
-    assert!(
-        read_request()
-            .0
-            .starts_with("GET /2018-06-01/runtime/invocation/next")
+    api.expect_next();
+    api.answer(
+        "HTTP/1.1 200 OK\r\nLambda-Runtime-Aws-Request-Id: ../../x\r\nContent-Length: 2\r\n\r\n{}",
     );
-    writer.write_all(b"HTTP/1.1 200 OK\r\nLambda-Runtime-Aws-Request-Id: ../../x\r\nContent-Length: 2\r\n\r\n{}").unwrap();
     // 3. A good id with a garbled deadline: handled, with no deadline.
-    assert!(
-        read_request()
-            .0
-            .starts_with("GET /2018-06-01/runtime/invocation/next")
-    );
-    writer.write_all(b"HTTP/1.1 200 OK\r\nLambda-Runtime-Aws-Request-Id: good-1\r\nLambda-Runtime-Deadline-Ms: soon\r\nContent-Length: 2\r\n\r\n{}").unwrap();
-    let (head, body) = read_request();
+    api.expect_next();
+    api.answer("HTTP/1.1 200 OK\r\nLambda-Runtime-Aws-Request-Id: good-1\r\nLambda-Runtime-Deadline-Ms: soon\r\nContent-Length: 2\r\n\r\n{}");
+    let (head, body) = api.request();
     assert!(
         head.starts_with("POST /2018-06-01/runtime/invocation/good-1/response"),
         "{head}"
@@ -433,23 +457,12 @@ fn garbled_request_id_and_deadline_are_survived() {
     let body: Value = serde_json::from_str(&body).unwrap();
     assert_eq!(body["context"]["deadlineMs"], Value::Null);
     // 4. A 500 from the API is logged with its body.
-    writer
-        .write_all(b"HTTP/1.1 500 Internal Server Error\r\nContent-Length: 7\r\n\r\noops!!!")
-        .unwrap();
-    assert!(
-        read_request()
-            .0
-            .starts_with("GET /2018-06-01/runtime/invocation/next")
-    );
-    unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
-    assert!(child.wait().unwrap().success());
-    let mut stderr = String::new();
-    child
-        .stderr
-        .take()
-        .unwrap()
-        .read_to_string(&mut stderr)
-        .unwrap();
+    api.answer("HTTP/1.1 500 Internal Server Error\r\nContent-Length: 7\r\n\r\noops!!!");
+    api.expect_next();
+    // SAFETY: kill(2) on this test's own child.
+    unsafe { libc::kill(api.function.id() as i32, libc::SIGTERM) };
+    let (status, stderr) = api.finish();
+    assert!(status.success(), "{status}");
     assert!(
         stderr.contains("no lambda-runtime-aws-request-id header"),
         "{stderr}"
