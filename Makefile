@@ -26,8 +26,8 @@ setup:
 		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq musl-tools curl; }
 	@rustup target list --installed | grep -qx x86_64-unknown-linux-musl || rustup target add x86_64-unknown-linux-musl
 	@rustup component list --installed | grep -q '^clippy' || rustup component add clippy rustfmt
-	@python3 -c 'import awslambdaric' 2>/dev/null || python3 -m pip install -q awslambdaric || \
-		python3 -m pip install -q --break-system-packages awslambdaric
+	@python3 -c 'import awslambdaric' 2>/dev/null || python3 -m pip install -q awslambdaric==4.2.2 || \
+		python3 -m pip install -q --break-system-packages awslambdaric==4.2.2
 
 ## static: the reproducible static musl bootstrap (prints its path, sha256 and size).
 static:

