@@ -218,21 +218,34 @@ impl Bench<'_> {
             &[],
             self.event,
             INVOKE_TIMEOUT,
-        )?;
+        )
+        .map_err(|e| {
+            format!(
+                "no answer (timeout {} s): {e}\nlast output:\n{}",
+                INVOKE_TIMEOUT.as_secs(),
+                tail(&function.output(), 20)
+            )
+        })?;
         let elapsed = started.elapsed().as_secs_f64() * 1e3;
         let echoed = answer.status == 200
             && answer.header("x-amz-function-error").is_none()
             && answer.json().as_ref() == Some(self.expected);
         if !echoed {
             return Err(format!(
-                "did not echo the event: status {}, body {}\noutput:\n{}",
+                "did not echo the event: status {}, body {}\nlast output:\n{}",
                 answer.status,
                 answer.body_excerpt(),
-                function.output()
+                tail(&function.output(), 20)
             ));
         }
         Ok(elapsed)
     }
+}
+
+/// The last `lines` lines of `text`.
+fn tail(text: &str, lines: usize) -> String {
+    let all: Vec<&str> = text.lines().collect();
+    all[all.len().saturating_sub(lines)..].join("\n")
 }
 
 /// The first `count` REPORT lines of `function`, waiting for stdout to catch up.
