@@ -21,6 +21,10 @@
 //!   function process's peak RSS (`VmHWM`, KiB) after the invocations;
 //! - binary: the file's size when COMMAND is a single file.
 //!
+//! The functions are measured interleaved, so that drift of the machine during the run
+//! (other load, frequency) hits all of them alike: all are started at once and invoked
+//! round-robin, one invocation at a time; then the fresh starts go round-robin too.
+//!
 //! Exits 1 only when a function does not answer with its event (an echo is expected), never
 //! because of a timing; 2 on a usage error.
 
@@ -96,11 +100,14 @@ pub fn run(argv: &[String]) -> Result<Outcome, String> {
         invocations,
         starts,
     };
-    let mut results = Vec::new();
-    let mut failed = false;
     for (name, command) in &functions {
         eprintln!("bench: {name}: {}", command.join(" "));
-        match bench.measure(command) {
+    }
+    let commands: Vec<Vec<String>> = functions.iter().map(|(_, c)| c.clone()).collect();
+    let mut results = Vec::new();
+    let mut failed = false;
+    for ((name, _), result) in functions.iter().zip(bench.measure_all(&commands)) {
+        match result {
             Ok(figures) => results.push((name.as_str(), figures)),
             Err(message) => {
                 println!("FAIL {name}: {message}");
@@ -162,45 +169,98 @@ struct Bench<'a> {
 }
 
 impl Bench<'_> {
-    fn measure(&self, command: &[String]) -> Result<Figures, String> {
-        let mut figures = Figures {
-            binary_bytes: match command {
-                [single] => std::fs::metadata(single).ok().map(|m| m.len()),
-                _ => None,
-            },
-            ..Figures::default()
-        };
-        // One start for the sequential invocations; it is also the first of the starts.
-        let function = self.start(command)?;
-        let mut rtts = Vec::with_capacity(self.invocations + 1);
-        for _ in 0..=self.invocations {
-            rtts.push(self.invoke(&function)?);
+    /// Measures every command, interleaved so that a machine getting slower or faster during
+    /// the run affects all of them alike: all functions up at once with the invocations
+    /// round-robin, then the fresh starts round-robin. A function that fails drops out.
+    fn measure_all(&self, commands: &[Vec<String>]) -> Vec<Result<Figures, String>> {
+        let mut results: Vec<Result<Figures, String>> = commands
+            .iter()
+            .map(|command| {
+                Ok(Figures {
+                    binary_bytes: match command.as_slice() {
+                        [single] => std::fs::metadata(single).ok().map(|m| m.len()),
+                        _ => None,
+                    },
+                    ..Figures::default()
+                })
+            })
+            .collect();
+        // One start each for the sequential invocations (also the first of the starts),
+        // and a first, cold invocation that is not counted.
+        let mut running: Vec<Option<Function>> = Vec::new();
+        for (command, result) in commands.iter().zip(&mut results) {
+            let function = self.start(command).and_then(|function| {
+                self.invoke(&function)?;
+                Ok(function)
+            });
+            match function {
+                Ok(function) => running.push(Some(function)),
+                Err(message) => {
+                    *result = Err(message);
+                    running.push(None);
+                }
+            }
         }
-        figures.round_trip_ms = rtts.split_off(1);
-        let reports = wait_for_reports(&function, self.invocations + 1)?;
-        figures.init_ms.push(
-            reports[0]
-                .init_ms
-                .ok_or("the first REPORT has no Init Duration")?,
-        );
+        for _ in 0..self.invocations {
+            for (slot, result) in running.iter_mut().zip(&mut results) {
+                let (Some(function), Ok(figures)) = (slot.as_ref(), result.as_mut()) else {
+                    continue;
+                };
+                match self.invoke(function) {
+                    Ok(ms) => figures.round_trip_ms.push(ms),
+                    Err(message) => {
+                        *result = Err(message);
+                        *slot = None;
+                    }
+                }
+            }
+        }
+        for (slot, result) in running.iter_mut().zip(&mut results) {
+            if let (Some(function), Ok(figures)) = (slot.take(), result.as_mut()) {
+                if let Err(message) = self.summarize(&function, figures) {
+                    *result = Err(message);
+                }
+            }
+        }
+        drop(running);
+        for _ in 1..self.starts {
+            for (command, result) in commands.iter().zip(&mut results) {
+                let Ok(figures) = result.as_mut() else {
+                    continue;
+                };
+                match self.init_ms(command) {
+                    Ok(ms) => figures.init_ms.push(ms),
+                    Err(message) => *result = Err(message),
+                }
+            }
+        }
+        results
+    }
+
+    /// The REPORT figures and peak RSS of the sequential invocations' start.
+    fn summarize(&self, function: &Function, figures: &mut Figures) -> Result<(), String> {
+        let reports = wait_for_reports(function, self.invocations + 1)?;
+        let init = reports[0].init_ms;
+        figures
+            .init_ms
+            .push(init.ok_or("the first REPORT has no Init Duration")?);
         figures.overhead_ms = reports[1..].iter().map(|r| r.duration_ms).collect();
         figures.max_memory_mb = reports.iter().filter_map(|r| r.max_memory_mb).max();
         figures.peak_rss_kib = children(function.pid())
             .into_iter()
             .filter_map(peak_rss_kib)
             .max();
-        drop(function);
-        for _ in 1..self.starts {
-            let function = self.start(command)?;
-            self.invoke(&function)?;
-            let report = wait_for_reports(&function, 1)?;
-            figures.init_ms.push(
-                report[0]
-                    .init_ms
-                    .ok_or("a first REPORT has no Init Duration")?,
-            );
-        }
-        Ok(figures)
+        Ok(())
+    }
+
+    /// One fresh start and its first invocation: the Init Duration.
+    fn init_ms(&self, command: &[String]) -> Result<f64, String> {
+        let function = self.start(command)?;
+        self.invoke(&function)?;
+        let report = wait_for_reports(&function, 1)?;
+        report[0]
+            .init_ms
+            .ok_or_else(|| "a first REPORT has no Init Duration".to_string())
     }
 
     fn start(&self, command: &[String]) -> Result<Function, String> {
