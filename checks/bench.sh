@@ -39,8 +39,8 @@ fi
 rustup target list --installed 2>/dev/null | grep -qx "$musl" || rustup target add "$musl" >&2
 if ! python3 -c 'import awslambdaric' 2>/dev/null; then
     echo "bench.sh: installing awslambdaric" >&2
-    python3 -m pip install -q awslambdaric >&2 ||
-        python3 -m pip install -q --break-system-packages awslambdaric >&2
+    python3 -m pip install -q awslambdaric==4.2.2 >&2 ||
+        python3 -m pip install -q --break-system-packages awslambdaric==4.2.2 >&2
 fi
 # The target's rustflags (relocation-model=static) come from .cargo/config.toml, for the peer
 # too (it lives under this repository); RUSTFLAGS would replace them.
