@@ -37,7 +37,10 @@ lint:
 	cargo fmt --all -- --check
 	cargo clippy --workspace --all-targets --locked -- -D warnings
 
+# The end-to-end tests run the workspace's binaries and the runtime's examples as processes:
+# `cargo test` alone builds examples but not another package's binaries.
 rust-tests:
+	cargo build --workspace --bins --examples --locked
 	cargo test --workspace --locked
 
 container-tests:

@@ -34,14 +34,17 @@ pub fn profile_dir() -> PathBuf {
 
 /// A binary of this workspace, e.g. `bootstrap` or `faas-emulator`.
 pub fn binary(name: &str) -> PathBuf {
-    existing(profile_dir().join(name), "cargo build --workspace")
+    existing(
+        profile_dir().join(name),
+        "cargo build --workspace --bins --examples",
+    )
 }
 
 /// An example of the runtime crate, e.g. `echo`.
 pub fn example(name: &str) -> PathBuf {
     existing(
         profile_dir().join("examples").join(name),
-        "cargo build -p faas-runtime --examples",
+        "cargo build --workspace --bins --examples",
     )
 }
 

@@ -225,3 +225,21 @@ fn caller_gets_an_exit_error_when_the_function_crashes_mid_invocation() {
             .is_some()
     );
 }
+
+#[test]
+fn a_function_that_dies_during_init_fails_the_waiting_invoke_at_once() {
+    let f = Function::emulated_command(&["false".as_ref()], &[], &["--timeout", "60"]);
+    let started = std::time::Instant::now();
+    let answer = f.invoke(b"{}");
+    assert_eq!(
+        error_type(&answer),
+        "Runtime.ExitError",
+        "{}",
+        answer.body_excerpt()
+    );
+    assert!(String::from_utf8_lossy(&answer.body).contains("exit status: 1"));
+    assert!(
+        started.elapsed() < Duration::from_secs(15),
+        "not the 60 s timeout"
+    );
+}

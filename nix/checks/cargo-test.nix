@@ -9,7 +9,9 @@ stdenv.mkDerivation {
   nativeBuildInputs = [ rustPlatform.cargoSetupHook cargo rustc ];
 
   buildPhase = ''
-    cargo test --workspace --offline --locked --lib --bins --examples --test runtime --test emulator
+    # The end-to-end suites run the binaries and examples as processes: build them first.
+    cargo build --workspace --offline --locked --bins --examples
+    cargo test --workspace --offline --locked --lib --bins --test runtime --test emulator
     cargo test --workspace --offline --locked --doc
   '';
   installPhase = ''

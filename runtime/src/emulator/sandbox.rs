@@ -273,13 +273,17 @@ impl Sandbox {
         inner.init_duration = None;
     }
 
-    /// The function process ended (`how` says how): its invocation fails with `Runtime.ExitError`;
-    /// after a failed init, the waiting callers get the init error. Returns whether init failed.
+    /// The function process ended (`how` says how): its invocation fails with
+    /// `Runtime.ExitError`. A process that never reached `/next` failed to initialize: the
+    /// waiting callers get its `/init/error` body, or a `Runtime.ExitError` naming the exit, so
+    /// nobody waits for the timeout. Returns whether init failed.
     pub fn runtime_exited(&self, how: &str) -> bool {
-        let (in_flight, init_error) = {
+        let (in_flight, init_error, never_ready) = {
             let mut inner = self.inner();
             inner.pid = None;
-            (inner.in_flight.take(), inner.init_error.take())
+            let never_ready =
+                matches!(inner.state, RuntimeState::Started | RuntimeState::InitError);
+            (inner.in_flight.take(), inner.init_error.take(), never_ready)
         };
         self.replaced.notify_waiters();
         if let Some((id, sender)) = in_flight {
@@ -288,12 +292,16 @@ impl Sandbox {
                 error_body(error_type::EXIT, &message).into(),
             ));
         }
-        let Some(init_error) = init_error else {
+        if !never_ready {
             return false;
-        };
+        }
+        let failure = init_error.unwrap_or_else(|| {
+            let message = format!("Runtime exited during init with error: {how}");
+            error_body(error_type::EXIT, &message).into()
+        });
         if let Ok(mut queued) = self.queued.try_lock() {
             while let Ok(invocation) = queued.try_recv() {
-                let _ = invocation.outcome.send(Outcome::Error(init_error.clone()));
+                let _ = invocation.outcome.send(Outcome::Error(failure.clone()));
             }
         }
         true
@@ -389,7 +397,7 @@ mod tests {
         let sandbox = Sandbox::new(Duration::from_secs(3), "arn".into(), 128);
         let (_, outcome) = sandbox.enqueue(Bytes::new(), None, None, None);
         sandbox.next().await.unwrap();
-        assert!(!sandbox.runtime_exited("signal: 9"));
+        assert!(!sandbox.runtime_exited("signal: 9"), "it had reached /next");
         let Ok(Outcome::Error(body)) = outcome.await else {
             panic!("no error")
         };
