@@ -6,7 +6,7 @@ LISTEN ?= 127.0.0.1:8080
 EVENT ?= {"name":"world"}
 export EVENT
 
-.PHONY: demo test setup static lint rust-tests container-tests nix-checks bench
+.PHONY: demo test setup static lint rust-tests container-tests nix-checks bench report
 
 ## demo: build the static bootstrap, start it in local mode, invoke it once, print the answer.
 demo: setup static
@@ -52,3 +52,7 @@ nix-checks:
 ## bench: ours vs AWS's lambda_runtime (Rust) and awslambdaric (Python), echo functions under faas-emulator.
 bench: setup
 	checks/bench.sh
+
+## report: rerun the measuring programs and paste their figures into README.md's "Measured here".
+report: setup
+	checks/report.sh
