@@ -54,6 +54,15 @@ checks/bench.sh >"$out/bench.txt"
     tail -n 1 "$out/containers.txt"
     echo '```'
     echo
+    echo "**Reproducibility** (\`checks/container-tests.sh\`: two clean builds of the bootstrap in two"
+    echo "directories; the scratch image built in two fresh storage roots, as image ID and manifest"
+    echo "digest; two exports of the OCI archive; the image digests change with every commit, through"
+    echo "the revision label):"
+    echo
+    echo '```'
+    grep -E '^    (build A|build B|workspace|storage [12]:|.*oci\.tar$)' "$out/containers.txt" | sed 's/^    //; s|/[^ ]*/||'
+    echo '```'
+    echo
     echo "**Against AWS's own runtimes** (\`checks/bench.sh\`: echo functions, each under \`faas-emulator\`,"
     echo "invoked in turn; *overhead* is the emulator's REPORT Duration, dispatch to response posted;"
     echo "*init* is process start to the first \`GET /next\`):"
