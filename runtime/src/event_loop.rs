@@ -2,17 +2,16 @@
 
 use std::future::Future;
 use std::sync::Arc;
-use std::task::{Poll, Waker};
 
 use hyper::body::Bytes;
 use serde::de::DeserializeOwned;
-use tokio::signal::unix::{Signal, SignalKind, signal};
 
 use crate::client::Client;
 use crate::config::{Config, FunctionSettings};
 use crate::context::{self, Context};
 use crate::handler::Handler;
 use crate::protocol::error_type;
+use crate::shutdown::Stop;
 use crate::{Error, emulator, log, panic};
 
 /// Exports the trace id for the invocation's duration, as Lambda's own runtimes do.
@@ -170,35 +169,5 @@ fn set_trace_env(trace_id: Option<&str>) {
             Some(id) => std::env::set_var(TRACE_ENV, id),
             None => std::env::remove_var(TRACE_ENV),
         }
-    }
-}
-
-/// SIGTERM (Lambda's shutdown) and SIGINT (Ctrl-C in a terminal): stop after the invocation in flight.
-pub(crate) struct Stop {
-    term: Signal,
-    int: Signal,
-}
-
-impl Stop {
-    pub(crate) fn new() -> std::io::Result<Self> {
-        Ok(Self {
-            term: signal(SignalKind::terminate())?,
-            int: signal(SignalKind::interrupt())?,
-        })
-    }
-
-    /// Waits for the next stop signal.
-    pub(crate) async fn recv(&mut self) {
-        tokio::select! {
-            _ = self.term.recv() => {}
-            _ = self.int.recv() => {}
-        }
-    }
-
-    /// Whether a stop signal arrived since the last check, without waiting.
-    pub(crate) fn pending(&mut self) -> bool {
-        let mut cx = std::task::Context::from_waker(Waker::noop());
-        matches!(self.term.poll_recv(&mut cx), Poll::Ready(_))
-            || matches!(self.int.poll_recv(&mut cx), Poll::Ready(_))
     }
 }

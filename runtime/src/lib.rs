@@ -32,6 +32,7 @@ mod handler;
 mod log;
 mod panic;
 pub mod protocol;
+mod shutdown;
 
 use std::future::Future;
 

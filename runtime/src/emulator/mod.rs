@@ -31,9 +31,9 @@ use std::time::Duration;
 use tokio::net::TcpListener;
 
 use crate::config::{Config, FunctionSettings};
-use crate::event_loop::Stop;
 use crate::log;
 use crate::protocol::INVOKE_PATH;
+use crate::shutdown::Stop;
 use sandbox::Sandbox;
 
 /// The function timeout when `AWS_LAMBDA_FUNCTION_TIMEOUT` is unset, as AWS's emulator.

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use tokio::process::{Child, Command};
 
 use super::sandbox::Sandbox;
-use crate::event_loop::Stop;
+use crate::shutdown::Stop;
 
 /// A process that dies sooner than this after starting counts as a failed start: the next one
 /// waits longer, so a function that cannot start does not spin.
