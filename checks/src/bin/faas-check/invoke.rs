@@ -12,8 +12,7 @@ use crate::args::Args;
 use crate::engine::{self, INVOKE_PATH};
 use faas_checks::http::{self, Response};
 
-/// The largest event the Lambda API accepts: 6 MiB.
-pub const MAX_EVENT_BYTES: usize = 6 * 1024 * 1024;
+use faas_runtime::protocol::MAX_PAYLOAD as MAX_EVENT_BYTES;
 
 const TIMEOUT: Duration = Duration::from_secs(30);
 

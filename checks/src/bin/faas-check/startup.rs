@@ -124,7 +124,7 @@ fn time_bootstrap(path: &str) -> Result<f64, String> {
     let _ = child.kill();
     let _ = child.wait();
     let line = result?;
-    if !line.starts_with("GET /2018-06-01/runtime/invocation/next ") {
+    if !line.starts_with(&format!("GET {} ", faas_runtime::protocol::NEXT_PATH)) {
         return Err(format!("the first request was `{line}`, not GET /next"));
     }
     Ok(elapsed.as_secs_f64() * 1000.0)
