@@ -59,12 +59,7 @@ async fn answer(sandbox: &Sandbox, id: &str, call: Call, request: Request<Incomi
     if let Err(refusal) = sandbox.check_answer(id, call) {
         return refused(refusal);
     }
-    let error_type = request
-        .headers()
-        .get(header::FUNCTION_ERROR_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("Unhandled")
-        .to_owned();
+    let error_type = function_error_type(&request, "Unhandled");
     let (outcome, too_large) = match (http::read_body(request.into_body()).await, call) {
         (Ok(body), Call::Response) => (Outcome::Response(body), false),
         (Ok(body), _) if body.is_empty() => (
@@ -86,39 +81,41 @@ async fn answer(sandbox: &Sandbox, id: &str, call: Call, request: Request<Incomi
         return refused(refusal);
     }
     if too_large {
-        let message = format!("Exceeded maximum allowed payload size ({MAX_PAYLOAD} bytes).");
-        return http::error(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            error_type::ENTITY_TOO_LARGE,
-            &message,
-        );
+        return payload_too_large();
     }
     accepted()
 }
 
 async fn init_error(sandbox: &Sandbox, request: Request<Incoming>) -> Reply {
-    let error_type = request
-        .headers()
-        .get(header::FUNCTION_ERROR_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("Runtime.Unknown")
-        .to_owned();
+    let error_type = function_error_type(&request, "Runtime.Unknown");
     let body = match http::read_body(request.into_body()).await {
         Ok(body) if !body.is_empty() => body,
         Ok(_) => Bytes::from(http::error_body(&error_type, "")),
-        Err(TooLarge) => {
-            let message = format!("Exceeded maximum allowed payload size ({MAX_PAYLOAD} bytes).");
-            return http::error(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                error_type::ENTITY_TOO_LARGE,
-                &message,
-            );
-        }
+        Err(TooLarge) => return payload_too_large(),
     };
     match sandbox.init_error(body) {
         Ok(()) => accepted(),
         Err(refusal) => refused(refusal),
     }
+}
+
+/// The `Lambda-Runtime-Function-Error-Type` the runtime sent, or `default`.
+fn function_error_type(request: &Request<Incoming>, default: &str) -> String {
+    let value = request.headers().get(header::FUNCTION_ERROR_TYPE);
+    value
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or(default)
+        .to_owned()
+}
+
+/// 413 to the runtime, with RAPID's message.
+fn payload_too_large() -> Reply {
+    let message = format!("Exceeded maximum allowed payload size ({MAX_PAYLOAD} bytes).");
+    http::error(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        error_type::ENTITY_TOO_LARGE,
+        &message,
+    )
 }
 
 fn accepted() -> Reply {
