@@ -31,12 +31,8 @@ mkdir -p "$target_dir"
 target_dir="$(cd "$target_dir" && pwd -P)"
 musl="x86_64-unknown-linux-musl"
 
-# Tools a fresh machine may lack (build-bootstrap.sh installs musl-tools and the target too).
-if ! command -v musl-gcc >/dev/null; then
-    echo "bench.sh: installing musl-tools" >&2
-    { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq musl-tools; } >&2
-fi
-rustup target list --installed 2>/dev/null | grep -qx "$musl" || rustup target add "$musl" >&2
+# musl-tools and the rustup target: images/build-bootstrap.sh installs them, and it runs
+# before the peer is built. awslambdaric is this script's own need.
 if ! python3 -c 'import awslambdaric' 2>/dev/null; then
     echo "bench.sh: installing awslambdaric" >&2
     python3 -m pip install -q awslambdaric==4.2.2 >&2 ||

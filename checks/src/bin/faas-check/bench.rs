@@ -434,55 +434,32 @@ fn ratio(ours: f64, theirs: f64, better: &str, worse: &str) -> String {
     }
 }
 
+/// A named figure read off a function's measurements.
+type Figure<T> = (&'static str, fn(&Figures) -> T);
+
 /// Every figure of `ours` against `theirs`, in one line.
 fn ratios(ours: &Figures, theirs: &Figures) -> String {
-    let mut parts = vec![
-        format!(
-            "init {}",
-            ratio(
-                median(&ours.init_ms),
-                median(&theirs.init_ms),
-                "faster",
-                "slower"
-            )
-        ),
-        format!(
-            "overhead {}",
-            ratio(
-                median(&ours.overhead_ms),
-                median(&theirs.overhead_ms),
-                "faster",
-                "slower"
-            )
-        ),
-        format!(
-            "overhead p99 {}",
-            ratio(
-                percentile(&ours.overhead_ms, 99.0),
-                percentile(&theirs.overhead_ms, 99.0),
-                "faster",
-                "slower"
-            )
-        ),
-        format!(
-            "round trip {}",
-            ratio(
-                median(&ours.round_trip_ms),
-                median(&theirs.round_trip_ms),
-                "faster",
-                "slower"
-            )
-        ),
+    let timings: [Figure<f64>; 4] = [
+        ("init", |f| median(&f.init_ms)),
+        ("overhead", |f| median(&f.overhead_ms)),
+        ("overhead p99", |f| percentile(&f.overhead_ms, 99.0)),
+        ("round trip", |f| median(&f.round_trip_ms)),
     ];
-    if let (Some(a), Some(b)) = (ours.peak_rss_kib, theirs.peak_rss_kib) {
-        let r = ratio(a as f64, b as f64, "smaller", "larger");
-        parts.push(format!("peak RSS {r}"));
-    }
-    if let (Some(a), Some(b)) = (ours.binary_bytes, theirs.binary_bytes) {
-        parts.push(format!(
-            "binary {}",
-            ratio(a as f64, b as f64, "smaller", "larger")
-        ));
+    let sizes: [Figure<Option<u64>>; 2] = [
+        ("peak RSS", |f| f.peak_rss_kib),
+        ("binary", |f| f.binary_bytes),
+    ];
+    let mut parts: Vec<String> = timings
+        .iter()
+        .map(|(name, of)| format!("{name} {}", ratio(of(ours), of(theirs), "faster", "slower")))
+        .collect();
+    for (name, of) in sizes {
+        if let (Some(a), Some(b)) = (of(ours), of(theirs)) {
+            parts.push(format!(
+                "{name} {}",
+                ratio(a as f64, b as f64, "smaller", "larger")
+            ));
+        }
     }
     parts.join(", ")
 }
