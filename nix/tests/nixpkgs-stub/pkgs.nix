@@ -32,8 +32,9 @@ let
             unpassed = builtins.filter (n: formals.${n} && !(args ? ${n}) && !(self ? ${n})) (builtins.attrNames formals);
           in
           if unpassed != [ ] then
-            throw ("nixpkgs-stub: callPackage ${where}: the defaulted argument `${builtins.head unpassed}` is not passed by the caller. "
-              + "Real callPackage (lib/customisation.nix) fills it from any nixpkgs attribute of that name instead of the default; pass it explicitly.")
+            throw
+              ("nixpkgs-stub: callPackage ${where}: the defaulted argument `${builtins.head unpassed}` is not passed by the caller. "
+                + "Real callPackage (lib/customisation.nix) fills it from any nixpkgs attribute of that name instead of the default; pass it explicitly.")
           else makeOverridable f (builtins.intersectAttrs formals self // args);
 
         makeOverridable = f: origArgs:
