@@ -6,7 +6,7 @@ LISTEN ?= 127.0.0.1:8080
 EVENT ?= {"name":"world"}
 export EVENT
 
-.PHONY: demo test setup static lint rust-tests container-tests nix-checks bench report
+.PHONY: demo test setup static lint rust-tests toolchains container-tests nix-checks bench report
 
 ## demo: build the static bootstrap, start it in local mode, invoke it once, print the answer.
 demo: setup static
@@ -18,7 +18,7 @@ demo: setup static
 	curl -sS -d "$$EVENT" http://$(LISTEN)/2015-03-31/functions/function/invocations; echo
 
 ## test: everything CI runs: lint, unit + end-to-end + conformance tests, containers, Nix evaluation.
-test: setup static lint rust-tests container-tests nix-checks
+test: setup static lint rust-tests toolchains container-tests nix-checks
 
 ## setup: the apt packages, rustup target and Python packages the build and tests need.
 setup:
@@ -42,6 +42,10 @@ lint:
 rust-tests:
 	cargo build --workspace --bins --examples --locked
 	cargo test --workspace --locked
+
+## toolchains: clippy + the suites on the Rust of flake.lock's nixpkgs, and the MSRV build.
+toolchains:
+	checks/toolchains.sh
 
 container-tests:
 	checks/container-tests.sh
