@@ -79,21 +79,28 @@ step "rust $NIXPKGS_RUST: cargo test --workspace (unit, doc, end-to-end, conform
 # 3) The MSRV, through a C compiler that hardens like nixpkgs' cc-wrapper.
 # pkgs/build-support/cc-wrapper/add-hardening.sh (fortify): `-O2 -U_FORTIFY_SOURCE` before the
 # caller's flags, `-U_FORTIFY_SOURCE -D_FORTIFY_SOURCE=2` after, so a caller's -O0 wins. glibc's
-# features.h then warns "_FORTIFY_SOURCE requires compiling with optimization (-O)"; Debian's
-# gcc hides warnings of system headers, nixpkgs' does not, so the same test is included here
-# from a non-system header. jemalloc's configure checks compile with -Werror and fail on it.
+# features.h then warns "_FORTIFY_SOURCE requires compiling with optimization (-O)" wherever a
+# libc header is included. Debian's gcc hides warnings from system headers and nixpkgs' does
+# not, so a features.h in a non-system directory adds the same test after the real one.
+# jemalloc's configure checks (strerror_r's return type) compile with -Werror and fail on it.
 wrapper_dir="$(mktemp -d /tmp/faas-toolchains.XXXXXX)"
 trap 'rm -rf "$wrapper_dir"' EXIT
-cat >"$wrapper_dir/fortify-check.h" <<'EOF'
+mkdir "$wrapper_dir/include"
+cat >"$wrapper_dir/include/features.h" <<'EOF'
+#include_next <features.h>
 #if defined _FORTIFY_SOURCE && _FORTIFY_SOURCE > 0 && (!defined __OPTIMIZE__ || __OPTIMIZE__ <= 0)
 # warning _FORTIFY_SOURCE requires compiling with optimization (-O)
 #endif
 EOF
 cat >"$wrapper_dir/cc" <<EOF
 #!/bin/sh
-exec cc -O2 -U_FORTIFY_SOURCE "\$@" -U_FORTIFY_SOURCE -D_FORTIFY_SOURCE=2 -include $wrapper_dir/fortify-check.h
+exec cc -O2 -U_FORTIFY_SOURCE "\$@" -U_FORTIFY_SOURCE -D_FORTIFY_SOURCE=2 -I$wrapper_dir/include
 EOF
 chmod +x "$wrapper_dir/cc"
+# The wrapper must reproduce the failure, or the build below proves nothing.
+printf '#include <string.h>\nint main(void) { return 0; }\n' >"$wrapper_dir/t.c"
+step "the fortify wrapper fails -O0 -Werror on a libc header, passes -O1" \
+    sh -c '! "$0/cc" -O0 -Werror -c "$0/t.c" -o "$0/t.o" && "$0/cc" -O1 -Werror -c "$0/t.c" -o "$0/t.o"' "$wrapper_dir"
 step "rust $MSRV (MSRV): cargo build --workspace, C compiled with nixpkgs-style fortify" \
     env RUSTUP_TOOLCHAIN="$MSRV" CARGO_TARGET_DIR="$root/target/toolchain-$MSRV" \
     CC_x86_64_unknown_linux_gnu="$wrapper_dir/cc" cargo build --workspace --locked
