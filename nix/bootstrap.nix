@@ -52,7 +52,8 @@ rustPlatform.buildRustPackage {
   # The image holds this binary alone: any path into the Nix store fails the build.
   allowedReferences = [ ];
 
-  passthru = { inherit target; };
+  # What the tests check (nix/tests/attributes.py): the triple and a static package set.
+  passthru = { inherit target; inherit (stdenv.hostPlatform) isStatic; };
 
   meta = {
     description = "Static musl build of ${package}'s ${binary} binary";

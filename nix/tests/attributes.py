@@ -6,7 +6,8 @@ fine. This reads the attributes that decide what a real build does, with `nix ev
 and asserts them:
 
 - every bootstrap (x86_64, aarch64 native, aarch64 cross): cargo's arguments end in
-  `--package faas-runtime --bin bootstrap`, the target triple is <arch>-unknown-linux-musl,
+  `--package faas-runtime --bin bootstrap`, the target triple is <arch>-unknown-linux-musl
+  from a static package set,
   the rustflags cargo applies (RUSTFLAGS replaces .cargo/config.toml's) hold
   `relocation-model=static` and `+crt-static`, the strip is full, allowedReferences = [ ],
   meta.mainProgram is "bootstrap";
@@ -60,6 +61,7 @@ ps: builtins.mapAttrs (system: builtins.mapAttrs (name: d:
     inherit (d) cargoBuildFlags cargoBuildType;
     allowedReferences = d.allowedReferences or null;
     target = d.target or null;
+    isStatic = d.isStatic or null;
     mainProgram = d.meta.mainProgram;
     hooks = d.stubHooks;
   } else if d ? conf then {
@@ -199,6 +201,7 @@ def main():
               d["target"] == triple and "--target" in hooks["cargoArgs"]
               and hooks["cargoArgs"][hooks["cargoArgs"].index("--target") + 1] == triple,
               f"target {d['target']}, cargo {hooks['cargoArgs']}")
+        check(f"{label}: built by a static package set (pkgsStatic)", d["isStatic"] is True, str(d["isStatic"]))
         flags = " ".join(hooks["rustflags"])
         check(f"{label}: rustflags cargo applies hold relocation-model=static and +crt-static",
               re.search(r"relocation-model=static\b", flags) is not None and "+crt-static" in flags,

@@ -179,6 +179,10 @@ inject "the cross bootstrap targets the build machine" \
     'target aarch64-unknown-linux-musl' \
     flake.nix '(pkgsFor "x86_64-linux").pkgsCross.aarch64-multiplatform-musl.pkgsStatic' '(pkgsFor "x86_64-linux").pkgsStatic'
 
+inject "the cross bootstrap from the dynamic musl set (pkgsCross without pkgsStatic)" \
+    'built by a static package set' \
+    flake.nix '.pkgsCross.aarch64-multiplatform-musl.pkgsStatic;' '.pkgsCross.aarch64-multiplatform-musl;'
+
 # 5) Format and workflow audit.
 mapfile -t nix_files < <(git ls-files --cached --others --exclude-standard -- '*.nix')
 step "nixpkgs-fmt --check (${#nix_files[@]} files)" nixpkgs-fmt --check "${nix_files[@]}"

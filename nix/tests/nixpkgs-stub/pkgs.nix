@@ -8,9 +8,9 @@
 let
   buildArch = builtins.head (builtins.split "-" system);
 
-  mkSet = { hostArch, static }:
+  mkSet = { hostArch, static, libcMusl ? static }:
     let
-      self = import ./stdenv.nix { inherit lib system hostArch static; } // rec {
+      self = import ./stdenv.nix { inherit lib system hostArch static libcMusl; } // rec {
         inherit lib;
 
         # lib/customisation.nix callPackageWith: `auto = builtins.intersectAttrs
@@ -54,11 +54,9 @@ let
         # aarch64-multiplatform-musl is { config = "aarch64-unknown-linux-musl"; }, not static:
         # its pkgsStatic is.
         pkgsStatic = if static then self else mkSet { inherit hostArch; static = true; };
-        buildPackages = if hostArch == buildArch && !static then self else mkSet { hostArch = buildArch; static = false; };
+        buildPackages = if hostArch == buildArch && !libcMusl then self else mkSet { hostArch = buildArch; static = false; };
         pkgsCross = {
-          aarch64-multiplatform-musl = {
-            pkgsStatic = mkSet { hostArch = "aarch64"; static = true; };
-          };
+          aarch64-multiplatform-musl = mkSet { hostArch = "aarch64"; static = false; libcMusl = true; };
         };
 
         inherit (import ./trivial-builders.nix { inherit lib; inherit (self) stdenv stdenvNoCC; })
@@ -87,7 +85,6 @@ let
         curl = leaf "curl" "curl";
         busybox = leaf "busybox" "busybox";
         binutils = leaf "binutils-wrapper" "strip";
-        musl = leaf "musl" "ldd";
         # pkgs/by-name/bi/binary/package.nix: a GTK number-base converter. Here because the
         # name is a classic trap: a formal argument `binary` is filled with this derivation.
         binary = leaf "binary-0.3" "binary";

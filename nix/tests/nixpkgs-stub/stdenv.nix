@@ -2,11 +2,11 @@
 # Mirrors pkgs/stdenv/generic/make-derivation.nix (mkDerivation, hardening), lib/systems/default.nix
 # (hostPlatform.rust.rustcTarget, isStatic, parsed.cpu.name) and pkgs/build-support/cc-wrapper
 # (cc.targetPrefix). `system` is the build machine; the stdenv builds for hostArch.
-{ lib, system, hostArch, static }:
+{ lib, system, hostArch, static, libcMusl }:
 let
   buildArch = builtins.head (builtins.split "-" system);
   arch = hostArch;
-  triple = "${arch}-unknown-linux-${if static then "musl" else "gnu"}";
+  triple = "${arch}-unknown-linux-${if libcMusl then "musl" else "gnu"}";
   isCross = hostArch != buildArch;
 
   # make-derivation.nix: NIX_HARDENING_ENABLE is the default hardening flags (the
@@ -60,7 +60,7 @@ let
     config = triple;
     isLinux = true;
     isStatic = static;
-    isMusl = static;
+    isMusl = libcMusl;
     isAarch64 = arch == "aarch64";
     isx86_64 = arch == "x86_64";
     parsed.cpu.name = arch;
@@ -69,8 +69,8 @@ let
 
   # A cross or static compiler carries the target triple as prefix (aarch64-unknown-linux-musl-cc).
   cc = mkDerivation {
-    name = "${if static || isCross then triple + "-" else ""}gcc-wrapper-14.3.0";
-    passthru.targetPrefix = if static || isCross then triple + "-" else "";
+    name = "${if libcMusl || isCross then triple + "-" else ""}gcc-wrapper-14.3.0";
+    passthru.targetPrefix = if libcMusl || isCross then triple + "-" else "";
   };
 in
 {
