@@ -10,11 +10,11 @@
 #   the same way (layers gzip'd at the default level, as a registry push does). buildah
 #   cannot run in the build sandbox; this is the image it would write, minus its config.
 # - `budget`: the absolute ceiling in compressed bytes, as in CI.
-{ runCommand, checksTools, binutils, image, bootstrap, budget, maxPercentAbove }:
+{ lib, runCommand, checksTools, binutils, image, bootstrap, budget, maxPercentAbove }:
 runCommand "faas-image-size"
 {
   nativeBuildInputs = [ checksTools binutils ];
-  binary = "${bootstrap}/bin/${bootstrap.meta.mainProgram}";
+  binary = lib.getExe bootstrap;
   inherit image budget maxPercentAbove;
 } ''
   compressed() { sed -n 's/^compressed: \([0-9]*\) B.*/\1/p'; }
