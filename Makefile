@@ -17,7 +17,7 @@ demo: setup static
 	echo "--- curl -d '$$EVENT' http://$(LISTEN)/2015-03-31/functions/function/invocations"; \
 	curl -sS -d "$$EVENT" http://$(LISTEN)/2015-03-31/functions/function/invocations; echo
 
-## test: everything CI runs: lint, unit + end-to-end + conformance tests, containers, Nix evaluation.
+## test: everything CI runs: lint, unit + end-to-end + conformance tests, the Rust of nixpkgs and the MSRV, containers, Nix evaluation.
 test: setup static lint rust-tests toolchains container-tests nix-checks
 
 ## setup: the apt packages, rustup target and Python packages the build and tests need.
