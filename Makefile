@@ -35,13 +35,13 @@ static:
 
 lint:
 	cargo fmt --all -- --check
-	cargo clippy --workspace --all-targets --locked -- -D warnings
+	cargo clippy --workspace --all-targets --all-features --locked -- -D warnings
 
 # The end-to-end tests run the workspace's binaries and the runtime's examples as processes:
 # `cargo test` alone builds examples but not another package's binaries.
 rust-tests:
 	cargo build --workspace --bins --examples --locked
-	cargo test --workspace --locked
+	cargo test --workspace --all-features --locked
 
 container-tests:
 	checks/container-tests.sh
