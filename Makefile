@@ -46,7 +46,7 @@ aarch64:
 ## behind faas-emulator (these tests are #[ignore]d in a plain `cargo test`).
 aarch64-tests: aarch64
 	cargo build --locked -p faas-checks --bin faas-emulator
-	cargo test --locked -p faas-checks --test static_binary --test aarch64 -- --ignored
+	cargo test --locked -p faas-checks --test static_binary --test aarch64 -- --ignored --nocapture
 
 lint:
 	cargo fmt --all -- --check
