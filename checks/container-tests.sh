@@ -15,7 +15,7 @@
 set -uo pipefail
 
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)"
-cd "$repo"
+cd "$repo" || exit 2
 export CONTAINERS_CONF="$repo/images/containers.conf"
 work="$(mktemp -d "${TMPDIR:-/tmp}/faas-container-tests.XXXXXX")"
 mkdir -p "$work/logs"
@@ -60,7 +60,7 @@ cleanup() {
         podman rmi -af >/dev/null 2>&1
     done
     # Unmount anything the engine left mounted under the work dir, deepest first.
-    grep -o " $work[^ ]*" /proc/self/mounts 2>/dev/null | sort -r | xargs -r -n1 umount -l 2>/dev/null
+    grep -o " ${work}[^ ]*" /proc/self/mounts 2>/dev/null | sort -r | xargs -r -n1 umount -l 2>/dev/null
     if [ "${KEEP:-0}" = 1 ]; then
         echo "kept $work" >&2
     else
