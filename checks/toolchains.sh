@@ -65,7 +65,7 @@ command -v musl-gcc >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=nonint
 nix_target="$root/target/toolchain-$NIXPKGS_RUST"
 with_nix_rust() { RUSTUP_TOOLCHAIN="$NIXPKGS_RUST" CARGO_TARGET_DIR="$nix_target" "$@"; }
 step "rust $NIXPKGS_RUST: cargo clippy --workspace --all-targets -D warnings" \
-    with_nix_rust cargo clippy --workspace --all-targets --locked -- -D warnings
+    with_nix_rust cargo clippy --workspace --all-targets --all-features --locked -- -D warnings
 step "rust $NIXPKGS_RUST: build the workspace's binaries and examples" \
     with_nix_rust cargo build --workspace --bins --examples --locked
 step "rust $NIXPKGS_RUST: static musl bootstrap (images/build-bootstrap.sh)" \
@@ -74,7 +74,7 @@ static_bootstrap="$nix_target/$musl/release/bootstrap"
 [ -f "$static_bootstrap" ] && printf '      %s: %s bytes\n' "rust $NIXPKGS_RUST static bootstrap" "$(stat -c %s "$static_bootstrap")"
 step "rust $NIXPKGS_RUST: cargo test --workspace (unit, doc, end-to-end, conformance, static binary)" \
     env FAAS_STATIC_BOOTSTRAP="$static_bootstrap" RUSTUP_TOOLCHAIN="$NIXPKGS_RUST" CARGO_TARGET_DIR="$nix_target" \
-    cargo test --workspace --locked
+    cargo test --workspace --all-features --locked
 
 # 3) The MSRV, through a C compiler that hardens like nixpkgs' cc-wrapper.
 # pkgs/build-support/cc-wrapper/add-hardening.sh (fortify): `-O2 -U_FORTIFY_SOURCE` before the

@@ -344,10 +344,22 @@ struct ScriptedApi {
 
 impl ScriptedApi {
     fn start(function: &std::path::Path) -> Self {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        Self::start_at(function, "127.0.0.1:0", |addr| addr.to_string())
+    }
+
+    /// Listens on `bind`; the function's `AWS_LAMBDA_RUNTIME_API` is `api(listening address)`.
+    fn start_at(
+        function: &std::path::Path,
+        bind: &str,
+        api: impl Fn(std::net::SocketAddr) -> String,
+    ) -> Self {
+        let listener = std::net::TcpListener::bind(bind).unwrap();
         let addr = listener.local_addr().unwrap().to_string();
         let function = std::process::Command::new(function)
-            .env("AWS_LAMBDA_RUNTIME_API", &addr)
+            .env(
+                "AWS_LAMBDA_RUNTIME_API",
+                api(listener.local_addr().unwrap()),
+            )
             .stderr(std::process::Stdio::piped())
             .spawn()
             .unwrap();
@@ -364,6 +376,10 @@ impl ScriptedApi {
         use std::io::{BufRead, Read};
         let conn = self.conn.get_or_insert_with(|| {
             let (stream, _) = self.listener.as_ref().unwrap().accept().unwrap();
+            // A request that never comes fails the test instead of hanging it.
+            stream
+                .set_read_timeout(Some(Duration::from_secs(20)))
+                .unwrap();
             std::io::BufReader::new(stream)
         });
         let (mut head, mut length) = (String::new(), 0);
@@ -431,7 +447,8 @@ fn api_gone_mid_run_exits_non_zero_with_the_address() {
     api.vanish();
     let (status, stderr) = api.finish();
     assert!(!status.success());
-    let expected = format!("cannot reach the Runtime API at {addr} (AWS_LAMBDA_RUNTIME_API)");
+    let expected =
+        format!("cannot reach the Runtime API at http://{addr} (AWS_LAMBDA_RUNTIME_API)");
     assert!(stderr.contains(&expected), "{stderr}");
 }
 
@@ -608,5 +625,141 @@ fn function_killed_while_idle_is_replaced_without_losing_the_next_event() {
         (200, b"2".as_slice()),
         "{}",
         r.body_excerpt()
+    );
+}
+
+/// One invocation through a scripted API whose address is given as `api(listening address)`:
+/// every request must arrive under `base` with the `Host` header `host(listening address)`.
+fn one_invocation_through(
+    bind: &str,
+    api: impl Fn(std::net::SocketAddr) -> String,
+    base: &str,
+    host: impl Fn(std::net::SocketAddr) -> String,
+) {
+    let mut scripted = ScriptedApi::start_at(&example("echo"), bind, &api);
+    let addr: std::net::SocketAddr = scripted.addr.parse().unwrap();
+    let (head, _) = scripted.request();
+    let next = format!("GET {base}/2018-06-01/runtime/invocation/next HTTP/1.1");
+    assert!(head.starts_with(&next), "{} gave {head}", api(addr));
+    assert!(
+        head.to_ascii_lowercase()
+            .contains(&format!("host: {}\r\n", host(addr))),
+        "{head}"
+    );
+    scripted.answer("HTTP/1.1 200 OK\r\nLambda-Runtime-Aws-Request-Id: r1\r\nLambda-Runtime-Deadline-Ms: 99999999999999\r\nContent-Length: 7\r\n\r\n{\"a\":1}");
+    let (head, body) = scripted.request();
+    let response = format!("POST {base}/2018-06-01/runtime/invocation/r1/response HTTP/1.1");
+    assert!(head.starts_with(&response), "{head}");
+    assert_eq!(body, r#"{"a":1}"#);
+    scripted.answer("HTTP/1.1 202 Accepted\r\nContent-Length: 0\r\n\r\n");
+    scripted.expect_next_under(base);
+    let _ = scripted.function.kill();
+}
+
+impl ScriptedApi {
+    fn expect_next_under(&mut self, base: &str) {
+        let (head, _) = self.request();
+        let next = format!("GET {base}/2018-06-01/runtime/invocation/next HTTP/1.1");
+        assert!(head.starts_with(&next), "{head}");
+    }
+}
+
+#[test]
+fn runtime_api_as_host_port_hostname_and_url() {
+    let port = |a: std::net::SocketAddr| a.port();
+    one_invocation_through("127.0.0.1:0", |a| a.to_string(), "", |a| a.to_string());
+    one_invocation_through(
+        "127.0.0.1:0",
+        |a| format!("localhost:{}", port(a)),
+        "",
+        |a| format!("localhost:{}", port(a)),
+    );
+    one_invocation_through(
+        "127.0.0.1:0",
+        |a| format!("http://127.0.0.1:{}/", port(a)),
+        "",
+        |a| a.to_string(),
+    );
+    one_invocation_through(
+        "127.0.0.1:0",
+        |a| format!("http://localhost:{}/lambda/rapi/", port(a)),
+        "/lambda/rapi",
+        |a| format!("localhost:{}", port(a)),
+    );
+}
+
+#[test]
+fn runtime_api_as_ipv6_literal() {
+    one_invocation_through(
+        "[::1]:0",
+        |a| format!("[::1]:{}", a.port()),
+        "",
+        |a| format!("[::1]:{}", a.port()),
+    );
+}
+
+#[test]
+fn runtime_api_forms_work_under_the_emulator() {
+    // The emulator hands the function 127.0.0.1:PORT; a shell rewrites it into each form.
+    for form in [
+        "localhost:$port",
+        "http://127.0.0.1:$port",
+        "http://localhost:$port/",
+    ] {
+        let script = format!(
+            "port=${{AWS_LAMBDA_RUNTIME_API##*:}}; AWS_LAMBDA_RUNTIME_API=\"{form}\" exec \"$0\""
+        );
+        let echo = example("echo");
+        let f = Function::emulated_command(
+            &[
+                "sh".as_ref(),
+                "-c".as_ref(),
+                script.as_ref(),
+                echo.as_os_str(),
+            ],
+            &[],
+            &[],
+        );
+        let r = f.invoke(br#"{"form":1}"#);
+        assert_eq!(r.status, 200, "{form}: {}", f.output());
+        assert_eq!(json_of(&r), json!({"form": 1}), "{form}");
+    }
+}
+
+#[test]
+fn unusable_runtime_api_is_one_line_naming_the_variable_and_value() {
+    for bad in [
+        "https://127.0.0.1:9001",
+        "127.0.0.1:port",
+        "http://u@h:1",
+        "/only/a/path",
+    ] {
+        let out = std::process::Command::new(example("echo"))
+            .env("AWS_LAMBDA_RUNTIME_API", bad)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{bad}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        let lines: Vec<&str> = stderr
+            .lines()
+            .filter(|l| l.contains("AWS_LAMBDA_RUNTIME_API"))
+            .collect();
+        assert_eq!(lines.len(), 1, "{bad}: {stderr}");
+        assert!(lines[0].contains(&format!("{bad:?}")), "{}", lines[0]);
+    }
+}
+
+#[test]
+fn aws_lambda_events_types_work_as_event_and_response() {
+    let f = Function::emulated(&example("sqs"), &[], &[]);
+    let event = json!({"Records": [
+        {"messageId": "m-1", "body": "{\"ok\":true}", "attributes": {}, "messageAttributes": {}},
+        {"messageId": "m-2", "body": "not json", "attributes": {}, "messageAttributes": {}}
+    ]});
+    let r = f.invoke(event.to_string().as_bytes());
+    assert_eq!(r.status, 200, "{}", f.output());
+    assert_eq!(
+        json_of(&r),
+        json!({"batchItemFailures": [{"itemIdentifier": "m-2"}]})
     );
 }

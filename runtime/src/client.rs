@@ -1,5 +1,8 @@
 //! The Runtime API client: one HTTP/1.1 keep-alive connection to `AWS_LAMBDA_RUNTIME_API`,
 //! reused for every call and re-opened (with bounded backoff) only when it breaks.
+//!
+//! The transport is concrete (one TCP connection to one address, [`Endpoint`]) because the
+//! runtime owns it: no connector generics, no connection pool.
 
 use std::fmt;
 use std::time::Duration;
@@ -13,6 +16,7 @@ use hyper_util::rt::TokioIo;
 use tokio::net::TcpStream;
 
 use crate::Error;
+use crate::endpoint::Endpoint;
 use crate::protocol::{self, header};
 
 /// Waits between attempts when the API cannot be reached: about 3 s in all, long enough to ride
@@ -45,34 +49,28 @@ impl fmt::Display for Unreachable {
 
 /// A connection to the Runtime API.
 pub(crate) struct Client {
-    addr: String,
-    host: HeaderValue,
+    endpoint: Endpoint,
+    /// `/next` under the endpoint's base path, built once.
+    next_path: String,
     conn: Option<SendRequest<Full<Bytes>>>,
 }
 
 impl Client {
-    /// A client for `addr` (`host:port`); it connects on first use.
-    pub fn new(addr: &str) -> Result<Self, Error> {
-        let host = HeaderValue::from_str(addr).map_err(|_| {
-            Error::new(
-                protocol::error_type::CONFIG,
-                format!("AWS_LAMBDA_RUNTIME_API must be HOST:PORT, got {addr:?}"),
-            )
-        })?;
-        Ok(Self {
-            addr: addr.to_owned(),
-            host,
+    /// A client for `endpoint`; it connects on first use.
+    pub fn new(endpoint: Endpoint) -> Self {
+        Self {
+            next_path: endpoint.path(protocol::NEXT_PATH),
+            endpoint,
             conn: None,
-        })
+        }
     }
 
     /// Long-polls for the next event; there is deliberately no timeout.
     pub async fn next(&mut self) -> Result<Event, Unreachable> {
         let mut failures = 0;
         loop {
-            let (status, headers, body) = self
-                .call(Method::GET, protocol::NEXT_PATH.into(), None)
-                .await?;
+            let (status, headers, body) =
+                self.call(Method::GET, self.next_path.clone(), None).await?;
             if status.is_success() {
                 return Ok(Event { headers, body });
             }
@@ -96,13 +94,13 @@ impl Client {
 
     /// Posts the handler's response for `request_id`.
     pub async fn respond(&mut self, request_id: &str, body: Bytes) -> Result<(), Unreachable> {
-        let path = format!("{}{request_id}/response", protocol::INVOCATION_PREFIX);
+        let path = self.invocation_path(request_id, "/response");
         self.post(path, body, None).await
     }
 
     /// Posts a failed invocation for `request_id`.
     pub async fn fail(&mut self, request_id: &str, error: &Error) -> Result<(), Unreachable> {
-        let path = format!("{}{request_id}/error", protocol::INVOCATION_PREFIX);
+        let path = self.invocation_path(request_id, "/error");
         self.post(path, error.to_json().into(), Some(error.error_type()))
             .await
     }
@@ -110,7 +108,7 @@ impl Client {
     /// Posts a failure that happened before the first event.
     pub async fn init_error(&mut self, error: &Error) -> Result<(), Unreachable> {
         self.post(
-            protocol::INIT_ERROR_PATH.into(),
+            self.endpoint.path(protocol::INIT_ERROR_PATH),
             error.to_json().into(),
             Some(error.error_type()),
         )
@@ -152,7 +150,7 @@ impl Client {
             let mut request = Request::builder()
                 .method(method.clone())
                 .uri(path.as_str())
-                .header(HOST, self.host.clone());
+                .header(HOST, self.endpoint.authority().clone());
             if let Some((_, Some(error_type))) = &body {
                 if let Ok(value) = HeaderValue::from_str(error_type) {
                     request = request.header(header::FUNCTION_ERROR_TYPE, value);
@@ -203,7 +201,7 @@ impl Client {
     }
 
     async fn connect(&self) -> Result<SendRequest<Full<Bytes>>, String> {
-        let stream = TcpStream::connect(self.addr.as_str())
+        let stream = TcpStream::connect(self.endpoint.socket())
             .await
             .map_err(|e| e.to_string())?;
         let _ = stream.set_nodelay(true);
@@ -218,9 +216,17 @@ impl Client {
         Ok(sender)
     }
 
+    /// `/invocation/{id}{what}` under the endpoint's base path.
+    fn invocation_path(&self, request_id: &str, what: &str) -> String {
+        let mut path = self.endpoint.path(protocol::INVOCATION_PREFIX);
+        path.push_str(request_id);
+        path.push_str(what);
+        path
+    }
+
     fn unreachable(&self, attempts: usize, last: String) -> Unreachable {
         Unreachable {
-            addr: self.addr.clone(),
+            addr: self.endpoint.to_string(),
             attempts,
             last,
         }

@@ -1,4 +1,7 @@
 //! The invocation loop: next event, handler, response or error, until SIGTERM.
+//!
+//! This is the Runtime API *client* side only; it knows nothing of local mode, which
+//! `lib.rs` chooses instead of this loop when there is no Runtime API.
 
 use std::future::Future;
 use std::sync::Arc;
@@ -7,53 +10,31 @@ use hyper::body::Bytes;
 use serde::de::DeserializeOwned;
 
 use crate::client::Client;
-use crate::config::{Config, FunctionSettings};
-use crate::context::{self, Context};
+use crate::context::{self, Context, FunctionSettings};
+use crate::endpoint::Endpoint;
 use crate::handler::Handler;
 use crate::protocol::error_type;
 use crate::shutdown::Stop;
-use crate::{Error, emulator, log, panic};
+use crate::{Error, config, log, panic};
 
 /// Exports the trace id for the invocation's duration, as Lambda's own runtimes do.
 const TRACE_ENV: &str = "_X_AMZN_TRACE_ID";
 
-/// Reads the configuration and picks the mode: the Runtime API client, or local mode.
-pub(crate) async fn start<E, H>(init: impl Future<Output = Result<H, Error>>) -> i32
-where
-    E: DeserializeOwned,
-    H: Handler<E>,
-{
-    let config = match Config::from_env() {
-        Ok(config) => config,
-        Err(error) => return config_failed(error).await,
-    };
-    log::init(config.log_format, config.log_level);
-    match &config.runtime_api {
-        Some(api) => serve(api, &config.function, init).await,
-        None => emulator::local_mode(&config).await,
-    }
-}
-
 /// A bad setting is an init error: posted to the API when there is one, printed either way.
-async fn config_failed(error: Error) -> i32 {
+pub(crate) async fn config_failed(error: Error) -> i32 {
     log::init(log::Format::Text, log::Level::INFO);
     eprintln!("faas-runtime: {}", error.message());
-    if let Some(api) = std::env::var("AWS_LAMBDA_RUNTIME_API")
-        .ok()
-        .filter(|a| !a.is_empty())
-    {
-        if let Ok(mut client) = Client::new(&api) {
-            if let Err(unreachable) = client.init_error(&error).await {
-                eprintln!("faas-runtime: {unreachable}");
-            }
+    if let Ok(Some(endpoint)) = config::runtime_api(|key| std::env::var(key).ok()) {
+        if let Err(unreachable) = Client::new(endpoint).init_error(&error).await {
+            eprintln!("faas-runtime: {unreachable}");
         }
     }
     2
 }
 
 /// The Runtime API client loop; returns the process exit code.
-async fn serve<E, H>(
-    api: &str,
+pub(crate) async fn serve<E, H>(
+    api: &Endpoint,
     function: &Arc<FunctionSettings>,
     init: impl Future<Output = Result<H, Error>>,
 ) -> i32
@@ -61,14 +42,8 @@ where
     E: DeserializeOwned,
     H: Handler<E>,
 {
-    panic::install(api.to_owned());
-    let mut client = match Client::new(api) {
-        Ok(client) => client,
-        Err(error) => {
-            eprintln!("faas-runtime: {}", error.message());
-            return 2;
-        }
-    };
+    panic::install(api.clone());
+    let mut client = Client::new(api.clone());
     let mut stop = match Stop::new() {
         Ok(stop) => stop,
         Err(e) => {
