@@ -20,8 +20,10 @@
 let
   target = stdenv.hostPlatform.rust.rustcTarget;
   # cc-rs looks up CC_<target with underscores>, lower case. The workspace's .cargo/config.toml
-  # sets CC_x86_64_unknown_linux_musl = "musl-gcc" (Debian's wrapper, absent here); an
-  # environment variable wins over a non-forced [env] entry, so name nixpkgs' musl compiler.
+  # sets it for both musl targets to Debian's compilers (musl-gcc, images/aarch64-linux-musl-gcc),
+  # absent here; an environment variable wins over a non-forced [env] entry, so name nixpkgs'
+  # musl compiler. (Its `linker = "rust-lld"` for aarch64 gives way to nixpkgs' exported
+  # CARGO_TARGET_<TRIPLE>_LINKER likewise.)
   # (nixpkgs' own CC_X86_64_UNKNOWN_LINUX_MUSL is upper case, which cc-rs does not read.)
   ccVar = "CC_" + lib.replaceStrings [ "-" ] [ "_" ] target;
 in
