@@ -74,7 +74,7 @@ static_bootstrap="$nix_target/$musl/release/bootstrap"
 [ -f "$static_bootstrap" ] && printf '      %s: %s bytes\n' "rust $NIXPKGS_RUST static bootstrap" "$(stat -c %s "$static_bootstrap")"
 step "rust $NIXPKGS_RUST: cargo test --workspace (unit, doc, end-to-end, conformance, static binary)" \
     env FAAS_STATIC_BOOTSTRAP="$static_bootstrap" RUSTUP_TOOLCHAIN="$NIXPKGS_RUST" CARGO_TARGET_DIR="$nix_target" \
-    cargo test --workspace --all-features --locked
+    cargo test --workspace --all-features --locked --no-fail-fast
 
 # 3) The MSRV, through a C compiler that hardens like nixpkgs' cc-wrapper.
 # pkgs/build-support/cc-wrapper/add-hardening.sh (fortify): `-O2 -U_FORTIFY_SOURCE` before the
