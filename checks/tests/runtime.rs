@@ -763,3 +763,171 @@ fn aws_lambda_events_types_work_as_event_and_response() {
         json!({"batchItemFailures": [{"itemIdentifier": "m-2"}]})
     );
 }
+
+/// One chunk of a chunked request body, or its trailers, with the time it arrived.
+#[derive(Debug)]
+enum Piece {
+    Chunk(String, Instant),
+    Trailers(String),
+}
+
+impl ScriptedApi {
+    /// Reads a chunked request body to its end.
+    fn chunked_body(&mut self) -> Vec<Piece> {
+        use std::io::{BufRead, Read};
+        let conn = self.conn.as_mut().unwrap();
+        let mut pieces = Vec::new();
+        loop {
+            let mut size = String::new();
+            conn.read_line(&mut size).unwrap();
+            let size = usize::from_str_radix(size.trim(), 16).expect("a chunk size");
+            if size == 0 {
+                let mut trailers = String::new();
+                loop {
+                    let mut line = String::new();
+                    conn.read_line(&mut line).unwrap();
+                    if line == "\r\n" {
+                        break;
+                    }
+                    trailers.push_str(&line);
+                }
+                if !trailers.is_empty() {
+                    pieces.push(Piece::Trailers(trailers));
+                }
+                return pieces;
+            }
+            let mut data = vec![0; size + 2];
+            conn.read_exact(&mut data).unwrap();
+            data.truncate(size);
+            pieces.push(Piece::Chunk(
+                String::from_utf8(data).unwrap(),
+                Instant::now(),
+            ));
+        }
+    }
+
+    /// Hands out one event and reads the streamed `/response` that answers it.
+    fn stream_of(&mut self, event: &str) -> (String, Vec<Piece>) {
+        self.expect_next();
+        self.answer(&format!(
+            "HTTP/1.1 200 OK\r\nLambda-Runtime-Aws-Request-Id: s1\r\nLambda-Runtime-Deadline-Ms: 99999999999999\r\nContent-Length: {}\r\n\r\n{event}",
+            event.len()
+        ));
+        let (head, _) = self.request_head();
+        let pieces = self.chunked_body();
+        (head, pieces)
+    }
+
+    /// The next request's head only (its body is read by the caller).
+    fn request_head(&mut self) -> (String, ()) {
+        use std::io::BufRead;
+        let conn = self.conn.as_mut().unwrap();
+        let mut head = String::new();
+        loop {
+            let mut line = String::new();
+            conn.read_line(&mut line).unwrap();
+            head.push_str(&line);
+            if line == "\r\n" || line.is_empty() {
+                return (head, ());
+            }
+        }
+    }
+}
+
+#[test]
+fn streamed_chunks_reach_the_api_as_they_are_written() {
+    let mut api = ScriptedApi::start(&example("stream"));
+    let (head, pieces) = api.stream_of(r#"{"prompt": "first second", "delay_ms": 500}"#);
+    let lower = head.to_ascii_lowercase();
+    assert!(
+        head.starts_with("POST /2018-06-01/runtime/invocation/s1/response HTTP/1.1"),
+        "{head}"
+    );
+    assert!(
+        lower.contains("lambda-runtime-function-response-mode: streaming"),
+        "{head}"
+    );
+    assert!(lower.contains("transfer-encoding: chunked"), "{head}");
+    let [Piece::Chunk(first, t1), Piece::Chunk(second, t2)] = &pieces[..] else {
+        panic!("two chunks and no trailers: {pieces:?}")
+    };
+    assert_eq!((first.as_str(), second.as_str()), ("first ", "second "));
+    // The first chunk was here while the handler still slept before writing the second.
+    assert!(
+        t2.duration_since(*t1) >= Duration::from_millis(400),
+        "{:?} apart",
+        t2.duration_since(*t1)
+    );
+    api.answer("HTTP/1.1 202 Accepted\r\nContent-Length: 0\r\n\r\n");
+    api.expect_next();
+    let _ = api.function.kill();
+}
+
+#[test]
+fn a_stream_that_fails_after_two_chunks_ends_with_error_trailers() {
+    let mut api = ScriptedApi::start(&example("stream"));
+    let (head, pieces) = api.stream_of(r#"{"prompt": "a b c d", "delay_ms": 1, "fail_after": 2}"#);
+    assert!(head.to_ascii_lowercase().contains("trailer: "), "{head}");
+    let [
+        Piece::Chunk(a, _),
+        Piece::Chunk(b, _),
+        Piece::Trailers(trailers),
+    ] = &pieces[..]
+    else {
+        panic!("two chunks, then trailers: {pieces:?}")
+    };
+    assert_eq!((a.as_str(), b.as_str()), ("a ", "b "));
+    let lower = trailers.to_ascii_lowercase();
+    assert!(
+        lower.contains("lambda-runtime-function-error-type: tokenlimit\r\n"),
+        "{trailers}"
+    );
+    let body = trailers
+        .lines()
+        .find_map(|l| {
+            l.to_ascii_lowercase()
+                .starts_with("lambda-runtime-function-error-body:")
+                .then(|| l.split_once(':').unwrap().1.trim().to_owned())
+        })
+        .expect("an error body trailer");
+    let decoded: Value = serde_json::from_slice(&base64_decode(&body)).unwrap();
+    assert_eq!(decoded["errorType"], "TokenLimit");
+    assert_eq!(decoded["errorMessage"], "stopped after 2 tokens");
+    api.answer("HTTP/1.1 202 Accepted\r\nContent-Length: 0\r\n\r\n");
+    api.expect_next();
+    let _ = api.function.kill();
+}
+
+#[test]
+fn a_stream_event_that_does_not_decode_is_a_plain_error() {
+    let mut api = ScriptedApi::start(&example("stream"));
+    api.expect_next();
+    api.answer("HTTP/1.1 200 OK\r\nLambda-Runtime-Aws-Request-Id: s1\r\nLambda-Runtime-Deadline-Ms: 99999999999999\r\nContent-Length: 2\r\n\r\n{}");
+    let (head, body) = api.request();
+    assert!(
+        head.starts_with("POST /2018-06-01/runtime/invocation/s1/error HTTP/1.1"),
+        "{head}"
+    );
+    assert!(body.contains("Runtime.UnmarshalError"), "{body}");
+    let _ = api.function.kill();
+}
+
+fn base64_decode(text: &str) -> Vec<u8> {
+    let digit = |c: u8| match c {
+        b'A'..=b'Z' => c - b'A',
+        b'a'..=b'z' => c - b'a' + 26,
+        b'0'..=b'9' => c - b'0' + 52,
+        b'+' => 62,
+        b'/' => 63,
+        _ => panic!("not base64: {c}"),
+    } as u32;
+    let mut out = Vec::new();
+    for chunk in text.trim_end_matches('=').as_bytes().chunks(4) {
+        let acc = chunk
+            .iter()
+            .enumerate()
+            .fold(0u32, |acc, (i, &c)| acc | digit(c) << (18 - 6 * i));
+        out.extend_from_slice(&acc.to_be_bytes()[1..chunk.len()]);
+    }
+    out
+}

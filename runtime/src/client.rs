@@ -7,10 +7,10 @@
 use std::fmt;
 use std::time::Duration;
 
-use http_body_util::{BodyExt, Full};
+use http_body_util::{BodyExt, Either, Full};
 use hyper::body::Bytes;
 use hyper::client::conn::http1::{self, SendRequest};
-use hyper::header::{CONTENT_TYPE, HOST, HeaderValue};
+use hyper::header::{CONTENT_TYPE, HOST, HeaderValue, TRAILER, TRANSFER_ENCODING};
 use hyper::{HeaderMap, Method, Request, StatusCode};
 use hyper_util::rt::TokioIo;
 use tokio::net::TcpStream;
@@ -18,6 +18,7 @@ use tokio::net::TcpStream;
 use crate::Error;
 use crate::endpoint::Endpoint;
 use crate::protocol::{self, header};
+use crate::stream::StreamBody;
 
 /// Waits between attempts when the API cannot be reached: about 3 s in all, long enough to ride
 /// out an API restart, short enough that a dead API ends the process quickly.
@@ -47,12 +48,15 @@ impl fmt::Display for Unreachable {
     }
 }
 
+/// A request body: whole (every call but one), or a streamed response.
+type Body = Either<Full<Bytes>, StreamBody>;
+
 /// A connection to the Runtime API.
 pub(crate) struct Client {
     endpoint: Endpoint,
     /// `/next` under the endpoint's base path, built once.
     next_path: String,
-    conn: Option<SendRequest<Full<Bytes>>>,
+    conn: Option<SendRequest<Body>>,
 }
 
 impl Client {
@@ -96,6 +100,62 @@ impl Client {
     pub async fn respond(&mut self, request_id: &str, body: Bytes) -> Result<(), Unreachable> {
         let path = self.invocation_path(request_id, "/response");
         self.post(path, body, None).await
+    }
+
+    /// Posts `body`, a streamed response for `request_id`, chunk by chunk as the handler
+    /// writes it. Not retried: a stream cannot be replayed, so a broken connection ends it.
+    pub async fn respond_streaming(
+        &mut self,
+        request_id: &str,
+        body: StreamBody,
+    ) -> Result<(), Unreachable> {
+        let path = self.invocation_path(request_id, "/response");
+        let request = Request::post(path.as_str())
+            .header(HOST, self.endpoint.authority().clone())
+            .header(CONTENT_TYPE, "application/octet-stream")
+            .header(TRANSFER_ENCODING, "chunked")
+            .header(header::FUNCTION_RESPONSE_MODE, "streaming")
+            .header(
+                TRAILER,
+                HeaderValue::from_static(
+                    "Lambda-Runtime-Function-Error-Type, Lambda-Runtime-Function-Error-Body",
+                ),
+            )
+            .body(Either::Right(body));
+        let Ok(request) = request else {
+            return Err(self.unreachable(1, format!("cannot build a request for {path}")));
+        };
+        let sender = match self.connection().await {
+            Ok(sender) => sender,
+            Err(e) => return Err(self.unreachable(1, e)),
+        };
+        let answer = match sender.send_request(request).await {
+            Ok(response) => {
+                let (parts, incoming) = response.into_parts();
+                incoming
+                    .collect()
+                    .await
+                    .map(|c| (parts.status, c.to_bytes()))
+                    .map_err(|e| format!("reading the answer to {path}: {e}"))
+            }
+            Err(e) => Err(format!("{path}: {e}")),
+        };
+        // Either way the invocation is over; a broken connection is re-opened by the next
+        // call, which reports the API unreachable if it stays so.
+        match answer {
+            Ok((status, _)) if status.is_success() => {}
+            Ok((status, body)) => {
+                tracing::warn!(
+                    "{path} answered {status}: {}",
+                    String::from_utf8_lossy(&body)
+                );
+            }
+            Err(e) => {
+                tracing::warn!("the response stream broke: {e}");
+                self.conn = None;
+            }
+        }
+        Ok(())
     }
 
     /// Posts a failed invocation for `request_id`.
@@ -160,7 +220,7 @@ impl Client {
                 request = request.header(CONTENT_TYPE, "application/json");
             }
             let payload = body.as_ref().map(|(b, _)| b.clone()).unwrap_or_default();
-            let Ok(request) = request.body(Full::new(payload)) else {
+            let Ok(request) = request.body(Either::Left(Full::new(payload))) else {
                 last = format!("cannot build a request for {path}");
                 break;
             };
@@ -189,7 +249,7 @@ impl Client {
     }
 
     /// The open connection, or a new one.
-    async fn connection(&mut self) -> Result<&mut SendRequest<Full<Bytes>>, String> {
+    async fn connection(&mut self) -> Result<&mut SendRequest<Body>, String> {
         let alive = match self.conn.as_mut() {
             Some(conn) => conn.ready().await.is_ok(),
             None => false,
@@ -200,7 +260,7 @@ impl Client {
         self.conn.as_mut().ok_or_else(|| "no connection".to_owned())
     }
 
-    async fn connect(&self) -> Result<SendRequest<Full<Bytes>>, String> {
+    async fn connect(&self) -> Result<SendRequest<Body>, String> {
         let stream = TcpStream::connect(self.endpoint.socket())
             .await
             .map_err(|e| e.to_string())?;

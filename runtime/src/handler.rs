@@ -9,7 +9,7 @@ use std::future::Future;
 
 use serde::Serialize;
 
-use crate::{Context, Error};
+use crate::{Context, Error, ResponseStream};
 
 /// An async function from an event `E` and its [`Context`] to a serializable response.
 ///
@@ -35,5 +35,31 @@ where
 
     fn call(&mut self, event: E, ctx: Context) -> impl Future<Output = Result<R, Error>> {
         self(event, ctx)
+    }
+}
+
+/// An async function from an event `E`, its [`Context`] and a [`ResponseStream`] it writes
+/// the response to; `Err` before or after the first chunk is the stream's error.
+pub(crate) trait StreamHandler<E> {
+    fn call(
+        &mut self,
+        event: E,
+        ctx: Context,
+        stream: ResponseStream,
+    ) -> impl Future<Output = Result<(), Error>>;
+}
+
+impl<E, F, Fut> StreamHandler<E> for F
+where
+    F: FnMut(E, Context, ResponseStream) -> Fut,
+    Fut: Future<Output = Result<(), Error>>,
+{
+    fn call(
+        &mut self,
+        event: E,
+        ctx: Context,
+        stream: ResponseStream,
+    ) -> impl Future<Output = Result<(), Error>> {
+        self(event, ctx, stream)
     }
 }

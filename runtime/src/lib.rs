@@ -65,6 +65,7 @@ mod log;
 mod panic;
 pub mod protocol;
 mod shutdown;
+mod stream;
 
 use std::future::Future;
 
@@ -73,6 +74,7 @@ use serde::de::DeserializeOwned;
 
 pub use context::{Context, FunctionSettings};
 pub use error::Error;
+pub use stream::ResponseStream;
 
 /// jemalloc, for a binary's `#[global_allocator]` (feature `jemalloc`, on by default).
 ///
@@ -136,12 +138,50 @@ where
     I: FnOnce() -> IFut,
     IFut: Future<Output = Result<F, Error>>,
 {
+    block_on(start(|| async {
+        init().await.map(event_loop::Buffered::new)
+    }))
+}
+
+/// Like [`run`] for a handler that streams its response (Lambda's response streaming, for
+/// function URLs with `RESPONSE_STREAM` and `InvokeWithResponseStream`): it writes chunks to a
+/// [`ResponseStream`], each posted to the caller as it is written. An `Err` before the first
+/// chunk or after it ends the stream with that error (in the stream's trailers).
+///
+/// ```no_run
+/// use faas_runtime::{Context, Error, ResponseStream};
+///
+/// async fn tokens(prompt: String, _ctx: Context, mut out: ResponseStream) -> Result<(), Error> {
+///     for word in prompt.split_whitespace() {
+///         out.send(format!("{word} ")).await?;
+///         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+///     }
+///     Ok(())
+/// }
+///
+/// # fn _main() {
+/// faas_runtime::run_streaming(tokens)
+/// # }
+/// ```
+pub fn run_streaming<E, F, Fut>(handler: F) -> !
+where
+    E: DeserializeOwned,
+    F: FnMut(E, Context, ResponseStream) -> Fut,
+    Fut: Future<Output = Result<(), Error>>,
+{
+    block_on(start(
+        || async move { Ok(event_loop::Streamed::new(handler)) },
+    ))
+}
+
+/// Runs `main` on a current-thread tokio runtime and exits with its code.
+fn block_on(main: impl Future<Output = i32>) -> ! {
     let code = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
     {
         // `init()` is called inside the runtime, so it may use tokio right away.
-        Ok(rt) => rt.block_on(start(init)),
+        Ok(rt) => rt.block_on(main),
         Err(e) => {
             eprintln!("faas-runtime: cannot start the async runtime: {e}");
             1
@@ -151,12 +191,11 @@ where
 }
 
 /// Reads the configuration and chooses the mode: the Runtime API client, or local mode.
-async fn start<E, H, I, IFut>(init: I) -> i32
+async fn start<A, I, IFut>(init: I) -> i32
 where
-    E: DeserializeOwned,
-    H: handler::Handler<E>,
+    A: event_loop::Answer,
     I: FnOnce() -> IFut,
-    IFut: Future<Output = Result<H, Error>>,
+    IFut: Future<Output = Result<A, Error>>,
 {
     let config = match config::Config::from_env() {
         Ok(config) => config,

@@ -31,8 +31,12 @@ pub mod header {
     pub const CLIENT_CONTEXT: &str = "lambda-runtime-client-context";
     /// The Cognito identity, JSON.
     pub const COGNITO_IDENTITY: &str = "lambda-runtime-cognito-identity";
-    /// Set by the runtime on `/error` and `/init/error`.
+    /// Set by the runtime on `/error` and `/init/error`, and as a trailer of a failed stream.
     pub const FUNCTION_ERROR_TYPE: &str = "lambda-runtime-function-error-type";
+    /// Trailer of a failed stream: the base64 of the error's JSON body.
+    pub const FUNCTION_ERROR_BODY: &str = "lambda-runtime-function-error-body";
+    /// `streaming` on a `/response` whose body is streamed (chunked, errors in trailers).
+    pub const FUNCTION_RESPONSE_MODE: &str = "lambda-runtime-function-response-mode";
     /// Set by the invoke endpoint when the function failed (as Lambda's `Invoke` API).
     pub const AMZ_FUNCTION_ERROR: &str = "x-amz-function-error";
     /// The invoke request's client context (base64 JSON), forwarded as [`CLIENT_CONTEXT`].
@@ -67,6 +71,8 @@ pub mod error_type {
     pub const INVALID_REQUEST_ID: &str = "InvalidRequestID";
     /// A call the runtime's current state does not allow.
     pub const INVALID_STATE: &str = "InvalidStateTransition";
+    /// The Runtime API stopped reading a streamed response (caller gone, or over the limit).
+    pub const STREAM_CLOSED: &str = "Runtime.StreamClosed";
     /// Too many invocations are already waiting.
     pub const TOO_MANY_REQUESTS: &str = "TooManyRequestsException";
 }
