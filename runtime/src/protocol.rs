@@ -13,25 +13,41 @@ pub const INIT_ERROR_PATH: &str = "/2018-06-01/runtime/init/error";
 pub const INVOCATION_PREFIX: &str = "/2018-06-01/runtime/invocation/";
 /// The invoke endpoint of AWS's base images and emulator (the Lambda `Invoke` API path).
 pub const INVOKE_PATH: &str = "/2015-03-31/functions/function/invocations";
+/// `INVOKE_PATH` is `INVOKE_PREFIX` + a function name + `INVOKE_SUFFIX`; any name is accepted.
+pub const INVOKE_PREFIX: &str = "/2015-03-31/functions/";
+/// See [`INVOKE_PREFIX`].
+pub const INVOKE_SUFFIX: &str = "/invocations";
+/// Last segment of the path the runtime posts a response to (after the request id).
+pub const RESPONSE_SEGMENT: &str = "response";
+/// Last segment of the path the runtime posts an invocation error to (after the request id).
+pub const ERROR_SEGMENT: &str = "error";
 
 /// Largest event and largest response, in bytes (6 MiB, as Lambda's synchronous invocations).
 pub const MAX_PAYLOAD: usize = 6 * 1024 * 1024;
 
 /// Headers the API sets on the answer to `/next`.
 pub mod header {
+    /// The invocation's id, used in the `/response` and `/error` paths.
     pub const REQUEST_ID: &str = "lambda-runtime-aws-request-id";
+    /// The deadline, in milliseconds since the Unix epoch.
     pub const DEADLINE_MS: &str = "lambda-runtime-deadline-ms";
+    /// The ARN the function was invoked with.
     pub const FUNCTION_ARN: &str = "lambda-runtime-invoked-function-arn";
+    /// The X-Ray trace header (`_X_AMZN_TRACE_ID` in the function).
     pub const TRACE_ID: &str = "lambda-runtime-trace-id";
+    /// The caller's client context, as JSON (mobile SDK callers).
     pub const CLIENT_CONTEXT: &str = "lambda-runtime-client-context";
+    /// The caller's Cognito identity, as JSON.
     pub const COGNITO_IDENTITY: &str = "lambda-runtime-cognito-identity";
     /// Set by the runtime on `/error` and `/init/error`.
     pub const FUNCTION_ERROR_TYPE: &str = "lambda-runtime-function-error-type";
     /// Set by the invoke endpoint when the function failed (as Lambda's `Invoke` API).
     pub const AMZ_FUNCTION_ERROR: &str = "x-amz-function-error";
-    /// Invoke request headers the emulator forwards into the context.
+    /// Invoke request header: the client context, base64-encoded JSON (forwarded decoded).
     pub const AMZ_CLIENT_CONTEXT: &str = "x-amz-client-context";
+    /// Invoke request header: the Cognito identity (forwarded as it came).
     pub const AMZ_COGNITO_IDENTITY: &str = "x-amz-cognito-identity";
+    /// Invoke request header: the X-Ray trace header (forwarded as it came).
     pub const AMZN_TRACE_ID: &str = "x-amzn-trace-id";
 }
 
@@ -61,4 +77,26 @@ pub mod error_type {
     pub const INVALID_STATE: &str = "InvalidStateTransition";
     /// Too many invocations are already waiting.
     pub const TOO_MANY_REQUESTS: &str = "TooManyRequestsException";
+    /// The function's response or error body ended before its declared length (RAPID's name).
+    pub const TRUNCATED_RESPONSE: &str = "Runtime.TruncatedResponse";
+    /// An invoke request that is not a complete, well-formed request (Lambda's `Invoke` API).
+    pub const INVALID_REQUEST: &str = "InvalidRequestContentException";
+    /// An invoke path that names no function.
+    pub const NOT_FOUND: &str = "ResourceNotFoundException";
+    /// A Runtime API path the API does not have.
+    pub const API_NOT_FOUND: &str = "NotFound";
+    /// A method the route does not take.
+    pub const METHOD_NOT_ALLOWED: &str = "MethodNotAllowed";
+    /// A request whose body did not arrive in time.
+    pub const REQUEST_TIMEOUT: &str = "RequestTimeout";
+    /// A `Transfer-Encoding` other than plain `chunked`.
+    pub const UNSUPPORTED_ENCODING: &str = "UnsupportedTransferEncoding";
+    /// The emulator is stopping (or its connection cap is reached): try again later.
+    pub const UNAVAILABLE: &str = "ServiceUnavailableException";
+    /// A Runtime API call from a function process the emulator has already replaced.
+    pub const REPLACED: &str = "Runtime.Replaced";
+    /// The runtime did not say what failed (RAPID's default for `/init/error`).
+    pub const UNKNOWN: &str = "Runtime.Unknown";
+    /// The default type of an invocation error (`X-Amz-Function-Error`'s value too).
+    pub const UNHANDLED: &str = "Unhandled";
 }

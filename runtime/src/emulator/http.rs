@@ -1,86 +1,389 @@
-//! HTTP plumbing shared by the emulator's two servers: the accept loop, bounded body reads and
-//! JSON answers.
+//! HTTP plumbing shared by the emulator's two servers, with a production server's defences:
+//! a connection cap (idle connections are evicted first), a header-read timeout that also
+//! closes idle keep-alive connections, a deadline for each body, bodies that are whole or an
+//! error, a global budget for buffered bodies, and a graceful drain on shutdown.
 
+use std::collections::HashMap;
 use std::convert::Infallible;
 use std::future::Future;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use http_body_util::{BodyExt, Full};
 use hyper::body::{Body, Bytes, Incoming};
-use hyper::header::{CONTENT_TYPE, HeaderValue};
+use hyper::header::{CONNECTION, CONTENT_TYPE, HeaderValue, TRANSFER_ENCODING};
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper::{Request, Response, StatusCode};
-use hyper_util::rt::TokioIo;
-use tokio::net::TcpListener;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore, watch};
+use tokio::task::JoinSet;
 
-use crate::protocol::MAX_PAYLOAD;
+use crate::protocol::{MAX_PAYLOAD, error_type};
 
 /// Bodies past this are cut off; up to it they are read and dropped so that the client, which
-/// is still sending, reads our 413 instead of a reset connection.
+/// is still sending, reads our 413 (or 429) instead of a reset connection.
 const DRAIN_LIMIT: usize = 16 * MAX_PAYLOAD;
 
+/// The body type of every answer. A streamed response (issue 10) changes this one alias.
 pub(crate) type Reply = Response<Full<Bytes>>;
 
-/// Serves HTTP/1.1 on `listener` with `handler`, one task per connection, until dropped.
-pub(crate) async fn serve<H, Fut>(listener: TcpListener, handler: H)
-where
-    H: Fn(Request<Incoming>) -> Fut + Clone + Send + 'static,
+/// What one port tolerates from its clients.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct PortLimits {
+    /// Connections held at once; past it an idle one is evicted, or the newcomer gets 503.
+    pub max_connections: usize,
+    /// Time to send a request head, from connecting or from the previous answer.
+    pub header_timeout: Duration,
+    /// How long connections get to finish once the server stops.
+    pub grace: Duration,
+}
+
+/// One connection as the cap sees it.
+struct Conn {
+    /// Requests being handled now; a busy connection is never evicted.
+    busy: AtomicUsize,
+    /// Milliseconds since the server started, when the connection last finished a request.
+    idle_since_ms: AtomicU64,
+    /// Got a 2xx answer once: a real client, evicted after those that never did.
+    proven: AtomicBool,
+    /// Chosen for eviction.
+    evicted: AtomicBool,
+    evict: Notify,
+}
+
+/// The live connections of one port.
+struct Connections {
+    limits: PortLimits,
+    started: Instant,
+    live: Mutex<HashMap<u64, Arc<Conn>>>,
+}
+
+impl Connections {
+    fn now_ms(&self) -> u64 {
+        self.started.elapsed().as_millis() as u64
+    }
+
+    /// Registers a new connection, evicting an idle one at the cap; `None` when all are busy.
+    fn admit(&self, id: u64) -> Option<Arc<Conn>> {
+        let mut live = self.live.lock().unwrap_or_else(|p| p.into_inner());
+        let counted = live
+            .values()
+            .filter(|c| !c.evicted.load(Ordering::Relaxed))
+            .count();
+        if counted >= self.limits.max_connections {
+            let victim = live
+                .values()
+                .filter(|c| {
+                    c.busy.load(Ordering::SeqCst) == 0 && !c.evicted.load(Ordering::Relaxed)
+                })
+                .min_by_key(|c| {
+                    (
+                        c.proven.load(Ordering::Relaxed),
+                        c.idle_since_ms.load(Ordering::Relaxed),
+                    )
+                })?;
+            victim.evicted.store(true, Ordering::Relaxed);
+            victim.evict.notify_one();
+        }
+        let conn = Arc::new(Conn {
+            busy: AtomicUsize::new(0),
+            idle_since_ms: AtomicU64::new(self.now_ms()),
+            proven: AtomicBool::new(false),
+            evicted: AtomicBool::new(false),
+            evict: Notify::new(),
+        });
+        live.insert(id, Arc::clone(&conn));
+        Some(conn)
+    }
+
+    fn remove(&self, id: u64) {
+        let mut live = self.live.lock().unwrap_or_else(|p| p.into_inner());
+        live.remove(&id);
+    }
+}
+
+/// Marks a connection busy while a request is handled, even if the handler is cancelled.
+struct BusyGuard<'a> {
+    conn: &'a Conn,
+    connections: &'a Connections,
+}
+
+impl Drop for BusyGuard<'_> {
+    fn drop(&mut self) {
+        self.conn
+            .idle_since_ms
+            .store(self.connections.now_ms(), Ordering::Relaxed);
+        self.conn.busy.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+/// Serves HTTP/1.1 on `listener` with `handler`, one task per connection, until `stop` turns
+/// true; then stops accepting, lets every connection finish its request (up to the grace
+/// period) and returns.
+pub(crate) async fn serve<H, Fut>(
+    listener: TcpListener,
+    limits: PortLimits,
+    handler: H,
+    mut stop: watch::Receiver<bool>,
+) where
+    H: Fn(Request<Incoming>) -> Fut + Clone + Send + Sync + 'static,
     Fut: Future<Output = Reply> + Send + 'static,
 {
+    let connections = Arc::new(Connections {
+        limits,
+        started: Instant::now(),
+        live: Mutex::new(HashMap::new()),
+    });
+    let mut tasks = JoinSet::new();
+    let mut next_id = 0u64;
+    let mut backoff = Duration::ZERO;
     loop {
-        let stream = match listener.accept().await {
-            Ok((stream, _)) => stream,
+        while tasks.try_join_next().is_some() {}
+        let accepted = tokio::select! {
+            accepted = listener.accept() => accepted,
+            () = stopped(&mut stop) => break,
+        };
+        let stream = match accepted {
+            Ok((stream, _)) => {
+                backoff = Duration::ZERO;
+                stream
+            }
             Err(e) => {
-                // Out of file descriptors and the like: keep serving the connections we have.
-                tracing::warn!("accept failed: {e}");
-                tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+                // Out of file descriptors and the like: keep serving the connections we have,
+                // and say so once per streak instead of on every retry.
+                if backoff.is_zero() {
+                    tracing::warn!("accept failed: {e}; retrying with backoff");
+                }
+                backoff = (backoff * 2).clamp(Duration::from_millis(10), Duration::from_secs(1));
+                tokio::time::sleep(backoff).await;
                 continue;
             }
         };
         let _ = stream.set_nodelay(true);
+        next_id += 1;
+        let id = next_id;
+        let Some(conn) = connections.admit(id) else {
+            tasks.spawn(refuse(stream));
+            continue;
+        };
         let handler = handler.clone();
-        tokio::spawn(async move {
-            let service = service_fn(move |request| {
-                let reply = handler(request);
-                async move { Ok::<_, Infallible>(reply.await) }
-            });
-            if let Err(e) = http1::Builder::new()
-                .serve_connection(TokioIo::new(stream), service)
-                .await
-            {
-                tracing::debug!("connection ended: {e}");
-            }
+        let connections = Arc::clone(&connections);
+        let stop = stop.clone();
+        tasks.spawn(async move {
+            serve_connection(stream, &conn, &connections, handler, stop).await;
+            connections.remove(id);
         });
+    }
+    drop(listener);
+    let drain = async { while tasks.join_next().await.is_some() {} };
+    if tokio::time::timeout(limits.grace, drain).await.is_err() {
+        tasks.abort_all();
     }
 }
 
-/// A body of more than [`MAX_PAYLOAD`] bytes.
-#[derive(Debug)]
-pub(crate) struct TooLarge;
-
-/// Reads a whole body of at most [`MAX_PAYLOAD`] bytes.
-pub(crate) async fn read_body(mut body: Incoming) -> Result<Bytes, TooLarge> {
-    if body.size_hint().lower() > DRAIN_LIMIT as u64 {
-        return Err(TooLarge);
+async fn serve_connection<H, Fut>(
+    stream: TcpStream,
+    conn: &Arc<Conn>,
+    connections: &Arc<Connections>,
+    handler: H,
+    mut stop: watch::Receiver<bool>,
+) where
+    H: Fn(Request<Incoming>) -> Fut + Clone + Send + Sync + 'static,
+    Fut: Future<Output = Reply> + Send + 'static,
+{
+    let service_conn = Arc::clone(conn);
+    let service_connections = Arc::clone(connections);
+    let service = service_fn(move |request: Request<Incoming>| {
+        let conn = Arc::clone(&service_conn);
+        let connections = Arc::clone(&service_connections);
+        conn.busy.fetch_add(1, Ordering::SeqCst);
+        let pending = match unsupported_encoding(&request) {
+            Some(refusal) => Err(refusal),
+            None => Ok(handler(request)),
+        };
+        async move {
+            let _busy = BusyGuard {
+                conn: &conn,
+                connections: &connections,
+            };
+            let reply = match pending {
+                Err(refusal) => refusal,
+                Ok(reply) => reply.await,
+            };
+            if reply.status().is_success() {
+                conn.proven.store(true, Ordering::Relaxed);
+            }
+            Ok::<_, Infallible>(reply)
+        }
+    });
+    let mut builder = http1::Builder::new();
+    builder
+        .timer(TokioTimer::new())
+        .header_read_timeout(connections.limits.header_timeout);
+    let connection = builder.serve_connection(TokioIo::new(stream), service);
+    tokio::pin!(connection);
+    let ended = tokio::select! {
+        ended = connection.as_mut() => ended,
+        () = conn.evict.notified() => return,
+        () = stopped(&mut stop) => {
+            connection.as_mut().graceful_shutdown();
+            connection.await
+        }
+    };
+    if let Err(e) = ended {
+        tracing::debug!("connection ended: {e}");
     }
-    let mut kept = Vec::new();
-    let mut total = 0usize;
+}
+
+/// Resolves once the server is told to stop (or its stopper is gone).
+async fn stopped(stop: &mut watch::Receiver<bool>) {
+    let _ = stop.wait_for(|stop| *stop).await;
+}
+
+/// A connection over the cap with every other one busy: a 503, then closed.
+async fn refuse(stream: TcpStream) {
+    let body = error_body(
+        error_type::UNAVAILABLE,
+        "too many connections: try again later",
+    );
+    let mut reply = format!(
+        "HTTP/1.1 503 Service Unavailable\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
+        body.len()
+    )
+    .into_bytes();
+    reply.extend_from_slice(&body);
+    let write = async {
+        let mut sent = 0;
+        while sent < reply.len() {
+            stream.writable().await?;
+            match stream.try_write(&reply[sent..]) {
+                Ok(n) => sent += n,
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok::<_, std::io::Error>(())
+    };
+    let _ = tokio::time::timeout(Duration::from_secs(1), write).await;
+}
+
+/// `Transfer-Encoding` other than plain `chunked` (e.g. `gzip, chunked`): 501, as RFC 9112
+/// asks of a server that does not implement a coding, and the connection is closed.
+fn unsupported_encoding(request: &Request<Incoming>) -> Option<Reply> {
+    let codings = request.headers().get_all(TRANSFER_ENCODING);
+    let mut iter = codings.iter();
+    let first = iter.next()?;
+    let plain = iter.next().is_none()
+        && first
+            .to_str()
+            .is_ok_and(|v| v.trim().eq_ignore_ascii_case("chunked"));
+    if plain {
+        return None;
+    }
+    let mut reply = error(
+        StatusCode::NOT_IMPLEMENTED,
+        error_type::UNSUPPORTED_ENCODING,
+        "only `Transfer-Encoding: chunked` is supported",
+    );
+    reply
+        .headers_mut()
+        .insert(CONNECTION, HeaderValue::from_static("close"));
+    Some(reply)
+}
+
+/// Why a body could not be read whole.
+#[derive(Debug)]
+pub(crate) enum BodyError {
+    /// More than [`MAX_PAYLOAD`] bytes.
+    TooLarge,
+    /// It ended before its declared length, or its chunked framing is broken.
+    Broken(String),
+    /// It did not arrive within the deadline.
+    TimedOut,
+}
+
+/// A whole body, and its share of the buffer budget (released when dropped).
+pub(crate) struct Buffered {
+    pub bytes: Bytes,
+    /// Held while the body is buffered; `None` when read without a budget.
+    pub held: Option<OwnedSemaphorePermit>,
+}
+
+/// Reads a whole body of at most [`MAX_PAYLOAD`] bytes within `deadline`. With a `budget`
+/// (permits are bytes), the body's size is taken from it before reading, so the bytes held
+/// across all requests stay bounded; a body that fails to arrive whole is an error.
+pub(crate) async fn read_body(
+    body: Incoming,
+    budget: Option<&Arc<Semaphore>>,
+    deadline: Duration,
+) -> Result<Buffered, BodyError> {
+    tokio::time::timeout(deadline, read_within(body, budget))
+        .await
+        .unwrap_or(Err(BodyError::TimedOut))
+}
+
+async fn read_within(
+    mut body: Incoming,
+    budget: Option<&Arc<Semaphore>>,
+) -> Result<Buffered, BodyError> {
+    let hint = body.size_hint();
+    if hint.lower() > MAX_PAYLOAD as u64 {
+        drain(body).await;
+        return Err(BodyError::TooLarge);
+    }
+    let expected = hint.exact().map_or(MAX_PAYLOAD, |n| n as usize);
+    let mut held = match budget {
+        Some(budget) if expected > 0 => Some(
+            Arc::clone(budget)
+                .acquire_many_owned(expected as u32)
+                .await
+                .map_err(|_| BodyError::Broken("the server is stopping".into()))?,
+        ),
+        _ => None,
+    };
+    let mut kept = Vec::with_capacity(expected.min(64 * 1024));
     while let Some(frame) = body.frame().await {
-        let Ok(frame) = frame else { break };
+        let frame = frame.map_err(|e| BodyError::Broken(e.to_string()))?;
+        if let Ok(data) = frame.into_data() {
+            if kept.len() + data.len() > MAX_PAYLOAD {
+                drain(body).await;
+                return Err(BodyError::TooLarge);
+            }
+            kept.extend_from_slice(&data);
+        }
+    }
+    // A chunked body took the whole allowance up front: give back what it did not use.
+    if let Some(permit) = held.as_mut() {
+        if kept.len() < permit.num_permits() {
+            drop(permit.split(permit.num_permits() - kept.len()));
+        }
+    }
+    Ok(Buffered {
+        bytes: kept.into(),
+        held,
+    })
+}
+
+/// Reads and drops the rest of a body (up to [`DRAIN_LIMIT`]) so that the client hears the
+/// answer; holds no memory.
+pub(crate) async fn drain(mut body: Incoming) {
+    let mut total = 0usize;
+    while let Some(Ok(frame)) = body.frame().await {
         if let Ok(data) = frame.into_data() {
             total += data.len();
-            if total <= MAX_PAYLOAD {
-                kept.extend_from_slice(&data);
-            } else if total > DRAIN_LIMIT {
+            if total > DRAIN_LIMIT {
                 break;
             }
         }
     }
-    if total > MAX_PAYLOAD {
-        Err(TooLarge)
-    } else {
-        Ok(kept.into())
-    }
+}
+
+/// [`drain`] within `deadline`.
+pub(crate) async fn drain_within(body: Incoming, deadline: Duration) {
+    let _ = tokio::time::timeout(deadline, drain(body)).await;
 }
 
 /// A JSON answer.
@@ -101,4 +404,25 @@ pub(crate) fn error(status: StatusCode, error_type: &str, message: &str) -> Repl
 /// The JSON of an error a caller sees, with Lambda's three fields.
 pub(crate) fn error_body(error_type: &str, message: &str) -> Vec<u8> {
     crate::Error::new(error_type.to_owned(), message).to_json()
+}
+
+/// The answer to a body that could not be read whole, for either port.
+pub(crate) fn body_error(e: &BodyError, too_large: impl FnOnce() -> Reply) -> Reply {
+    let mut reply = match e {
+        BodyError::TooLarge => return too_large(),
+        BodyError::Broken(why) => error(
+            StatusCode::BAD_REQUEST,
+            error_type::INVALID_REQUEST,
+            &format!("the request body is incomplete or malformed ({why})"),
+        ),
+        BodyError::TimedOut => error(
+            StatusCode::REQUEST_TIMEOUT,
+            error_type::REQUEST_TIMEOUT,
+            "the request body did not arrive in time",
+        ),
+    };
+    reply
+        .headers_mut()
+        .insert(CONNECTION, HeaderValue::from_static("close"));
+    reply
 }

@@ -19,25 +19,92 @@
 mod http;
 mod invoke;
 mod rapi;
+mod report;
 mod sandbox;
 mod state;
 mod supervisor;
 
 use std::ffi::OsString;
+use std::future::Future;
 use std::net::SocketAddr;
+use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::net::TcpListener;
+use tokio::sync::watch;
 
 use crate::config::{Config, FunctionSettings};
 use crate::log;
 use crate::protocol::INVOKE_PATH;
 use crate::shutdown::Stop;
+use http::PortLimits;
 use sandbox::Sandbox;
+
+pub use report::{peak_memory_kib, vm_hwm_kib};
 
 /// The function timeout when `AWS_LAMBDA_FUNCTION_TIMEOUT` is unset, as AWS's emulator.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(300);
+
+/// When this variable names a file, the emulator writes its addresses there once it listens,
+/// as one line of JSON: `{"invoke":"127.0.0.1:PORT","api":"127.0.0.1:PORT"}` (written to a
+/// temporary file and renamed, so a reader never sees half of it). Test harnesses and scripts
+/// read it instead of the human banner.
+pub const READY_FILE_VAR: &str = "FAAS_EMULATOR_READY_FILE";
+
+/// How long connections get to finish their answers once the emulator stops.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
+
+/// What the emulator tolerates from its clients before refusing them, as a production server
+/// would; [`Limits::default`] states the defaults and why.
+///
+/// ```
+/// use std::time::Duration;
+/// use faas_runtime::emulator::Limits;
+///
+/// let mut limits = Limits::default();
+/// limits.max_connections = 20;
+/// limits.header_timeout = Duration::from_secs(1);
+/// assert_eq!(limits.max_waiting, 64);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Limits {
+    /// Connections the invoke endpoint holds at once. A new one past the cap evicts the
+    /// connection idle the longest (preferring ones that never got a 2xx answer); when all are
+    /// busy, it gets 503 and is closed.
+    pub max_connections: usize,
+    /// The same cap for the Runtime API port, which only the function needs.
+    pub max_api_connections: usize,
+    /// Time a client has to send a complete request head, from connecting or from its previous
+    /// answer (so it is the idle keep-alive timeout too). On the Runtime API port the function
+    /// timeout is added, since the function's connection idles while its handler runs.
+    pub header_timeout: Duration,
+    /// Time a request body has to arrive whole (408 after it).
+    pub body_timeout: Duration,
+    /// Invocations that may wait for the one in flight; the next gets 429 at once.
+    pub max_waiting: usize,
+    /// Bytes of event bodies held in memory at once, across all callers (at least 6 MiB).
+    /// A body is admitted to this budget before it is read; others wait (TCP backpressure).
+    pub max_buffered: usize,
+}
+
+impl Default for Limits {
+    /// 256 invoke and 32 Runtime API connections (far below a 1,024 file descriptor limit, so
+    /// `accept` never runs out); 30 s for a request head (hyper's default; Lambda's front ends
+    /// close idle connections too); 60 s for a body (6 MiB at 100 KiB/s); 64 waiting invokes;
+    /// 64 MiB of buffered events (ten 6 MiB events).
+    fn default() -> Self {
+        Self {
+            max_connections: 256,
+            max_api_connections: 32,
+            header_timeout: Duration::from_secs(30),
+            body_timeout: Duration::from_secs(60),
+            max_waiting: 64,
+            max_buffered: 64 * 1024 * 1024,
+        }
+    }
+}
 
 /// What to emulate and where: start from [`Emulator::new`] and change what differs.
 ///
@@ -51,6 +118,7 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(300);
 /// assert_eq!(emulator.listen.port(), 8080);
 /// ```
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct Emulator {
     /// The Runtime API address (port 0 picks a free one).
     pub api: SocketAddr,
@@ -62,11 +130,13 @@ pub struct Emulator {
     pub function: FunctionSettings,
     /// The function's program and arguments.
     pub command: Vec<OsString>,
+    /// Connection, time and memory limits for both ports.
+    pub limits: Limits,
 }
 
 impl Emulator {
     /// The defaults of AWS's emulator: Runtime API on 127.0.0.1:9001, invoke endpoint on
-    /// 127.0.0.1:8080, a 300 s timeout.
+    /// 127.0.0.1:8080, a 300 s timeout; [`Limits::default`].
     pub fn new(command: Vec<OsString>) -> Self {
         Self {
             api: SocketAddr::from(([127, 0, 0, 1], 9001)),
@@ -74,11 +144,13 @@ impl Emulator {
             timeout: DEFAULT_TIMEOUT,
             function: FunctionSettings::default(),
             command,
+            limits: Limits::default(),
         }
     }
 
-    /// Serves until SIGTERM or SIGINT, which it passes on to the function; returns the exit
-    /// code. `name` prefixes the one line that says where it listens.
+    /// Binds [`Emulator::api`] and [`Emulator::listen`] and serves until SIGTERM or SIGINT,
+    /// which it passes on to the function; returns the exit code. `name` prefixes the line
+    /// that says where it listens.
     pub async fn run(self, name: &str) -> i32 {
         log::init(log::Format::Text, log::Level::INFO);
         let bind = |addr: SocketAddr, what: &'static str| async move {
@@ -86,7 +158,7 @@ impl Emulator {
                 .await
                 .map_err(|e| format!("{name}: cannot listen on {addr} for the {what}: {e}"))
         };
-        let listeners = match (
+        let (api, invoke) = match (
             bind(self.api, "Runtime API").await,
             bind(self.listen, "invoke endpoint").await,
         ) {
@@ -96,11 +168,6 @@ impl Emulator {
                 return 1;
             }
         };
-        let (api, invoke) = listeners;
-        let (Ok(api_addr), Ok(listen_addr)) = (api.local_addr(), invoke.local_addr()) else {
-            eprintln!("{name}: cannot read the listening addresses");
-            return 1;
-        };
         let mut stop = match Stop::new() {
             Ok(stop) => stop,
             Err(e) => {
@@ -108,26 +175,109 @@ impl Emulator {
                 return 1;
             }
         };
+        self.serve(name, api, invoke, async move { stop.recv().await })
+            .await
+    }
+
+    /// Serves on listeners the caller bound (`api` for the Runtime API, `invoke` for the invoke
+    /// endpoint) until `shutdown` resolves, as mini-redis's `server::run`: waiting callers then
+    /// get 503, the function gets SIGTERM and up to its timeout to finish the invocation in
+    /// flight, and every connection its answer. Returns the exit code. [`Emulator::api`] and
+    /// [`Emulator::listen`] are not used.
+    ///
+    /// ```no_run
+    /// use faas_runtime::emulator::Emulator;
+    /// use tokio::net::TcpListener;
+    ///
+    /// # async fn demo() -> std::io::Result<()> {
+    /// let api = TcpListener::bind("127.0.0.1:0").await?;
+    /// let invoke = TcpListener::bind("127.0.0.1:0").await?;
+    /// let invoke_addr = invoke.local_addr()?; // POST here
+    /// let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    /// let emulator = Emulator::new(vec!["./bootstrap".into()]);
+    /// let served = tokio::spawn(emulator.serve("test", api, invoke, async move {
+    ///     let _ = stopped.await;
+    /// }));
+    /// // ... invoke, then:
+    /// let _ = stop.send(());
+    /// assert_eq!(served.await.unwrap(), 0);
+    /// # Ok(()) }
+    /// ```
+    pub async fn serve(
+        self,
+        name: &str,
+        api: TcpListener,
+        invoke: TcpListener,
+        shutdown: impl Future<Output = ()>,
+    ) -> i32 {
+        let (Ok(api_addr), Ok(listen_addr)) = (api.local_addr(), invoke.local_addr()) else {
+            eprintln!("{name}: cannot read the listening addresses");
+            return 1;
+        };
         let f = &self.function;
+        let limits = self.limits;
         let arn = format!(
             "arn:aws:lambda:us-east-1:012345678912:function:{}",
             f.function_name
         );
-        let sandbox = Arc::new(Sandbox::new(self.timeout, arn, f.memory_size_mb));
+        let sandbox = Arc::new(Sandbox::new(
+            self.timeout,
+            arn,
+            f.memory_size_mb,
+            limits.max_waiting,
+            limits.max_buffered,
+        ));
+        let (stop_servers, servers_stop) = watch::channel(false);
+        let api_limits = PortLimits {
+            max_connections: limits.max_api_connections.max(1),
+            header_timeout: limits.header_timeout + self.timeout,
+            grace: SHUTDOWN_GRACE,
+        };
+        let invoke_limits = PortLimits {
+            max_connections: limits.max_connections.max(1),
+            header_timeout: limits.header_timeout,
+            grace: SHUTDOWN_GRACE,
+        };
+        let body_timeout = limits.body_timeout;
         let rapi_sandbox = Arc::clone(&sandbox);
-        tokio::spawn(http::serve(api, move |r| {
-            rapi::handle(Arc::clone(&rapi_sandbox), r)
-        }));
+        let api_server = tokio::spawn(http::serve(
+            api,
+            api_limits,
+            move |r| rapi::handle(Arc::clone(&rapi_sandbox), body_timeout, r),
+            servers_stop.clone(),
+        ));
         let invoke_sandbox = Arc::clone(&sandbox);
-        tokio::spawn(http::serve(invoke, move |r| {
-            invoke::handle(Arc::clone(&invoke_sandbox), r)
-        }));
+        let invoke_server = tokio::spawn(http::serve(
+            invoke,
+            invoke_limits,
+            move |r| invoke::handle(Arc::clone(&invoke_sandbox), body_timeout, r),
+            servers_stop,
+        ));
         let env = function_env(api_addr, f);
         eprintln!(
             "{name}: invoke with POST http://{listen_addr}{INVOKE_PATH} (Runtime API on {api_addr})"
         );
-        supervisor::supervise(name, sandbox, &self.command, &env, &mut stop).await
+        if let Some(path) = std::env::var_os(READY_FILE_VAR) {
+            if let Err(e) = write_ready_file(Path::new(&path), listen_addr, api_addr) {
+                eprintln!("{name}: cannot write {READY_FILE_VAR}: {e}");
+            }
+        }
+        let code = supervisor::supervise(name, sandbox, &self.command, &env, shutdown).await;
+        let _ = stop_servers.send(true);
+        let _ = api_server.await;
+        let _ = invoke_server.await;
+        code
     }
+}
+
+fn write_ready_file(path: &Path, invoke: SocketAddr, api: SocketAddr) -> std::io::Result<()> {
+    let mut temporary = path.as_os_str().to_owned();
+    temporary.push(".tmp");
+    std::fs::write(
+        &temporary,
+        format!("{{\"invoke\":\"{invoke}\",\"api\":\"{api}\"}}\n"),
+    )?;
+    std::fs::rename(&temporary, path)
 }
 
 /// `AWS_LAMBDA_FUNCTION_TIMEOUT` in seconds, or [`DEFAULT_TIMEOUT`].
@@ -175,7 +325,7 @@ fn function_env(api: SocketAddr, f: &FunctionSettings) -> Vec<(String, String)> 
     env
 }
 
-/// Local mode: this very binary, run under the emulator.
+/// Local mode: this very binary, run under the emulator (called by the crate's mode choice).
 pub(crate) async fn local_mode(config: &Config) -> i32 {
     // Without /proc (an empty chroot), argv[0] still names the binary.
     let exe = match std::env::current_exe() {
@@ -203,6 +353,7 @@ pub(crate) async fn local_mode(config: &Config) -> i32 {
         timeout,
         function: (*config.function).clone(),
         command,
+        limits: Limits::default(),
     };
     emulator
         .run("faas-runtime (local mode, AWS_LAMBDA_RUNTIME_API is unset)")
