@@ -9,7 +9,7 @@ use std::cell::RefCell;
 use std::time::Duration;
 
 use http_body_util::{BodyExt, Full};
-use hyper::body::Bytes;
+pub use hyper::body::Bytes;
 use hyper::header::{CONNECTION, CONTENT_TYPE, HOST, HeaderName, HeaderValue};
 use hyper::{Method, Request};
 use hyper_util::rt::TokioIo;
@@ -90,6 +90,19 @@ pub fn request(
     body: &[u8],
     timeout: Duration,
 ) -> Result<Response, String> {
+    let body = Bytes::copy_from_slice(body);
+    request_shared(addr, method, path, headers, body, timeout)
+}
+
+/// [`request`] with a body many threads can send without a copy each (large uploads).
+pub fn request_shared(
+    addr: &str,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: Bytes,
+    timeout: Duration,
+) -> Result<Response, String> {
     let mut builder = Request::builder()
         .method(Method::from_bytes(method.as_bytes()).map_err(|e| format!("{method}: {e}"))?)
         .uri(path)
@@ -103,7 +116,7 @@ pub fn request(
         builder = builder.header(name, value);
     }
     let request = builder
-        .body(Full::new(Bytes::copy_from_slice(body)))
+        .body(Full::new(body))
         .map_err(|e| format!("building the request: {e}"))?;
     RUNTIME.with(|cell| {
         let mut cell = cell.borrow_mut();
@@ -136,6 +149,16 @@ async fn send(addr: &str, request: Request<Full<Bytes>>) -> Result<Response, Str
         .send_request(request)
         .await
         .map_err(|e| format!("sending to {addr}: {e}"))?;
+    let response = read_answer(addr, answer).await;
+    drop(sender);
+    let _ = connection.await;
+    response
+}
+
+async fn read_answer(
+    addr: &str,
+    answer: hyper::Response<hyper::body::Incoming>,
+) -> Result<Response, String> {
     let status = answer.status().as_u16();
     let headers = answer
         .headers()
@@ -154,13 +177,92 @@ async fn send(addr: &str, request: Request<Full<Bytes>>) -> Result<Response, Str
         .map_err(|e| format!("reading the response from {addr}: {e}"))?
         .to_bytes()
         .to_vec();
-    drop(sender);
-    let _ = connection.await;
     Ok(Response {
         status,
         headers,
         body,
     })
+}
+
+/// One keep-alive connection for many requests (reopened if the server closed it), as a
+/// load generator or a long-lived caller would use.
+///
+/// ```no_run
+/// use std::time::Duration;
+/// use faas_checks::http::Session;
+///
+/// let mut session = Session::new("127.0.0.1:8080").unwrap();
+/// let r = session.post("/2015-03-31/functions/function/invocations", b"{}", Duration::from_secs(5));
+/// assert_eq!(r.unwrap().status, 200);
+/// ```
+pub struct Session {
+    addr: String,
+    runtime: tokio::runtime::Runtime,
+    sender: Option<hyper::client::conn::http1::SendRequest<Full<Bytes>>>,
+    /// Connections opened so far (1 while the server keeps the first one alive).
+    pub connections: usize,
+}
+
+impl Session {
+    /// A session with `addr` (`host:port`); connects at the first request.
+    pub fn new(addr: &str) -> Result<Self, String> {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| format!("starting a tokio runtime: {e}"))?;
+        Ok(Self {
+            addr: addr.to_owned(),
+            runtime,
+            sender: None,
+            connections: 0,
+        })
+    }
+
+    /// POSTs `body` to `path` on the session's connection and reads the whole response.
+    pub fn post(&mut self, path: &str, body: &[u8], timeout: Duration) -> Result<Response, String> {
+        let request = Request::builder()
+            .method(Method::POST)
+            .uri(path)
+            .header(HOST, self.addr.as_str())
+            .header(CONTENT_TYPE, "application/json")
+            .body(Full::new(Bytes::copy_from_slice(body)))
+            .map_err(|e| format!("building the request: {e}"))?;
+        let Self {
+            addr,
+            runtime,
+            sender,
+            connections,
+        } = self;
+        runtime.block_on(async {
+            let exchange = async {
+                if sender.as_ref().is_none_or(|s| s.is_closed()) {
+                    let stream = TcpStream::connect(addr.as_str())
+                        .await
+                        .map_err(|e| format!("connecting to {addr}: {e}"))?;
+                    let _ = stream.set_nodelay(true);
+                    let (new, connection) =
+                        hyper::client::conn::http1::handshake(TokioIo::new(stream))
+                            .await
+                            .map_err(|e| format!("talking to {addr}: {e}"))?;
+                    tokio::spawn(connection);
+                    *sender = Some(new);
+                    *connections += 1;
+                }
+                let Some(open) = sender.as_mut() else {
+                    return Err("no connection".to_owned());
+                };
+                open.ready().await.map_err(|e| format!("{addr}: {e}"))?;
+                let answer = open
+                    .send_request(request)
+                    .await
+                    .map_err(|e| format!("sending to {addr}: {e}"))?;
+                read_answer(addr, answer).await
+            };
+            tokio::time::timeout(timeout, exchange)
+                .await
+                .unwrap_or_else(|_| Err(format!("no answer from {addr} within {timeout:?}")))
+        })
+    }
 }
 
 /// Raw bytes on a socket, for the tests that must misbehave.

@@ -312,26 +312,18 @@ pub(crate) struct Buffered {
     pub held: Option<OwnedSemaphorePermit>,
 }
 
-/// Reads a whole body of at most [`MAX_PAYLOAD`] bytes within `deadline`. With a `budget`
-/// (permits are bytes), the body's size is taken from it before reading, so the bytes held
-/// across all requests stay bounded; a body that fails to arrive whole is an error.
+/// Reads a whole body of at most [`MAX_PAYLOAD`] bytes. With a `budget` (permits are bytes),
+/// the body's size is taken from it before reading, so the bytes held across all requests
+/// stay bounded; waiting for the budget is the server's doing, so `deadline` (for the client
+/// to send the body) starts once it is granted. A body that does not arrive whole is an error.
 pub(crate) async fn read_body(
-    body: Incoming,
+    mut body: Incoming,
     budget: Option<&Arc<Semaphore>>,
     deadline: Duration,
 ) -> Result<Buffered, BodyError> {
-    tokio::time::timeout(deadline, read_within(body, budget))
-        .await
-        .unwrap_or(Err(BodyError::TimedOut))
-}
-
-async fn read_within(
-    mut body: Incoming,
-    budget: Option<&Arc<Semaphore>>,
-) -> Result<Buffered, BodyError> {
     let hint = body.size_hint();
     if hint.lower() > MAX_PAYLOAD as u64 {
-        drain(body).await;
+        drain_within(body, deadline).await;
         return Err(BodyError::TooLarge);
     }
     let expected = hint.exact().map_or(MAX_PAYLOAD, |n| n as usize);
@@ -344,17 +336,29 @@ async fn read_within(
         ),
         _ => None,
     };
-    let mut kept = Vec::with_capacity(expected.min(64 * 1024));
-    while let Some(frame) = body.frame().await {
-        let frame = frame.map_err(|e| BodyError::Broken(e.to_string()))?;
-        if let Ok(data) = frame.into_data() {
-            if kept.len() + data.len() > MAX_PAYLOAD {
-                drain(body).await;
-                return Err(BodyError::TooLarge);
+    let read = async {
+        let mut kept = Vec::with_capacity(expected.min(64 * 1024));
+        while let Some(frame) = body.frame().await {
+            let frame = frame.map_err(|e| BodyError::Broken(e.to_string()))?;
+            if let Ok(data) = frame.into_data() {
+                if kept.len() + data.len() > MAX_PAYLOAD {
+                    return Ok(None);
+                }
+                kept.extend_from_slice(&data);
             }
-            kept.extend_from_slice(&data);
         }
-    }
+        Ok(Some(kept))
+    };
+    let kept = match tokio::time::timeout(deadline, read).await {
+        Err(_) => return Err(BodyError::TimedOut),
+        Ok(Err(e)) => return Err(e),
+        Ok(Ok(Some(kept))) => kept,
+        Ok(Ok(None)) => {
+            drop(held);
+            drain_within(body, deadline).await;
+            return Err(BodyError::TooLarge);
+        }
+    };
     // A chunked body took the whole allowance up front: give back what it did not use.
     if let Some(permit) = held.as_mut() {
         if kept.len() < permit.num_permits() {
