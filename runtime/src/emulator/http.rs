@@ -39,10 +39,14 @@ pub(crate) struct PortLimits {
     pub header_timeout: Duration,
     /// How long connections get to finish once the server stops.
     pub grace: Duration,
+    /// Answer a request whose client stopped sending (half-closed) instead of dropping it.
+    /// Off for the servers: a caller that hangs up must give its place back at once. On
+    /// under the fuzzer, which half-closes after its bytes to get every answer.
+    pub half_close: bool,
 }
 
 /// One connection as the cap sees it.
-struct Conn {
+pub(crate) struct Conn {
     /// Requests being handled now; a busy connection is never evicted.
     busy: AtomicUsize,
     /// Milliseconds since the server started, when the connection last finished a request.
@@ -55,19 +59,28 @@ struct Conn {
 }
 
 /// The live connections of one port.
-struct Connections {
+pub(crate) struct Connections {
     limits: PortLimits,
     started: Instant,
     live: Mutex<HashMap<u64, Arc<Conn>>>,
 }
 
 impl Connections {
+    /// An empty set under `limits`.
+    pub(crate) fn new(limits: PortLimits) -> Self {
+        Self {
+            limits,
+            started: Instant::now(),
+            live: Mutex::new(HashMap::new()),
+        }
+    }
+
     fn now_ms(&self) -> u64 {
         self.started.elapsed().as_millis() as u64
     }
 
     /// Registers a new connection, evicting an idle one at the cap; `None` when all are busy.
-    fn admit(&self, id: u64) -> Option<Arc<Conn>> {
+    pub(crate) fn admit(&self, id: u64) -> Option<Arc<Conn>> {
         let mut live = self.live.lock().unwrap_or_else(|p| p.into_inner());
         let counted = live
             .values()
@@ -132,11 +145,7 @@ pub(crate) async fn serve<H, Fut>(
     H: Fn(Request<Incoming>) -> Fut + Clone + Send + Sync + 'static,
     Fut: Future<Output = Reply> + Send + 'static,
 {
-    let connections = Arc::new(Connections {
-        limits,
-        started: Instant::now(),
-        live: Mutex::new(HashMap::new()),
-    });
+    let connections = Arc::new(Connections::new(limits));
     let mut tasks = JoinSet::new();
     let mut next_id = 0u64;
     let mut backoff = Duration::ZERO;
@@ -184,13 +193,16 @@ pub(crate) async fn serve<H, Fut>(
     }
 }
 
-async fn serve_connection<H, Fut>(
-    stream: TcpStream,
+/// Serves one connection (a TCP stream, or a socket pair under the fuzzer) until it ends, is
+/// evicted, or the server stops.
+pub(crate) async fn serve_connection<S, H, Fut>(
+    stream: S,
     conn: &Arc<Conn>,
     connections: &Arc<Connections>,
     handler: H,
     mut stop: watch::Receiver<bool>,
 ) where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
     H: Fn(Request<Incoming>) -> Fut + Clone + Send + Sync + 'static,
     Fut: Future<Output = Reply> + Send + 'static,
 {
@@ -222,7 +234,8 @@ async fn serve_connection<H, Fut>(
     let mut builder = http1::Builder::new();
     builder
         .timer(TokioTimer::new())
-        .header_read_timeout(connections.limits.header_timeout);
+        .header_read_timeout(connections.limits.header_timeout)
+        .half_close(connections.limits.half_close);
     let connection = builder.serve_connection(TokioIo::new(stream), service);
     tokio::pin!(connection);
     let ended = tokio::select! {

@@ -16,6 +16,8 @@
 //! # }
 //! ```
 
+#[doc(hidden)]
+pub mod fuzzing;
 mod http;
 mod invoke;
 mod rapi;
@@ -232,11 +234,13 @@ impl Emulator {
             max_connections: limits.max_api_connections.max(1),
             header_timeout: limits.header_timeout + self.timeout,
             grace: SHUTDOWN_GRACE,
+            half_close: false,
         };
         let invoke_limits = PortLimits {
             max_connections: limits.max_connections.max(1),
             header_timeout: limits.header_timeout,
             grace: SHUTDOWN_GRACE,
+            half_close: false,
         };
         let body_timeout = limits.body_timeout;
         let rapi_sandbox = Arc::clone(&sandbox);
