@@ -196,24 +196,24 @@ async fn one_caller(sandbox: Arc<Sandbox>) {
     }
 }
 
-/// Every response in `answer` starts with a status line, and none is a 500.
+/// `answer` starts with a status line, not a 500.
 fn check_answer(answer: &[u8]) {
     if answer.is_empty() {
         return;
     }
     assert!(
-        answer.starts_with(b"HTTP/1.1 "),
+        answer.starts_with(b"HTTP/1.1 ") || answer.starts_with(b"HTTP/1.0 "),
         "not a response: {:?}",
         String::from_utf8_lossy(&answer[..answer.len().min(200)])
     );
+    // The first response's status (later ones may sit behind an echoed body that looks alike).
     let text = String::from_utf8_lossy(answer);
-    for line in text.split("\r\n").filter(|l| l.starts_with("HTTP/1.1 ")) {
-        let code: u16 = line[9..12.min(line.len())].parse().unwrap_or(0);
-        assert!(
-            (100..600).contains(&code) && code != 500,
-            "bad status line {line:?}"
-        );
-    }
+    let line = text.split("\r\n").next().unwrap_or_default();
+    let code: u16 = line.get(9..12).and_then(|c| c.parse().ok()).unwrap_or(0);
+    assert!(
+        (100..600).contains(&code) && code != 500,
+        "bad status line {line:?}"
+    );
 }
 
 #[cfg(test)]
@@ -249,6 +249,9 @@ mod tests {
             String::from_utf8_lossy(&next)
         );
         assert!(runtime_api_request(b"\xff\xfe garbage").starts_with(b"HTTP/1.1 400"));
+        // Found by the fuzzer (a harness bug): an HTTP/1.0 request gets an HTTP/1.0 answer.
+        let old = invoke_request(b"POST /x HTTP/1.0\r\nHost: x\r\n\r\n");
+        assert!(old.starts_with(b"HTTP/1.0 404"), "{:?}", String::from_utf8_lossy(&old));
         client_context("{\"n\":\"café\"}".as_bytes());
         client_context(b"\x00\xff");
         assert_eq!(base64_encode(b"{\"a\":1}"), "eyJhIjoxfQ==");
