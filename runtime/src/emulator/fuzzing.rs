@@ -251,7 +251,11 @@ mod tests {
         assert!(runtime_api_request(b"\xff\xfe garbage").starts_with(b"HTTP/1.1 400"));
         // Found by the fuzzer (a harness bug): an HTTP/1.0 request gets an HTTP/1.0 answer.
         let old = invoke_request(b"POST /x HTTP/1.0\r\nHost: x\r\n\r\n");
-        assert!(old.starts_with(b"HTTP/1.0 404"), "{:?}", String::from_utf8_lossy(&old));
+        assert!(
+            old.starts_with(b"HTTP/1.0 404"),
+            "{:?}",
+            String::from_utf8_lossy(&old)
+        );
         client_context("{\"n\":\"café\"}".as_bytes());
         client_context(b"\x00\xff");
         assert_eq!(base64_encode(b"{\"a\":1}"), "eyJhIjoxfQ==");

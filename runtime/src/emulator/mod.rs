@@ -7,6 +7,11 @@
 //! way the function speaks the real protocol over loopback, and a crash, a panic or a timeout
 //! replaces the function process while the endpoint stays up.
 //!
+//! It serves as a production server would against broken and hostile clients: bodies are
+//! whole or an error, a caller is admitted to the queue before its body is read, connections
+//! are capped and timed out, and every accepted caller gets an answer, down to shutdown
+//! ([`Limits`]).
+//!
 //! ```no_run
 //! use faas_runtime::emulator::Emulator;
 //!
@@ -15,6 +20,16 @@
 //! let exit_code = emulator.run("faas-emulator").await;
 //! # }
 //! ```
+//!
+//! # Layout
+//!
+//! - `http`: the accept loop and connection plumbing both ports share (cap, timeouts, whole
+//!   bodies, the buffer budget, graceful drain).
+//! - `invoke`: the invoke endpoint, HTTP only; `rapi`: the Runtime API, HTTP only.
+//! - `sandbox`: one function process and the life of each invocation (queue place, turn,
+//!   dispatch, deadline, answer), with the RAPID-like state machine of `state`.
+//! - `supervisor`: starts, replaces and stops the function process; `report`: the
+//!   `START`/`END`/`REPORT` lines.
 
 #[doc(hidden)]
 pub mod fuzzing;
@@ -284,7 +299,14 @@ fn write_ready_file(path: &Path, invoke: SocketAddr, api: SocketAddr) -> std::io
     std::fs::rename(&temporary, path)
 }
 
-/// `AWS_LAMBDA_FUNCTION_TIMEOUT` in seconds, or [`DEFAULT_TIMEOUT`].
+/// `AWS_LAMBDA_FUNCTION_TIMEOUT` in seconds, or [`DEFAULT_TIMEOUT`]; an error names the
+/// variable and the value.
+///
+/// ```
+/// # // SAFETY: doctests run in their own process.
+/// unsafe { std::env::remove_var("AWS_LAMBDA_FUNCTION_TIMEOUT") };
+/// assert_eq!(faas_runtime::emulator::timeout_from_env().unwrap().as_secs(), 300);
+/// ```
 pub fn timeout_from_env() -> Result<Duration, String> {
     match std::env::var("AWS_LAMBDA_FUNCTION_TIMEOUT") {
         Err(_) => Ok(DEFAULT_TIMEOUT),
