@@ -25,6 +25,31 @@ pub const ERROR_SEGMENT: &str = "error";
 /// Largest event and largest response, in bytes (6 MiB, as Lambda's synchronous invocations).
 pub const MAX_PAYLOAD: usize = 6 * 1024 * 1024;
 
+/// The ARN of a function in the emulator, before its name (the account and region of AWS's
+/// emulator).
+pub const EMULATED_ARN_PREFIX: &str = "arn:aws:lambda:us-east-1:012345678912:function:";
+
+/// Environment variables Lambda sets for the function process.
+pub mod env {
+    /// `host:port` (or a URL) of the Runtime API; its absence means local mode.
+    pub const RUNTIME_API: &str = "AWS_LAMBDA_RUNTIME_API";
+    /// The function timeout in seconds (read by the emulator, as AWS's emulator does).
+    pub const FUNCTION_TIMEOUT: &str = "AWS_LAMBDA_FUNCTION_TIMEOUT";
+    /// The function's name.
+    pub const FUNCTION_NAME: &str = "AWS_LAMBDA_FUNCTION_NAME";
+    /// The function's version (`$LATEST`).
+    pub const FUNCTION_VERSION: &str = "AWS_LAMBDA_FUNCTION_VERSION";
+    /// The configured memory, in MB.
+    pub const FUNCTION_MEMORY_SIZE: &str = "AWS_LAMBDA_FUNCTION_MEMORY_SIZE";
+    /// The CloudWatch log group.
+    pub const LOG_GROUP_NAME: &str = "AWS_LAMBDA_LOG_GROUP_NAME";
+    /// The CloudWatch log stream.
+    pub const LOG_STREAM_NAME: &str = "AWS_LAMBDA_LOG_STREAM_NAME";
+}
+
+/// The body of a Runtime API `202 Accepted`.
+pub const ACCEPTED_BODY: &str = r#"{"status":"OK"}"#;
+
 /// Headers the API sets on the answer to `/next`.
 pub mod header {
     /// The invocation's id, used in the `/response` and `/error` paths.

@@ -107,7 +107,7 @@ fn exchange(bytes: &[u8], port: Port) -> Vec<u8> {
 async fn serve_bytes(bytes: &[u8], port: Port) -> Vec<u8> {
     let sandbox = Arc::new(Sandbox::new(
         Duration::from_secs(1),
-        "arn:aws:lambda:us-east-1:012345678912:function:fuzz".into(),
+        format!("{}fuzz", crate::protocol::EMULATED_ARN_PREFIX),
         128,
         4,
         crate::protocol::MAX_PAYLOAD,

@@ -53,7 +53,7 @@ use tokio::sync::watch;
 
 use crate::config::{Config, FunctionSettings};
 use crate::log;
-use crate::protocol::INVOKE_PATH;
+use crate::protocol::{EMULATED_ARN_PREFIX, INVOKE_PATH, env};
 use crate::shutdown::Stop;
 use http::PortLimits;
 use sandbox::Sandbox;
@@ -233,10 +233,7 @@ impl Emulator {
         };
         let f = &self.function;
         let limits = self.limits;
-        let arn = format!(
-            "arn:aws:lambda:us-east-1:012345678912:function:{}",
-            f.function_name
-        );
+        let arn = format!("{EMULATED_ARN_PREFIX}{}", f.function_name);
         let sandbox = Arc::new(Sandbox::new(
             self.timeout,
             arn,
@@ -308,9 +305,9 @@ fn write_ready_file(path: &Path, invoke: SocketAddr, api: SocketAddr) -> std::io
 /// assert_eq!(faas_runtime::emulator::timeout_from_env().unwrap().as_secs(), 300);
 /// ```
 pub fn timeout_from_env() -> Result<Duration, String> {
-    match std::env::var("AWS_LAMBDA_FUNCTION_TIMEOUT") {
+    match std::env::var(env::FUNCTION_TIMEOUT) {
         Err(_) => Ok(DEFAULT_TIMEOUT),
-        Ok(v) => parse_timeout(&v).map_err(|e| format!("AWS_LAMBDA_FUNCTION_TIMEOUT {e}")),
+        Ok(v) => parse_timeout(&v).map_err(|e| format!("{} {e}", env::FUNCTION_TIMEOUT)),
     }
 }
 
@@ -333,22 +330,19 @@ pub fn parse_timeout(text: &str) -> Result<Duration, String> {
 /// The environment a function process gets: the API address, and Lambda's function settings
 /// where the caller did not set them.
 fn function_env(api: SocketAddr, f: &FunctionSettings) -> Vec<(String, String)> {
-    let mut env = vec![("AWS_LAMBDA_RUNTIME_API".to_owned(), api.to_string())];
+    let mut vars = vec![(env::RUNTIME_API.to_owned(), api.to_string())];
     for (key, value) in [
-        ("AWS_LAMBDA_FUNCTION_NAME", f.function_name.clone()),
-        ("AWS_LAMBDA_FUNCTION_VERSION", f.version.clone()),
-        (
-            "AWS_LAMBDA_FUNCTION_MEMORY_SIZE",
-            f.memory_size_mb.to_string(),
-        ),
-        ("AWS_LAMBDA_LOG_GROUP_NAME", f.log_group_name.clone()),
-        ("AWS_LAMBDA_LOG_STREAM_NAME", f.log_stream_name.clone()),
+        (env::FUNCTION_NAME, f.function_name.clone()),
+        (env::FUNCTION_VERSION, f.version.clone()),
+        (env::FUNCTION_MEMORY_SIZE, f.memory_size_mb.to_string()),
+        (env::LOG_GROUP_NAME, f.log_group_name.clone()),
+        (env::LOG_STREAM_NAME, f.log_stream_name.clone()),
     ] {
         if std::env::var_os(key).is_none() {
-            env.push((key.to_owned(), value));
+            vars.push((key.to_owned(), value));
         }
     }
-    env
+    vars
 }
 
 /// Local mode: this very binary, run under the emulator (called by the crate's mode choice).

@@ -160,7 +160,7 @@ fn payload_too_large() -> Reply {
 }
 
 fn accepted() -> Reply {
-    http::json(StatusCode::ACCEPTED, r#"{"status":"OK"}"#)
+    http::json(StatusCode::ACCEPTED, protocol::ACCEPTED_BODY)
 }
 
 fn refused(refusal: Refusal) -> Reply {
