@@ -316,6 +316,8 @@ pub(crate) enum BodyError {
     Broken(String),
     /// It did not arrive within the deadline.
     TimedOut,
+    /// The server stopped while the body waited for room in the buffer budget.
+    Stopping,
 }
 
 /// A whole body, and its share of the buffer budget (released when dropped).
@@ -345,7 +347,7 @@ pub(crate) async fn read_body(
             Arc::clone(budget)
                 .acquire_many_owned(expected as u32)
                 .await
-                .map_err(|_| BodyError::Broken("the server is stopping".into()))?,
+                .map_err(|_| BodyError::Stopping)?,
         ),
         _ => None,
     };
@@ -436,6 +438,11 @@ pub(crate) fn body_error(e: &BodyError, too_large: impl FnOnce() -> Reply) -> Re
             StatusCode::REQUEST_TIMEOUT,
             error_type::REQUEST_TIMEOUT,
             "the request body did not arrive in time",
+        ),
+        BodyError::Stopping => error(
+            StatusCode::SERVICE_UNAVAILABLE,
+            error_type::UNAVAILABLE,
+            super::sandbox::STOPPING,
         ),
     };
     reply

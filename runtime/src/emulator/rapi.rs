@@ -108,7 +108,8 @@ async fn answer(
                 },
                 match &e {
                     BodyError::Broken(why) => why.as_str(),
-                    _ => "it timed out",
+                    BodyError::TimedOut => "it timed out",
+                    BodyError::TooLarge | BodyError::Stopping => "the emulator is stopping",
                 }
             );
             (
