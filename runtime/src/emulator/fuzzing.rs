@@ -13,9 +13,8 @@ use std::time::Duration;
 use hyper::header::HeaderValue;
 use tokio::io::AsyncWrite;
 use tokio::net::UnixStream;
-use tokio::sync::watch;
 
-use super::http::{self, Connections, PortLimits};
+use super::http::{self, Connections, PortLimits, StopSignal};
 use super::invoke;
 use super::rapi;
 use super::sandbox::{Event, Outcome, Payload, Sandbox};
@@ -120,18 +119,19 @@ async fn serve_bytes(bytes: &[u8], port: Port) -> Vec<u8> {
     let (server, mut client) = UnixStream::pair().expect("a socket pair");
     let connections = Arc::new(Connections::new(LIMITS));
     let conn = connections.admit(1).expect("room for one connection");
-    let (stop, stopped) = watch::channel(false);
+    let stop = Arc::new(StopSignal::default());
+    let stopped = Arc::clone(&stop);
     let handler_sandbox = Arc::clone(&sandbox);
     let served = tokio::spawn(async move {
         match port {
             Port::Invoke => {
                 let handler =
                     move |r| invoke::handle(Arc::clone(&handler_sandbox), BODY_TIMEOUT, r);
-                http::serve_connection(server, &conn, &connections, handler, stopped).await;
+                http::serve_connection(server, &conn, &connections, handler, &stopped).await;
             }
             Port::Api => {
                 let handler = move |r| rapi::handle(Arc::clone(&handler_sandbox), BODY_TIMEOUT, r);
-                http::serve_connection(server, &conn, &connections, handler, stopped).await;
+                http::serve_connection(server, &conn, &connections, handler, &stopped).await;
             }
         }
     });
@@ -166,7 +166,7 @@ async fn serve_bytes(bytes: &[u8], port: Port) -> Vec<u8> {
     let answer = tokio::time::timeout(Duration::from_secs(2), talk)
         .await
         .expect("the server answers or closes the connection within 2 s");
-    let _ = stop.send(true);
+    stop.fire();
     let _ = served.await;
     helper.abort();
     sandbox.stop();

@@ -1,9 +1,11 @@
 //! HTTP plumbing shared by the emulator's two servers, with a production server's defences:
-//! a connection cap (idle connections are evicted first), a header-read timeout that also
-//! closes idle keep-alive connections, a deadline for each body, bodies that are whole or an
-//! error, a global budget for buffered bodies, and a graceful drain on shutdown.
+//! a connection cap (idle connections are evicted first), a time limit for a request head that
+//! also closes idle keep-alive connections, a deadline for each body, bodies that are whole or
+//! an error, a global budget for buffered bodies, and a graceful drain on shutdown.
+//!
+//! Built from what the binary already has (tokio's timers, `Notify`, atomics) rather than
+//! hyper's timer or tokio's `JoinSet`: every byte ships in every image.
 
-use std::collections::HashMap;
 use std::convert::Infallible;
 use std::future::Future;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
@@ -16,10 +18,9 @@ use hyper::header::{CONNECTION, CONTENT_TYPE, HeaderValue, TRANSFER_ENCODING};
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper::{Request, Response, StatusCode};
-use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::rt::TokioIo;
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore, watch};
-use tokio::task::JoinSet;
+use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore};
 
 use crate::protocol::{MAX_PAYLOAD, error_type};
 
@@ -35,7 +36,9 @@ pub(crate) type Reply = Response<Full<Bytes>>;
 pub(crate) struct PortLimits {
     /// Connections held at once; past it an idle one is evicted, or the newcomer gets 503.
     pub max_connections: usize,
-    /// Time to send a request head, from connecting or from the previous answer.
+    /// Time to send a request head, from connecting or from the previous answer: a connection
+    /// with no request in hand is closed once it has been idle this long (checked at least
+    /// this often, so it goes within twice this time).
     pub header_timeout: Duration,
     /// How long connections get to finish once the server stops.
     pub grace: Duration,
@@ -45,9 +48,38 @@ pub(crate) struct PortLimits {
     pub half_close: bool,
 }
 
+/// Tells a server to stop: set once, seen by every waiter, then and later.
+#[derive(Default)]
+pub(crate) struct StopSignal {
+    stopped: AtomicBool,
+    notify: Notify,
+}
+
+impl StopSignal {
+    /// Stops the server(s) listening to this signal.
+    pub(crate) fn fire(&self) {
+        self.stopped.store(true, Ordering::SeqCst);
+        self.notify.notify_waiters();
+    }
+
+    /// Resolves once the signal has fired.
+    pub(crate) async fn wait(&self) {
+        loop {
+            let notified = self.notify.notified();
+            tokio::pin!(notified);
+            notified.as_mut().enable();
+            if self.stopped.load(Ordering::SeqCst) {
+                return;
+            }
+            notified.await;
+        }
+    }
+}
+
 /// One connection as the cap sees it.
 pub(crate) struct Conn {
-    /// Requests being handled now; a busy connection is never evicted.
+    id: u64,
+    /// Requests being handled now; a busy connection is never evicted or timed out.
     busy: AtomicUsize,
     /// Milliseconds since the server started, when the connection last finished a request.
     idle_since_ms: AtomicU64,
@@ -62,7 +94,9 @@ pub(crate) struct Conn {
 pub(crate) struct Connections {
     limits: PortLimits,
     started: Instant,
-    live: Mutex<HashMap<u64, Arc<Conn>>>,
+    live: Mutex<Vec<Arc<Conn>>>,
+    /// Wakes the drain when a connection ends.
+    ended: Notify,
 }
 
 impl Connections {
@@ -71,7 +105,8 @@ impl Connections {
         Self {
             limits,
             started: Instant::now(),
-            live: Mutex::new(HashMap::new()),
+            live: Mutex::new(Vec::new()),
+            ended: Notify::new(),
         }
     }
 
@@ -79,16 +114,20 @@ impl Connections {
         self.started.elapsed().as_millis() as u64
     }
 
+    fn live(&self) -> std::sync::MutexGuard<'_, Vec<Arc<Conn>>> {
+        self.live.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
     /// Registers a new connection, evicting an idle one at the cap; `None` when all are busy.
     pub(crate) fn admit(&self, id: u64) -> Option<Arc<Conn>> {
-        let mut live = self.live.lock().unwrap_or_else(|p| p.into_inner());
+        let mut live = self.live();
         let counted = live
-            .values()
+            .iter()
             .filter(|c| !c.evicted.load(Ordering::Relaxed))
             .count();
         if counted >= self.limits.max_connections {
             let victim = live
-                .values()
+                .iter()
                 .filter(|c| {
                     c.busy.load(Ordering::SeqCst) == 0 && !c.evicted.load(Ordering::Relaxed)
                 })
@@ -102,19 +141,44 @@ impl Connections {
             victim.evict.notify_one();
         }
         let conn = Arc::new(Conn {
+            id,
             busy: AtomicUsize::new(0),
             idle_since_ms: AtomicU64::new(self.now_ms()),
             proven: AtomicBool::new(false),
             evicted: AtomicBool::new(false),
             evict: Notify::new(),
         });
-        live.insert(id, Arc::clone(&conn));
+        live.push(Arc::clone(&conn));
         Some(conn)
     }
 
     fn remove(&self, id: u64) {
-        let mut live = self.live.lock().unwrap_or_else(|p| p.into_inner());
-        live.remove(&id);
+        let mut live = self.live();
+        if let Some(i) = live.iter().position(|c| c.id == id) {
+            live.swap_remove(i);
+        }
+        drop(live);
+        self.ended.notify_waiters();
+    }
+
+    /// Waits until every connection has ended, or `grace` has passed; then closes the rest.
+    async fn drain(&self, grace: Duration) {
+        let all_ended = async {
+            loop {
+                let ended = self.ended.notified();
+                tokio::pin!(ended);
+                ended.as_mut().enable();
+                if self.live().is_empty() {
+                    return;
+                }
+                ended.await;
+            }
+        };
+        if tokio::time::timeout(grace, all_ended).await.is_err() {
+            for conn in self.live().iter() {
+                conn.evict.notify_one();
+            }
+        }
     }
 }
 
@@ -133,27 +197,25 @@ impl Drop for BusyGuard<'_> {
     }
 }
 
-/// Serves HTTP/1.1 on `listener` with `handler`, one task per connection, until `stop` turns
-/// true; then stops accepting, lets every connection finish its request (up to the grace
-/// period) and returns.
+/// Serves HTTP/1.1 on `listener` with `handler`, one task per connection, until `stop` fires;
+/// then stops accepting, lets every connection finish its request (up to the grace period)
+/// and returns.
 pub(crate) async fn serve<H, Fut>(
     listener: TcpListener,
     limits: PortLimits,
     handler: H,
-    mut stop: watch::Receiver<bool>,
+    stop: Arc<StopSignal>,
 ) where
     H: Fn(Request<Incoming>) -> Fut + Clone + Send + Sync + 'static,
     Fut: Future<Output = Reply> + Send + 'static,
 {
     let connections = Arc::new(Connections::new(limits));
-    let mut tasks = JoinSet::new();
     let mut next_id = 0u64;
     let mut backoff = Duration::ZERO;
     loop {
-        while tasks.try_join_next().is_some() {}
         let accepted = tokio::select! {
             accepted = listener.accept() => accepted,
-            () = stopped(&mut stop) => break,
+            () = stop.wait() => break,
         };
         let stream = match accepted {
             Ok((stream, _)) => {
@@ -175,32 +237,29 @@ pub(crate) async fn serve<H, Fut>(
         next_id += 1;
         let id = next_id;
         let Some(conn) = connections.admit(id) else {
-            tasks.spawn(refuse(stream));
+            tokio::spawn(refuse(stream));
             continue;
         };
         let handler = handler.clone();
         let connections = Arc::clone(&connections);
-        let stop = stop.clone();
-        tasks.spawn(async move {
-            serve_connection(stream, &conn, &connections, handler, stop).await;
+        let stop = Arc::clone(&stop);
+        tokio::spawn(async move {
+            serve_connection(stream, &conn, &connections, handler, &stop).await;
             connections.remove(id);
         });
     }
     drop(listener);
-    let drain = async { while tasks.join_next().await.is_some() {} };
-    if tokio::time::timeout(limits.grace, drain).await.is_err() {
-        tasks.abort_all();
-    }
+    connections.drain(limits.grace).await;
 }
 
 /// Serves one connection (a TCP stream, or a socket pair under the fuzzer) until it ends, is
-/// evicted, or the server stops.
+/// evicted or idles past the header timeout, or the server stops.
 pub(crate) async fn serve_connection<S, H, Fut>(
     stream: S,
     conn: &Arc<Conn>,
     connections: &Arc<Connections>,
     handler: H,
-    mut stop: watch::Receiver<bool>,
+    stop: &StopSignal,
 ) where
     S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
     H: Fn(Request<Incoming>) -> Fut + Clone + Send + Sync + 'static,
@@ -231,29 +290,37 @@ pub(crate) async fn serve_connection<S, H, Fut>(
             Ok::<_, Infallible>(reply)
         }
     });
-    let mut builder = http1::Builder::new();
-    builder
-        .timer(TokioTimer::new())
-        .header_read_timeout(connections.limits.header_timeout)
-        .half_close(connections.limits.half_close);
-    let connection = builder.serve_connection(TokioIo::new(stream), service);
+    let connection = http1::Builder::new()
+        .half_close(connections.limits.half_close)
+        .serve_connection(TokioIo::new(stream), service);
     tokio::pin!(connection);
-    let ended = tokio::select! {
-        ended = connection.as_mut() => ended,
-        () = conn.evict.notified() => return,
-        () = stopped(&mut stop) => {
-            connection.as_mut().graceful_shutdown();
-            connection.await
+    let timeout = connections.limits.header_timeout;
+    let mut deadline = tokio::time::Instant::now() + timeout;
+    let ended = loop {
+        tokio::select! {
+            ended = connection.as_mut() => break ended,
+            () = conn.evict.notified() => return,
+            () = stop.wait() => {
+                connection.as_mut().graceful_shutdown();
+                break connection.await;
+            }
+            () = tokio::time::sleep_until(deadline) => {
+                let idle_since = Duration::from_millis(conn.idle_since_ms.load(Ordering::Relaxed));
+                let idle_until = tokio::time::Instant::from_std(connections.started + idle_since) + timeout;
+                if conn.busy.load(Ordering::SeqCst) > 0 {
+                    deadline = tokio::time::Instant::now() + timeout;
+                } else if idle_until <= tokio::time::Instant::now() {
+                    // No complete request head in time: a slow or idle client.
+                    return;
+                } else {
+                    deadline = idle_until;
+                }
+            }
         }
     };
     if let Err(e) = ended {
         tracing::debug!("connection ended: {e}");
     }
-}
-
-/// Resolves once the server is told to stop (or its stopper is gone).
-async fn stopped(stop: &mut watch::Receiver<bool>) {
-    let _ = stop.wait_for(|stop| *stop).await;
 }
 
 /// A connection over the cap with every other one busy: a 503, then closed.

@@ -49,13 +49,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::net::TcpListener;
-use tokio::sync::watch;
 
 use crate::config::{Config, FunctionSettings};
 use crate::log;
 use crate::protocol::{EMULATED_ARN_PREFIX, INVOKE_PATH, env};
 use crate::shutdown::Stop;
-use http::PortLimits;
+use http::{PortLimits, StopSignal};
 use sandbox::Sandbox;
 
 pub use report::{peak_memory_kib, vm_hwm_kib};
@@ -241,7 +240,7 @@ impl Emulator {
             limits.max_waiting,
             limits.max_buffered,
         ));
-        let (stop_servers, servers_stop) = watch::channel(false);
+        let stop_servers = Arc::new(StopSignal::default());
         let api_limits = PortLimits {
             max_connections: limits.max_api_connections.max(1),
             header_timeout: limits.header_timeout + self.timeout,
@@ -260,14 +259,14 @@ impl Emulator {
             api,
             api_limits,
             move |r| rapi::handle(Arc::clone(&rapi_sandbox), body_timeout, r),
-            servers_stop.clone(),
+            Arc::clone(&stop_servers),
         ));
         let invoke_sandbox = Arc::clone(&sandbox);
         let invoke_server = tokio::spawn(http::serve(
             invoke,
             invoke_limits,
             move |r| invoke::handle(Arc::clone(&invoke_sandbox), body_timeout, r),
-            servers_stop,
+            Arc::clone(&stop_servers),
         ));
         let env = function_env(api_addr, f);
         eprintln!(
@@ -279,7 +278,7 @@ impl Emulator {
             }
         }
         let code = supervisor::supervise(name, sandbox, &self.command, &env, shutdown).await;
-        let _ = stop_servers.send(true);
+        stop_servers.fire();
         let _ = api_server.await;
         let _ = invoke_server.await;
         code
