@@ -236,16 +236,19 @@ pub(crate) async fn serve<H, Fut>(
         let _ = stream.set_nodelay(true);
         next_id += 1;
         let id = next_id;
-        let Some(conn) = connections.admit(id) else {
-            tokio::spawn(refuse(stream));
-            continue;
-        };
+        let conn = connections.admit(id);
         let handler = handler.clone();
         let connections = Arc::clone(&connections);
         let stop = Arc::clone(&stop);
+        // One task type for both outcomes: every spawned type costs binary size.
         tokio::spawn(async move {
-            serve_connection(stream, &conn, &connections, handler, &stop).await;
-            connections.remove(id);
+            match conn {
+                Some(conn) => {
+                    serve_connection(stream, &conn, &connections, handler, &stop).await;
+                    connections.remove(id);
+                }
+                None => refuse(stream).await,
+            }
         });
     }
     drop(listener);

@@ -65,7 +65,8 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(300);
 /// When this variable names a file, the emulator writes its addresses there once it listens,
 /// as one line of JSON: `{"invoke":"127.0.0.1:PORT","api":"127.0.0.1:PORT"}` (written to a
 /// temporary file and renamed, so a reader never sees half of it). Test harnesses and scripts
-/// read it instead of the human banner.
+/// read it instead of the human banner. The function process inherits the variable and
+/// ignores it: only the emulator writes the file.
 pub const READY_FILE_VAR: &str = "FAAS_EMULATOR_READY_FILE";
 
 /// How long connections get to finish their answers once the emulator stops.

@@ -34,7 +34,6 @@ pub(crate) async fn supervise(
         let mut child = match Command::new(program)
             .args(args)
             .envs(env.iter().cloned())
-            .env_remove(super::READY_FILE_VAR)
             .kill_on_drop(true)
             .spawn()
         {
