@@ -21,6 +21,8 @@ echo "report.sh: container tests" >&2
 checks/container-tests.sh >"$out/containers.txt"
 echo "report.sh: benchmark" >&2
 checks/bench.sh >"$out/bench.txt"
+echo "report.sh: soak (100,000 invocations)" >&2
+make -s soak >"$out/soak.txt" || true
 
 {
     echo "<!-- measured:begin -->"
@@ -79,6 +81,14 @@ checks/bench.sh >"$out/bench.txt"
     echo "*init* is process start to the first \`GET /next\`):"
     echo
     sed -n '/^| function/,$p' "$out/bench.txt"
+    echo
+    echo "**Soak** (\`make soak\`: local mode of the \`echo\` example, debug build, half the invocations on"
+    echo "one keep-alive connection and half on new connections; resident memory and open fds of both"
+    echo "processes at the 10% mark and at the end; the test fails if either grows):"
+    echo
+    echo '```'
+    grep -E '^soak:|panicked|grew from' "$out/soak.txt" || echo "soak: no figures (see make soak)"
+    echo '```'
     echo "<!-- measured:end -->"
 } >"$out/section.md"
 

@@ -2,28 +2,39 @@
 //! codes and JSON error bodies.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use hyper::body::{Bytes, Incoming};
 use hyper::header::HeaderValue;
 use hyper::{Method, Request, StatusCode};
 
-use super::http::{self, Reply, TooLarge};
-use super::sandbox::{Outcome, Refusal, Sandbox};
+use super::http::{self, BodyError, Reply};
+use super::sandbox::{Outcome, Payload, Refusal, Sandbox};
 use super::state::Call;
 use crate::protocol::{self, MAX_PAYLOAD, error_type, header};
 
-/// Routes one Runtime API request.
-pub(crate) async fn handle(sandbox: Arc<Sandbox>, request: Request<Incoming>) -> Reply {
+/// Routes one Runtime API request; `body_timeout` bounds the time a body may take.
+pub(crate) async fn handle(
+    sandbox: Arc<Sandbox>,
+    body_timeout: Duration,
+    request: Request<Incoming>,
+) -> Reply {
     let path = request.uri().path().to_owned();
     match (request.method(), path.as_str()) {
         (&Method::GET, protocol::NEXT_PATH) => next(&sandbox).await,
-        (&Method::POST, protocol::INIT_ERROR_PATH) => init_error(&sandbox, request).await,
+        (&Method::POST, protocol::INIT_ERROR_PATH) => {
+            init_error(&sandbox, body_timeout, request).await
+        }
         (&Method::POST, _) => match path
             .strip_prefix(protocol::INVOCATION_PREFIX)
             .and_then(|p| p.split_once('/'))
         {
-            Some((id, "response")) => answer(&sandbox, id, Call::Response, request).await,
-            Some((id, "error")) => answer(&sandbox, id, Call::Error, request).await,
+            Some((id, protocol::RESPONSE_SEGMENT)) => {
+                answer(&sandbox, id, Call::Response, body_timeout, request).await
+            }
+            Some((id, protocol::ERROR_SEGMENT)) => {
+                answer(&sandbox, id, Call::Error, body_timeout, request).await
+            }
             _ => not_found(&path),
         },
         _ => not_found(&path),
@@ -37,61 +48,92 @@ async fn next(sandbox: &Sandbox) -> Reply {
     };
     let mut reply = http::json(StatusCode::OK, invocation.body);
     let headers = reply.headers_mut();
-    let mut set = |name: &'static str, value: &str| {
-        if let Ok(value) = HeaderValue::from_str(value) {
-            headers.insert(name, value);
-        }
-    };
-    set(header::REQUEST_ID, &invocation.id);
-    set(header::DEADLINE_MS, &invocation.deadline_ms.to_string());
-    set(header::FUNCTION_ARN, &sandbox.function_arn);
-    set(header::TRACE_ID, &invocation.trace_id);
-    if let Some(context) = &invocation.client_context {
-        set(header::CLIENT_CONTEXT, context);
+    if let Ok(id) = HeaderValue::from_str(&invocation.id) {
+        headers.insert(header::REQUEST_ID, id);
     }
-    if let Some(identity) = &invocation.identity {
-        set(header::COGNITO_IDENTITY, identity);
+    headers.insert(
+        header::DEADLINE_MS,
+        HeaderValue::from(invocation.deadline_ms),
+    );
+    if let Ok(arn) = HeaderValue::from_str(&sandbox.function_arn) {
+        headers.insert(header::FUNCTION_ARN, arn);
+    }
+    headers.insert(header::TRACE_ID, invocation.trace_id);
+    if let Some(context) = invocation.client_context {
+        headers.insert(header::CLIENT_CONTEXT, context);
+    }
+    if let Some(identity) = invocation.identity {
+        headers.insert(header::COGNITO_IDENTITY, identity);
     }
     reply
 }
 
-async fn answer(sandbox: &Sandbox, id: &str, call: Call, request: Request<Incoming>) -> Reply {
+/// `/response` and `/error`. A body that does not arrive whole is never a success: the caller
+/// gets `Runtime.TruncatedResponse` as a function error, the runtime a 400.
+async fn answer(
+    sandbox: &Sandbox,
+    id: &str,
+    call: Call,
+    body_timeout: Duration,
+    request: Request<Incoming>,
+) -> Reply {
     if let Err(refusal) = sandbox.check_answer(id, call) {
         return refused(refusal);
     }
-    let error_type = function_error_type(&request, "Unhandled");
-    let (outcome, too_large) = match (http::read_body(request.into_body()).await, call) {
-        (Ok(body), Call::Response) => (Outcome::Response(body), false),
-        (Ok(body), _) if body.is_empty() => (
+    let error_type = function_error_type(&request, error_type::UNHANDLED);
+    let read = http::read_body(request.into_body(), None, body_timeout).await;
+    let (outcome, reply) = match (read, call) {
+        (Ok(body), Call::Response) => (Outcome::Response(Payload::Buffered(body.bytes)), None),
+        (Ok(body), _) if body.bytes.is_empty() => (
             Outcome::Error(http::error_body(&error_type, "").into()),
-            false,
+            None,
         ),
-        (Ok(body), _) => (Outcome::Error(body), false),
-        (Err(TooLarge), _) => {
+        (Ok(body), _) => (Outcome::Error(body.bytes), None),
+        (Err(BodyError::TooLarge), _) => {
             let message = format!(
                 "Response payload size exceeded maximum allowed payload size ({MAX_PAYLOAD} bytes)."
             );
             (
                 Outcome::Error(http::error_body(error_type::RESPONSE_TOO_LARGE, &message).into()),
-                true,
+                Some(payload_too_large()),
+            )
+        }
+        (Err(e), _) => {
+            let message = format!(
+                "RequestId: {id} Error: the function's {} body did not arrive whole ({})",
+                if call == Call::Response {
+                    "response"
+                } else {
+                    "error"
+                },
+                match &e {
+                    BodyError::Broken(why) => why.as_str(),
+                    BodyError::TimedOut => "it timed out",
+                    BodyError::TooLarge | BodyError::Stopping => "the emulator is stopping",
+                }
+            );
+            (
+                Outcome::Error(http::error_body(error_type::TRUNCATED_RESPONSE, &message).into()),
+                Some(http::body_error(&e, payload_too_large)),
             )
         }
     };
     if let Err(refusal) = sandbox.answer(id, call, outcome) {
         return refused(refusal);
     }
-    if too_large {
-        return payload_too_large();
-    }
-    accepted()
+    reply.unwrap_or_else(accepted)
 }
 
-async fn init_error(sandbox: &Sandbox, request: Request<Incoming>) -> Reply {
-    let error_type = function_error_type(&request, "Runtime.Unknown");
-    let body = match http::read_body(request.into_body()).await {
-        Ok(body) if !body.is_empty() => body,
+async fn init_error(
+    sandbox: &Sandbox,
+    body_timeout: Duration,
+    request: Request<Incoming>,
+) -> Reply {
+    let error_type = function_error_type(&request, error_type::UNKNOWN);
+    let body = match http::read_body(request.into_body(), None, body_timeout).await {
+        Ok(body) if !body.bytes.is_empty() => body.bytes,
         Ok(_) => Bytes::from(http::error_body(&error_type, "")),
-        Err(TooLarge) => return payload_too_large(),
+        Err(e) => return http::body_error(&e, payload_too_large),
     };
     match sandbox.init_error(body) {
         Ok(()) => accepted(),
@@ -119,7 +161,7 @@ fn payload_too_large() -> Reply {
 }
 
 fn accepted() -> Reply {
-    http::json(StatusCode::ACCEPTED, r#"{"status":"OK"}"#)
+    http::json(StatusCode::ACCEPTED, protocol::ACCEPTED_BODY)
 }
 
 fn refused(refusal: Refusal) -> Reply {
@@ -129,6 +171,11 @@ fn refused(refusal: Refusal) -> Reply {
             error_type::INVALID_STATE,
             &e.to_string(),
         ),
+        Refusal::Superseded => http::error(
+            StatusCode::FORBIDDEN,
+            error_type::INVALID_STATE,
+            "a newer /next call took this one's place: one /next at a time",
+        ),
         Refusal::UnknownRequestId => http::error(
             StatusCode::BAD_REQUEST,
             error_type::INVALID_REQUEST_ID,
@@ -136,7 +183,7 @@ fn refused(refusal: Refusal) -> Reply {
         ),
         Refusal::Replaced => http::error(
             StatusCode::GONE,
-            "Runtime.Replaced",
+            error_type::REPLACED,
             "this function process has been replaced",
         ),
     }
@@ -145,7 +192,7 @@ fn refused(refusal: Refusal) -> Reply {
 fn not_found(path: &str) -> Reply {
     http::error(
         StatusCode::NOT_FOUND,
-        "NotFound",
+        error_type::API_NOT_FOUND,
         &format!("no Runtime API route {path}"),
     )
 }
