@@ -17,6 +17,15 @@ pub const INVOKE_PATH: &str = "/2015-03-31/functions/function/invocations";
 pub const INVOKE_PREFIX: &str = "/2015-03-31/functions/";
 /// See [`INVOKE_PREFIX`].
 pub const INVOKE_SUFFIX: &str = "/invocations";
+/// `InvokeWithResponseStream`: [`STREAM_INVOKE_PREFIX`] + a function name + [`STREAM_INVOKE_SUFFIX`].
+pub const STREAM_INVOKE_PREFIX: &str = "/2021-11-15/functions/";
+/// See [`STREAM_INVOKE_PREFIX`].
+pub const STREAM_INVOKE_SUFFIX: &str = "/response-streaming-invocations";
+/// The streaming invoke path of the default function name, as [`INVOKE_PATH`].
+pub const STREAM_INVOKE_PATH: &str =
+    "/2021-11-15/functions/function/response-streaming-invocations";
+/// The content type of an `InvokeWithResponseStream` answer: AWS's event-stream framing.
+pub const EVENT_STREAM_CONTENT_TYPE: &str = "application/vnd.amazon.eventstream";
 /// Last segment of the path the runtime posts a response to (after the request id).
 pub const RESPONSE_SEGMENT: &str = "response";
 /// Last segment of the path the runtime posts an invocation error to (after the request id).
@@ -24,6 +33,14 @@ pub const ERROR_SEGMENT: &str = "error";
 
 /// Largest event and largest response, in bytes (6 MiB, as Lambda's synchronous invocations).
 pub const MAX_PAYLOAD: usize = 6 * 1024 * 1024;
+
+/// Largest streamed response, in bytes (200 MiB, Lambda's default maximum since 2025-07).
+pub const MAX_STREAMED_RESPONSE: usize = 200 * 1024 * 1024;
+/// A streamed response is uncapped for its first bytes (6 MiB), then held to
+/// [`STREAM_BANDWIDTH`] bytes a second, as Lambda does.
+pub const STREAM_UNCAPPED: usize = 6 * 1024 * 1024;
+/// See [`STREAM_UNCAPPED`]: 2 MiB/s.
+pub const STREAM_BANDWIDTH: usize = 2 * 1024 * 1024;
 
 /// The ARN of a function in the emulator, before its name (the account and region of AWS's
 /// emulator).

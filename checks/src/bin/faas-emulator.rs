@@ -3,7 +3,7 @@
 //! ```text
 //! faas-emulator [--api 127.0.0.1:9001] [--listen 127.0.0.1:8080] [--timeout SECONDS]
 //!               [--max-connections N] [--header-timeout SECONDS] [--body-timeout SECONDS]
-//!               -- COMMAND [ARGS...]
+//!               [--max-stream-bytes N] -- COMMAND [ARGS...]
 //! ```
 //! The protocol code is `faas_runtime::emulator`, shared with the runtime's local mode; the
 //! arguments are read with `lexopt`.
@@ -22,7 +22,9 @@ const USAGE: &str = "usage: faas-emulator [OPTIONS] -- COMMAND [ARGS...]
                             the Runtime API port gets 32)
   --header-timeout SECONDS  time to send a request head, and idle keep-alive time (default 30)
   --body-timeout SECONDS    time for a request body to arrive whole (default 60)
-Invoke with: curl -d '{}' http://127.0.0.1:8080/2015-03-31/functions/function/invocations";
+  --max-stream-bytes N      largest streamed response (default 209715200, Lambda's 200 MiB)
+Invoke with: curl -d '{}' http://127.0.0.1:8080/2015-03-31/functions/function/invocations
+Stream with: curl -N -d '{}' http://127.0.0.1:8080/2021-11-15/functions/function/response-streaming-invocations";
 
 fn main() -> ExitCode {
     let emulator = match parse(std::env::args_os().skip(1)) {
@@ -91,6 +93,12 @@ fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Option<Emulator>, S
             Long("body-timeout") => {
                 emulator.limits.body_timeout =
                     seconds("--body-timeout", &text(&mut parser, "--body-timeout")?)?;
+            }
+            Long("max-stream-bytes") => {
+                emulator.limits.max_stream_bytes = count(
+                    "--max-stream-bytes",
+                    &text(&mut parser, "--max-stream-bytes")?,
+                )?;
             }
             Short('h') | Long("help") => return Ok(None),
             Value(first) => {

@@ -12,7 +12,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use http_body_util::{BodyExt, Full};
+use http_body_util::{BodyExt, Either, Full};
 use hyper::body::{Body, Bytes, Incoming};
 use hyper::header::{CONNECTION, CONTENT_TYPE, HeaderValue, TRANSFER_ENCODING};
 use hyper::server::conn::http1;
@@ -22,6 +22,7 @@ use hyper_util::rt::TokioIo;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore};
 
+use super::event_stream::EventStream;
 use crate::protocol::{MAX_PAYLOAD, error_type};
 
 /// Bodies past this are cut off; up to it they are read and dropped so that the client, which
@@ -29,7 +30,7 @@ use crate::protocol::{MAX_PAYLOAD, error_type};
 const DRAIN_LIMIT: usize = 16 * MAX_PAYLOAD;
 
 /// The body type of every answer. A streamed response (issue 10) changes this one alias.
-pub(crate) type Reply = Response<Full<Bytes>>;
+pub(crate) type Reply = Response<Either<Full<Bytes>, EventStream>>;
 
 /// What one port tolerates from its clients.
 #[derive(Debug, Clone, Copy)]
@@ -188,6 +189,22 @@ struct BusyGuard<'a> {
     connections: &'a Connections,
 }
 
+/// The busy mark of a connection whose answer streams on after the handler returned: the
+/// header-read watchdog leaves the connection alone until the stream ends.
+struct StreamingGuard {
+    conn: Arc<Conn>,
+    connections: Arc<Connections>,
+}
+
+impl Drop for StreamingGuard {
+    fn drop(&mut self) {
+        self.conn
+            .idle_since_ms
+            .store(self.connections.now_ms(), Ordering::Relaxed);
+        self.conn.busy.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
 impl Drop for BusyGuard<'_> {
     fn drop(&mut self) {
         self.conn
@@ -283,10 +300,17 @@ pub(crate) async fn serve_connection<S, H, Fut>(
                 conn: &conn,
                 connections: &connections,
             };
-            let reply = match pending {
+            let mut reply = match pending {
                 Err(refusal) => refusal,
                 Ok(reply) => reply.await,
             };
+            if let Either::Right(stream) = reply.body_mut() {
+                conn.busy.fetch_add(1, Ordering::SeqCst);
+                stream.hold(Box::new(StreamingGuard {
+                    conn: Arc::clone(&conn),
+                    connections: Arc::clone(&connections),
+                }));
+            }
             if reply.status().is_success() {
                 conn.proven.store(true, Ordering::Relaxed);
             }
@@ -477,7 +501,7 @@ pub(crate) async fn drain_within(body: Incoming, deadline: Duration) {
 
 /// A JSON answer.
 pub(crate) fn json(status: StatusCode, body: impl Into<Bytes>) -> Reply {
-    let mut reply = Response::new(Full::new(body.into()));
+    let mut reply = Response::new(Either::Left(Full::new(body.into())));
     *reply.status_mut() = status;
     reply
         .headers_mut()

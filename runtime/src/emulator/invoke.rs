@@ -5,12 +5,14 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use hyper::body::Incoming;
-use hyper::header::HeaderValue;
-use hyper::{HeaderMap, Method, Request, StatusCode};
+use http_body_util::{Either, Full};
+use hyper::body::{Bytes, Incoming};
+use hyper::header::{CONTENT_TYPE, HeaderValue};
+use hyper::{HeaderMap, Method, Request, Response, StatusCode};
 
+use super::event_stream::{self, EventStream};
 use super::http::{self, Reply};
-use super::sandbox::{Busy, Event, Outcome, Payload, Sandbox};
+use super::sandbox::{Busy, Event, Outcome, Payload, Sandbox, Streamed};
 use crate::protocol::{self, MAX_PAYLOAD, error_type, header};
 
 /// Routes one invoke request; `body_timeout` bounds the time its body may take.
@@ -20,11 +22,16 @@ pub(crate) async fn handle(
     request: Request<Incoming>,
 ) -> Reply {
     let path = request.uri().path();
-    let is_invoke = path
-        .strip_prefix(protocol::INVOKE_PREFIX)
-        .and_then(|rest| rest.strip_suffix(protocol::INVOKE_SUFFIX))
-        .is_some_and(|name| !name.is_empty() && !name.contains('/'));
-    if !is_invoke {
+    let named = |prefix: &str, suffix: &str| {
+        path.strip_prefix(prefix)
+            .and_then(|rest| rest.strip_suffix(suffix))
+            .is_some_and(|name| !name.is_empty() && !name.contains('/'))
+    };
+    let streaming = named(
+        protocol::STREAM_INVOKE_PREFIX,
+        protocol::STREAM_INVOKE_SUFFIX,
+    );
+    if !streaming && !named(protocol::INVOKE_PREFIX, protocol::INVOKE_SUFFIX) {
         let message = format!(
             "no route {path}: invoke with POST {}",
             protocol::INVOKE_PATH
@@ -69,14 +76,65 @@ pub(crate) async fn handle(
         identity: context.identity,
         held: body.held,
     };
-    match ticket.invoke(event).await {
-        Outcome::Response(Payload::Buffered(body)) => http::json(StatusCode::OK, body),
-        Outcome::Error(body) => function_error(body),
-        Outcome::Unavailable(message) => http::error(
+    match (ticket.invoke(event).await, streaming) {
+        (Outcome::Unavailable(message), _) => http::error(
             StatusCode::SERVICE_UNAVAILABLE,
             error_type::UNAVAILABLE,
             message,
         ),
+        // InvokeWithResponseStream: AWS's event stream, whatever the function did.
+        (Outcome::Response(Payload::Stream(stream)), true) => {
+            event_stream_reply(Either::Right(EventStream::new(stream)))
+        }
+        (Outcome::Response(Payload::Buffered(body)), true) => {
+            event_stream_reply(Either::Left(event_stream::whole(Ok(&body))))
+        }
+        (Outcome::Error(body), true) => {
+            let mut reply = event_stream_reply(Either::Left(event_stream::whole(Err(&body))));
+            mark_function_error(&mut reply);
+            reply
+        }
+        // Invoke: the whole response, a streamed one gathered up to the buffered limit.
+        (Outcome::Response(Payload::Buffered(body)), false) => http::json(StatusCode::OK, body),
+        (Outcome::Response(Payload::Stream(stream)), false) => gather(stream).await,
+        (Outcome::Error(body), false) => function_error(body),
+    }
+}
+
+/// 200 with an event-stream body.
+fn event_stream_reply(body: Either<Bytes, EventStream>) -> Reply {
+    let body = match body {
+        Either::Left(whole) => Either::Left(Full::new(whole)),
+        Either::Right(stream) => Either::Right(stream),
+    };
+    let mut reply = Response::new(body);
+    reply.headers_mut().insert(
+        CONTENT_TYPE,
+        HeaderValue::from_static(protocol::EVENT_STREAM_CONTENT_TYPE),
+    );
+    reply
+}
+
+/// A streamed response asked for with the buffered `Invoke`: Lambda answers it whole, within
+/// the buffered limit.
+async fn gather(mut stream: Streamed) -> Reply {
+    let mut body = Vec::new();
+    while let Some(chunk) = stream.data.recv().await {
+        if body.len() + chunk.len() > MAX_PAYLOAD {
+            let message = format!(
+                "Response payload size exceeded maximum allowed payload size ({MAX_PAYLOAD} bytes)."
+            );
+            return function_error(http::error_body(error_type::RESPONSE_TOO_LARGE, &message));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    match stream.end.await {
+        Ok(None) => http::json(StatusCode::OK, body),
+        Ok(Some(error)) => function_error(error),
+        Err(_) => function_error(http::error_body(
+            error_type::EXIT,
+            "the emulator dropped the stream",
+        )),
     }
 }
 
@@ -107,13 +165,17 @@ fn request_too_large() -> Reply {
 }
 
 /// A failed invocation: 200 with `X-Amz-Function-Error`, as Lambda's `Invoke` API answers.
-fn function_error(body: hyper::body::Bytes) -> Reply {
+fn function_error(body: impl Into<Bytes>) -> Reply {
     let mut reply = http::json(StatusCode::OK, body);
+    mark_function_error(&mut reply);
+    reply
+}
+
+fn mark_function_error(reply: &mut Reply) {
     reply.headers_mut().insert(
         header::AMZ_FUNCTION_ERROR,
         HeaderValue::from_static(error_type::UNHANDLED),
     );
-    reply
 }
 
 /// The invoke headers that become the function's context, forwarded byte for byte (UTF-8 and

@@ -31,6 +31,7 @@
 //! - `supervisor`: starts, replaces and stops the function process; `report`: the
 //!   `START`/`END`/`REPORT` lines.
 
+mod event_stream;
 #[doc(hidden)]
 pub mod fuzzing;
 mod http;
@@ -104,6 +105,9 @@ pub struct Limits {
     /// Bytes of event bodies held in memory at once, across all callers (at least 6 MiB).
     /// A body is admitted to this budget before it is read; others wait (TCP backpressure).
     pub max_buffered: usize,
+    /// Largest streamed response (Lambda's 200 MiB); past it the stream ends with
+    /// `Function.ResponseSizeTooLarge`.
+    pub max_stream_bytes: usize,
 }
 
 impl Default for Limits {
@@ -119,6 +123,7 @@ impl Default for Limits {
             body_timeout: Duration::from_secs(60),
             max_waiting: 64,
             max_buffered: 64 * 1024 * 1024,
+            max_stream_bytes: crate::protocol::MAX_STREAMED_RESPONSE,
         }
     }
 }
@@ -234,13 +239,15 @@ impl Emulator {
         let f = &self.function;
         let limits = self.limits;
         let arn = format!("{EMULATED_ARN_PREFIX}{}", f.function_name);
-        let sandbox = Arc::new(Sandbox::new(
+        let mut sandbox = Sandbox::new(
             self.timeout,
             arn,
             f.memory_size_mb,
             limits.max_waiting,
             limits.max_buffered,
-        ));
+        );
+        sandbox.max_stream_bytes = limits.max_stream_bytes;
+        let sandbox = Arc::new(sandbox);
         let stop_servers = Arc::new(StopSignal::default());
         let api_limits = PortLimits {
             max_connections: limits.max_api_connections.max(1),

@@ -4,6 +4,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use http_body_util::BodyExt;
 use hyper::body::{Bytes, Incoming};
 use hyper::header::HeaderValue;
 use hyper::{Method, Request, StatusCode};
@@ -80,6 +81,13 @@ async fn answer(
     if let Err(refusal) = sandbox.check_answer(id, call) {
         return refused(refusal);
     }
+    let streaming = request
+        .headers()
+        .get(header::FUNCTION_RESPONSE_MODE)
+        .is_some_and(|mode| mode.as_bytes().eq_ignore_ascii_case(b"streaming"));
+    if call == Call::Response && streaming {
+        return stream(sandbox, id, request.into_body()).await;
+    }
     let error_type = function_error_type(&request, error_type::UNHANDLED);
     let read = http::read_body(request.into_body(), None, body_timeout).await;
     let (outcome, reply) = match (read, call) {
@@ -124,6 +132,90 @@ async fn answer(
     reply.unwrap_or_else(accepted)
 }
 
+/// A streamed `/response`: each chunk goes to the caller as it arrives (the caller's pace holds
+/// the runtime back), past [`crate::protocol::STREAM_UNCAPPED`] bytes at Lambda's bandwidth,
+/// up to the sandbox's stream limit. How the body ends is how the invocation ends: whole (with
+/// or without error trailers), cut off (`Runtime.TruncatedResponse`), or over the limit
+/// (`Function.ResponseSizeTooLarge`, and 413 to the runtime). A caller that hangs up does not
+/// stop the function: its chunks are read and dropped.
+async fn stream(sandbox: &Sandbox, id: &str, mut body: Incoming) -> Reply {
+    let chunks = match sandbox.start_stream(id) {
+        Ok(chunks) => chunks,
+        Err(refusal) => return refused(refusal),
+    };
+    let limit = sandbox.max_stream_bytes;
+    let started = tokio::time::Instant::now();
+    let mut sent = 0usize;
+    let mut caller = Some(chunks);
+    let (end, reply) = loop {
+        let frame = match body.frame().await {
+            None => break (None, accepted()),
+            Some(Ok(frame)) => frame,
+            Some(Err(e)) => {
+                let message = format!(
+                    "RequestId: {id} Error: the function's response stream broke after {sent} bytes ({e})"
+                );
+                break (
+                    Some(http::error_body(error_type::TRUNCATED_RESPONSE, &message)),
+                    http::error(
+                        StatusCode::BAD_REQUEST,
+                        error_type::TRUNCATED_RESPONSE,
+                        &message,
+                    ),
+                );
+            }
+        };
+        let frame = match frame.into_data() {
+            Ok(chunk) => chunk,
+            Err(frame) => match frame.into_trailers() {
+                Ok(trailers) => break (stream_error(&trailers), accepted()),
+                Err(_) => continue,
+            },
+        };
+        sent += frame.len();
+        if sent > limit {
+            let message = format!(
+                "Response payload size exceeded maximum allowed payload size ({limit} bytes)."
+            );
+            break (
+                Some(http::error_body(error_type::RESPONSE_TOO_LARGE, &message)),
+                payload_too_large_of(limit),
+            );
+        }
+        if sent > protocol::STREAM_UNCAPPED {
+            // Lambda's bandwidth past the uncapped start: no faster than STREAM_BANDWIDTH.
+            let over = (sent - protocol::STREAM_UNCAPPED) as u64;
+            let due = Duration::from_micros(over * 1_000_000 / protocol::STREAM_BANDWIDTH as u64);
+            tokio::time::sleep_until(started + due).await;
+        }
+        if let Some(chunks) = &caller {
+            if chunks.send(frame).await.is_err() {
+                // The caller hung up: the function streams on into the void.
+                caller = None;
+            }
+        }
+    };
+    drop(caller);
+    let outcome = match end {
+        None => Outcome::Response(Payload::Buffered(Bytes::new())),
+        Some(error) => Outcome::Error(error.into()),
+    };
+    // After a timeout the invocation is already over; nothing to add then.
+    let _ = sandbox.answer(id, Call::Response, outcome);
+    reply
+}
+
+/// The error a stream's trailers carry: the base64 JSON body, or one made from the type alone.
+fn stream_error(trailers: &hyper::HeaderMap) -> Option<Vec<u8>> {
+    let error_type = trailers.get(header::FUNCTION_ERROR_TYPE)?;
+    let error_type = String::from_utf8_lossy(error_type.as_bytes());
+    let body = trailers
+        .get(header::FUNCTION_ERROR_BODY)
+        .and_then(|b| super::invoke::base64_decode(b.as_bytes().trim_ascii()))
+        .filter(|b| serde_json::from_slice::<serde_json::Value>(b).is_ok());
+    Some(body.unwrap_or_else(|| http::error_body(&error_type, "")))
+}
+
 async fn init_error(
     sandbox: &Sandbox,
     body_timeout: Duration,
@@ -152,7 +244,11 @@ fn function_error_type(request: &Request<Incoming>, default: &str) -> String {
 
 /// 413 to the runtime, with RAPID's message.
 fn payload_too_large() -> Reply {
-    let message = format!("Exceeded maximum allowed payload size ({MAX_PAYLOAD} bytes).");
+    payload_too_large_of(MAX_PAYLOAD)
+}
+
+fn payload_too_large_of(limit: usize) -> Reply {
+    let message = format!("Exceeded maximum allowed payload size ({limit} bytes).");
     http::error(
         StatusCode::PAYLOAD_TOO_LARGE,
         error_type::ENTITY_TOO_LARGE,

@@ -15,7 +15,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use hyper::body::Bytes;
 use hyper::header::HeaderValue;
-use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore, oneshot};
+use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore, mpsc, oneshot};
 
 use super::http::error_body;
 use super::report::{self, Figures, peak_memory_kib};
@@ -43,13 +43,27 @@ pub(crate) struct Invocation {
     pub identity: Option<HeaderValue>,
 }
 
-/// A response body on its way to the caller. Buffered today; a streamed response would add a
-/// variant carrying the frames as they arrive, and the invoke endpoint would forward them.
+/// A response body on its way to the caller.
 #[derive(Debug)]
 pub(crate) enum Payload {
     /// The whole body.
     Buffered(Bytes),
+    /// A streamed response, forwarded chunk by chunk as the runtime posts it.
+    Stream(Streamed),
 }
+
+/// The caller's end of a streamed response: the chunks as they come, then how it ended.
+#[derive(Debug)]
+pub(crate) struct Streamed {
+    /// Chunks in order; closed when the runtime's body ended (or broke).
+    pub data: mpsc::Receiver<Bytes>,
+    /// `None` for a stream that ended well, or the error body (JSON) that ended it: one from
+    /// the function's trailers, a panic posted to `/error` mid-stream, a timeout, the limit.
+    pub end: oneshot::Receiver<Option<Bytes>>,
+}
+
+/// Chunks buffered between the runtime's stream and its caller: backpressure past these.
+const STREAM_BUFFER: usize = 4;
 
 /// How an invocation ended, as the caller will see it.
 #[derive(Debug)]
@@ -103,7 +117,10 @@ struct Current {
     /// Taken by `/next`; `None` once dispatched.
     event: Option<Event>,
     dispatched: bool,
-    caller: oneshot::Sender<Outcome>,
+    /// `None` once the caller has its answer: a stream's, before the invocation ends.
+    caller: Option<oneshot::Sender<Outcome>>,
+    /// How a streamed response ends, once it started.
+    stream_end: Option<oneshot::Sender<Option<Bytes>>>,
     /// The sandbox's one turn, released when the invocation ends.
     _turn: OwnedSemaphorePermit,
 }
@@ -133,6 +150,8 @@ pub(crate) struct Sandbox {
     pub function_arn: String,
     pub memory_size_mb: u32,
     max_waiting: usize,
+    /// Largest streamed response ([`super::Limits::max_stream_bytes`]).
+    pub max_stream_bytes: usize,
     /// Bytes of events buffered at once, across all callers (permits are bytes).
     pub budget: Arc<Semaphore>,
     inner: Mutex<Inner>,
@@ -195,7 +214,8 @@ impl Ticket {
                 deadline_ms: now_ms + sandbox.timeout.as_millis() as u64,
                 event: Some(event),
                 dispatched: false,
-                caller,
+                caller: Some(caller),
+                stream_end: None,
                 _turn: turn,
             });
         }
@@ -220,6 +240,7 @@ impl Sandbox {
             function_arn,
             memory_size_mb,
             max_waiting,
+            max_stream_bytes: crate::protocol::MAX_STREAMED_RESPONSE,
             budget: Arc::new(Semaphore::new(
                 max_buffered.max(crate::protocol::MAX_PAYLOAD),
             )),
@@ -284,7 +305,20 @@ impl Sandbox {
                 },
             );
         }
-        let _ = current.caller.send(outcome);
+        match (current.stream_end, current.caller) {
+            // A streamed response ends in its own channel: an error (a panic posted to
+            // `/error` mid-stream, the timeout) or nothing for a stream that ended well.
+            (Some(end), _) => {
+                let _ = end.send(match outcome {
+                    Outcome::Error(body) => Some(body),
+                    _ => None,
+                });
+            }
+            (None, Some(caller)) => {
+                let _ = caller.send(outcome);
+            }
+            (None, None) => {}
+        }
         self.deadline_changed.notify_waiters();
     }
 
@@ -354,7 +388,11 @@ impl Sandbox {
                 }
                 let ready = inner.current.as_ref().is_some_and(|c| !c.dispatched);
                 if ready {
-                    if inner.current.as_ref().is_some_and(|c| c.caller.is_closed()) {
+                    if inner
+                        .current
+                        .as_ref()
+                        .is_some_and(|c| c.caller.as_ref().is_none_or(|c| c.is_closed()))
+                    {
                         // Its caller hung up before it started: nothing to run.
                         inner.current = None;
                         self.deadline_changed.notify_waiters();
@@ -394,6 +432,26 @@ impl Sandbox {
             // for an id it never issued.
             _ => Err(Refusal::UnknownRequestId),
         }
+    }
+
+    /// `/response` in streaming mode: hands the caller a [`Streamed`] payload now, before the
+    /// invocation ends, and returns the sender the runtime's chunks go to. The invocation ends
+    /// with [`Sandbox::answer`] when the stream does (or earlier, on its deadline). A caller
+    /// that has gone gets nothing: the chunks are then dropped as they come.
+    pub fn start_stream(&self, id: &str) -> Result<mpsc::Sender<Bytes>, Refusal> {
+        let mut inner = self.inner();
+        inner.state.after(Call::Response).map_err(Refusal::State)?;
+        let current = match inner.current.as_mut() {
+            Some(current) if current.dispatched && current.id == id => current,
+            _ => return Err(Refusal::UnknownRequestId),
+        };
+        let (data_tx, data) = mpsc::channel(STREAM_BUFFER);
+        let (end_tx, end) = oneshot::channel();
+        if let Some(caller) = current.caller.take() {
+            let _ = caller.send(Outcome::Response(Payload::Stream(Streamed { data, end })));
+        }
+        current.stream_end = Some(end_tx);
+        Ok(data_tx)
     }
 
     /// Completes the invocation in flight with `outcome`.
