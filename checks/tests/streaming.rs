@@ -277,3 +277,15 @@ fn a_thousand_streamed_invocations_keep_memory_flat() {
         "RSS grew from {before} to {after} KiB"
     );
 }
+
+#[test]
+fn a_stream_past_the_deadline_ends_with_the_timeout() {
+    let f = Function::emulated(&example("stream"), &[], &["--timeout", "1"]);
+    let messages = Stream::open(&f.invoke_addr, r#"{"prompt": "a b", "delay_ms": 3000}"#).all();
+    assert_eq!(text(&messages[0]), "a ");
+    let done = complete(messages.last().unwrap());
+    assert_eq!(done["ErrorCode"], "Sandbox.Timedout", "{done}");
+    // The process is replaced; the next stream works.
+    let again = Stream::open(&f.invoke_addr, r#"{"prompt": "ok", "delay_ms": 1}"#).all();
+    assert_eq!(text(&again[0]), "ok ");
+}
