@@ -71,7 +71,7 @@ soak:
 
 ## fuzz: each target in fuzz/ for FUZZ_SECONDS (nightly and cargo-fuzz installed if missing).
 FUZZ_SECONDS ?= 30
-FUZZ_TARGETS = invoke_request runtime_api_request client_context
+FUZZ_TARGETS = invoke_request runtime_api_request client_context context_headers runtime_api_address
 fuzz:
 	@rustup toolchain list | grep -q '^nightly' || rustup toolchain install nightly --profile minimal
 	@command -v g++ >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq g++; }

@@ -54,7 +54,8 @@ impl Endpoint {
                 .filter(|p| *p != 0)
                 .ok_or_else(|| invalid("the port is not a number from 1 to 65535"))?,
         };
-        if host.is_empty() {
+        let bare = host.trim_start_matches('[').trim_end_matches(']');
+        if bare.is_empty() {
             return Err(invalid("there is no host"));
         }
         if uri.query().is_some() {
@@ -147,6 +148,9 @@ mod tests {
             "h:1?x=1",
             "two words:1",
             ":9001",
+            // Found by the runtime_api_address fuzz target: an IPv6 literal with no address.
+            "[]",
+            "[]:9001",
         ] {
             let e = Endpoint::parse(bad).expect_err(bad);
             assert!(e.starts_with("AWS_LAMBDA_RUNTIME_API must be"), "{e}");

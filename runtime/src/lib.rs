@@ -86,6 +86,56 @@ pub use stream::ResponseStream;
 #[cfg_attr(docsrs, doc(cfg(feature = "jemalloc")))]
 pub use tikv_jemallocator::Jemalloc;
 
+/// Entry points for the fuzz targets in `fuzz/` for what the runtime reads from outside (not a
+/// supported API): each panics when an invariant breaks.
+#[doc(hidden)]
+pub mod fuzzing {
+    use std::sync::Arc;
+
+    use hyper::HeaderMap;
+    use hyper::header::{HeaderName, HeaderValue};
+
+    /// `bytes` as the header lines (`name: value`) of a `/next` answer: building the context
+    /// never panics, and an accepted request id can go into a URL path.
+    pub fn context_headers(bytes: &[u8]) {
+        let mut headers = HeaderMap::new();
+        for line in bytes.split(|&b| b == b'\n') {
+            let Some(colon) = line.iter().position(|&b| b == b':') else {
+                continue;
+            };
+            let (Ok(name), Ok(value)) = (
+                HeaderName::from_bytes(&line[..colon]),
+                HeaderValue::from_bytes(line[colon + 1..].trim_ascii()),
+            ) else {
+                continue;
+            };
+            headers.append(name, value);
+        }
+        if let Ok(ctx) = crate::Context::from_headers(&headers, &Arc::default()) {
+            let plain = |b: u8| b.is_ascii_alphanumeric() || b"-_.".contains(&b);
+            assert!(ctx.request_id.bytes().all(plain));
+            let _ = ctx.remaining_time();
+        }
+    }
+
+    /// `bytes` as `AWS_LAMBDA_RUNTIME_API`: parsing never panics, and an accepted address gives
+    /// a valid `Host` header and paths under its base.
+    pub fn runtime_api_address(bytes: &[u8]) {
+        let Ok(text) = std::str::from_utf8(bytes) else {
+            return;
+        };
+        if let Ok(endpoint) = crate::endpoint::Endpoint::parse(text) {
+            let path = endpoint.path(crate::protocol::NEXT_PATH);
+            assert!(path.starts_with('/') && path.ends_with(crate::protocol::NEXT_PATH));
+            assert!(!endpoint.socket().0.is_empty());
+            assert!(endpoint.socket().1 != 0);
+            let again = crate::endpoint::Endpoint::parse(&endpoint.to_string())
+                .unwrap_or_else(|e| panic!("{endpoint} does not parse again: {e}"));
+            assert_eq!(again.socket(), endpoint.socket());
+        }
+    }
+}
+
 /// Runs `handler` for every event until the process is told to stop; never returns.
 ///
 /// The event type `E` is deserialized from the event's JSON (use `serde_json::Value` for
