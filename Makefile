@@ -19,7 +19,8 @@ demo: setup static
 	curl -sS -d "$$EVENT" http://$(LISTEN)/2015-03-31/functions/function/invocations; echo
 
 ## test: everything CI runs: lint, unit + end-to-end + conformance tests, the Rust of nixpkgs and the MSRV, containers, Nix evaluation, fuzzing.
-test: setup static aarch64 lint rust-tests aarch64-tests toolchains container-tests nix-checks fuzz
+test: setup static aarch64 lint rust-tests aarch64-tests toolchains container-tests nix-checks
+	$(MAKE) fuzz FUZZ_SECONDS=20
 
 ## setup: the apt packages, rustup target and Python packages the build and tests need.
 setup:
