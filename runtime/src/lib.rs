@@ -53,6 +53,7 @@
 #![warn(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+mod base64;
 mod client;
 mod config;
 mod context;

@@ -106,7 +106,7 @@ impl ResponseStream {
         let mut trailers = HeaderMap::new();
         let (Ok(kind), Ok(body)) = (
             HeaderValue::from_str(error.error_type()),
-            HeaderValue::from_str(&base64(&error.to_json())),
+            HeaderValue::from_str(&crate::base64::encode(&error.to_json())),
         ) else {
             // An errorType that is no header value: end the body without trailers rather
             // than send a half-formed error.
@@ -121,45 +121,10 @@ impl ResponseStream {
     }
 }
 
-/// Standard base64 with padding (RFC 4648 §4), as Lambda decodes the error trailer.
-fn base64(bytes: &[u8]) -> String {
-    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
-    for chunk in bytes.chunks(3) {
-        let n = chunk
-            .iter()
-            .enumerate()
-            .fold(0u32, |acc, (i, &b)| acc | (b as u32) << (16 - 8 * i));
-        for i in 0..4 {
-            if i <= chunk.len() {
-                out.push(ALPHABET[(n >> (18 - 6 * i)) as usize & 63] as char);
-            } else {
-                out.push('=');
-            }
-        }
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use http_body_util::BodyExt;
-
-    #[test]
-    fn base64_matches_rfc_4648_vectors() {
-        for (plain, encoded) in [
-            ("", ""),
-            ("f", "Zg=="),
-            ("fo", "Zm8="),
-            ("foo", "Zm9v"),
-            ("foob", "Zm9vYg=="),
-            ("fooba", "Zm9vYmE="),
-            ("foobar", "Zm9vYmFy"),
-        ] {
-            assert_eq!(base64(plain.as_bytes()), encoded, "{plain}");
-        }
-    }
 
     #[tokio::test(flavor = "current_thread")]
     async fn chunks_then_error_trailers() {
@@ -188,7 +153,7 @@ mod tests {
         assert_eq!(trailers[header::FUNCTION_ERROR_TYPE], "Broken");
         assert_eq!(
             trailers[header::FUNCTION_ERROR_BODY].to_str().unwrap(),
-            base64(&Error::new("Broken", "mid-stream").to_json())
+            crate::base64::encode(&Error::new("Broken", "mid-stream").to_json())
         );
     }
 

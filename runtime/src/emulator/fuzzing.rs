@@ -53,9 +53,9 @@ pub fn client_context(value: &[u8]) {
         }
     }
     // Whatever the bytes, their base64 decodes back to them.
-    let encoded = base64_encode(value);
+    let encoded = crate::base64::encode(value);
     assert_eq!(
-        invoke::base64_decode(encoded.as_bytes()).as_deref(),
+        crate::base64::decode(encoded.as_bytes()).as_deref(),
         Some(value)
     );
     if let (Ok(text), Ok(header)) = (std::str::from_utf8(value), HeaderValue::from_str(&encoded)) {
@@ -64,24 +64,6 @@ pub fn client_context(value: &[u8]) {
             assert_eq!(forwarded.as_bytes(), value);
         }
     }
-}
-
-fn base64_encode(bytes: &[u8]) -> String {
-    const DIGITS: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
-    for chunk in bytes.chunks(3) {
-        let mut acc = 0u32;
-        for (i, &b) in chunk.iter().enumerate() {
-            acc |= u32::from(b) << (16 - 8 * i);
-        }
-        for i in 0..=chunk.len() {
-            out.push(DIGITS[(acc >> (18 - 6 * i) & 63) as usize] as char);
-        }
-    }
-    while out.len() % 4 != 0 {
-        out.push('=');
-    }
-    out
 }
 
 #[derive(Clone, Copy)]
@@ -258,6 +240,6 @@ mod tests {
         );
         client_context("{\"n\":\"café\"}".as_bytes());
         client_context(b"\x00\xff");
-        assert_eq!(base64_encode(b"{\"a\":1}"), "eyJhIjoxfQ==");
+        assert_eq!(crate::base64::encode(b"{\"a\":1}"), "eyJhIjoxfQ==");
     }
 }

@@ -206,7 +206,7 @@ impl ContextHeaders {
 /// (a control character) is refused with a message rather than dropped.
 pub(crate) fn decode_client_context(value: &HeaderValue) -> Result<HeaderValue, String> {
     let raw = value.as_bytes();
-    let Some(decoded) = base64_decode(raw.trim_ascii()) else {
+    let Some(decoded) = crate::base64::decode(raw.trim_ascii()) else {
         return Ok(value.clone());
     };
     if std::str::from_utf8(&decoded).is_err() {
@@ -220,43 +220,18 @@ pub(crate) fn decode_client_context(value: &HeaderValue) -> Result<HeaderValue, 
     })
 }
 
-/// Standard or URL-safe base64, padded or not; `None` if `text` is not base64.
-pub(crate) fn base64_decode(text: &[u8]) -> Option<Vec<u8>> {
-    let digit = |c: u8| -> Option<u32> {
-        Some(match c {
-            b'A'..=b'Z' => c - b'A',
-            b'a'..=b'z' => c - b'a' + 26,
-            b'0'..=b'9' => c - b'0' + 52,
-            b'+' | b'-' => 62,
-            b'/' | b'_' => 63,
-            _ => return None,
-        } as u32)
-    };
-    let end = text.iter().rposition(|&c| c != b'=').map_or(0, |i| i + 1);
-    let text = &text[..end];
-    let mut out = Vec::with_capacity(text.len() * 3 / 4);
-    for chunk in text.chunks(4) {
-        if chunk.len() == 1 {
-            return None;
-        }
-        let mut acc = 0u32;
-        for (i, &c) in chunk.iter().enumerate() {
-            acc |= digit(c)? << (18 - 6 * i);
-        }
-        out.extend_from_slice(&acc.to_be_bytes()[1..chunk.len()]);
-    }
-    Some(out)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn base64_client_context_is_decoded() {
-        assert_eq!(base64_decode(b"eyJhIjoxfQ==").unwrap(), br#"{"a":1}"#);
-        assert_eq!(base64_decode(b"eyJhIjoxfQ").unwrap(), br#"{"a":1}"#);
-        assert_eq!(base64_decode(b"a"), None);
+        assert_eq!(
+            crate::base64::decode(b"eyJhIjoxfQ==").unwrap(),
+            br#"{"a":1}"#
+        );
+        assert_eq!(crate::base64::decode(b"eyJhIjoxfQ").unwrap(), br#"{"a":1}"#);
+        assert_eq!(crate::base64::decode(b"a"), None);
         let raw = HeaderValue::from_static(r#"{"raw":true}"#);
         assert_eq!(decode_client_context(&raw).unwrap(), raw);
     }

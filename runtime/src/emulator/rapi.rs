@@ -211,7 +211,7 @@ fn stream_error(trailers: &hyper::HeaderMap) -> Option<Vec<u8>> {
     let error_type = String::from_utf8_lossy(error_type.as_bytes());
     let body = trailers
         .get(header::FUNCTION_ERROR_BODY)
-        .and_then(|b| super::invoke::base64_decode(b.as_bytes().trim_ascii()))
+        .and_then(|b| crate::base64::decode(b.as_bytes().trim_ascii()))
         .filter(|b| serde_json::from_slice::<serde_json::Value>(b).is_ok());
     Some(body.unwrap_or_else(|| http::error_body(&error_type, "")))
 }
