@@ -21,6 +21,7 @@ use std::time::{Duration, Instant};
 use crate::Outcome;
 use crate::args::Args;
 use crate::engine::{self, Container};
+use crate::stats::Sample;
 
 /// Expected upper bound of a container start, in milliseconds (see the module docs).
 pub const IMAGE_BUDGET_MS: f64 = 1000.0;
@@ -56,17 +57,19 @@ pub fn run(argv: &[String]) -> Result<Outcome, String> {
         _ => return Err("give exactly one of --image IMAGE or --bootstrap PATH".into()),
     };
     let max_median: f64 = args.parsed("max-median-ms", budget * 10.0)?;
-    let stats = Stats::of(&samples);
+    let stats = Sample::new(samples).ok_or("no runs")?;
+    let median = stats.median();
     println!("{what}: {runs} runs");
     println!(
-        "min {:.2} ms  median {:.2} ms  max {:.2} ms  (budget {budget} ms, fail above {max_median} ms)",
-        stats.min, stats.median, stats.max
+        "min {:.2} ms  median {median:.2} ms  max {:.2} ms  (budget {budget} ms, fail above {max_median} ms)",
+        stats.min(),
+        stats.max()
     );
-    if stats.median <= max_median {
-        println!("PASS median {:.2} ms <= {max_median} ms", stats.median);
+    if median <= max_median {
+        println!("PASS median {median:.2} ms <= {max_median} ms");
         Ok(Outcome::Pass)
     } else {
-        println!("FAIL median {:.2} ms > {max_median} ms", stats.median);
+        println!("FAIL median {median:.2} ms > {max_median} ms");
         Ok(Outcome::Fail)
     }
 }
@@ -164,52 +167,4 @@ fn first_request_line(
         .read_line(&mut line)
         .map_err(|e| format!("reading the request line: {e}"))?;
     Ok(line.trim_end().to_string())
-}
-
-/// Min, median and max of a sample.
-#[derive(Debug, PartialEq)]
-pub struct Stats {
-    pub min: f64,
-    pub median: f64,
-    pub max: f64,
-}
-
-impl Stats {
-    /// Summarizes a non-empty sample; the median of an even count is the mean of the
-    /// two middle values.
-    pub fn of(samples: &[f64]) -> Stats {
-        let mut s = samples.to_vec();
-        s.sort_by(f64::total_cmp);
-        let n = s.len();
-        let median = if n % 2 == 1 {
-            s[n / 2]
-        } else {
-            (s[n / 2 - 1] + s[n / 2]) / 2.0
-        };
-        Stats {
-            min: s[0],
-            median,
-            max: s[n - 1],
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn stats_of_odd_and_even_samples() {
-        let odd = Stats::of(&[5.0, 1.0, 3.0]);
-        assert_eq!(
-            odd,
-            Stats {
-                min: 1.0,
-                median: 3.0,
-                max: 5.0
-            }
-        );
-        let even = Stats::of(&[4.0, 1.0, 2.0, 3.0]);
-        assert_eq!(even.median, 2.5);
-    }
 }
