@@ -593,12 +593,15 @@ fn print_table(results: &[(&str, Summary)], invocations: usize) {
     }
 }
 
-/// `ours / theirs` as "0.82x"; "n/a" when either is not positive.
+/// `ours / theirs` as "0.82x" (three decimals below 0.1: "0.004x"); "n/a" when either is
+/// not positive.
 fn ratio(ours: f64, theirs: f64) -> String {
-    if ours > 0.0 && theirs > 0.0 {
-        format!("{:.2}x", ours / theirs)
-    } else {
+    if !(ours > 0.0 && theirs > 0.0) {
         "n/a".to_string()
+    } else if ours / theirs < 0.1 {
+        format!("{:.3}x", ours / theirs)
+    } else {
+        format!("{:.2}x", ours / theirs)
     }
 }
 
@@ -666,6 +669,7 @@ mod tests {
         assert_eq!(ratio(1.0, 2.5), "0.40x");
         assert_eq!(ratio(3.0, 2.0), "1.50x");
         assert_eq!(ratio(0.0, 2.0), "n/a");
+        assert_eq!(ratio(1.0, 250.0), "0.004x");
         assert_eq!(grouped(1185240), "1,185,240");
         assert_eq!(grouped(932), "932");
         assert_eq!(grouped(100000), "100,000");
