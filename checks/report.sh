@@ -2,10 +2,13 @@
 # Regenerates the "Measured here" section of README.md from the programs that measure:
 # images/build-bootstrap.sh (binary size), checks/container-tests.sh (image size through
 # `faas-check size`, startup through `faas-check startup`) and checks/bench.sh (`faas-check
-# bench` against AWS's runtimes). Their printed figures are pasted verbatim between the
-# README's `<!-- measured:begin -->` and `<!-- measured:end -->` markers; nothing is typed by hand.
+# bench` against AWS's runtimes and a C floor). Their printed figures are pasted verbatim
+# between the README's `<!-- measured:begin -->` and `<!-- measured:end -->` markers, with the
+# comparison table, the targets and docs/bench.svg made from bench.sh's figures by
+# checks/bench_report.py; nothing is typed by hand, and no path of this machine is printed
+# (paths are shown relative to the repository; the section is refused if one slips through).
 #
-#   checks/report.sh        (make report; about 3 minutes when the builds are cached)
+#   checks/report.sh        (make report; about 6 minutes when the builds are cached)
 set -euo pipefail
 
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)"
@@ -18,7 +21,12 @@ images/build-bootstrap.sh >"$out/build.txt"
 echo "report.sh: container tests" >&2
 checks/container-tests.sh >"$out/containers.txt"
 echo "report.sh: benchmark" >&2
-checks/bench.sh >"$out/bench.txt"
+checks/bench.sh --out "$out" >"$out/bench.txt"
+size_line() { sed -n "s/^    $1: \([0-9]*\).*/\1/p" "$out/containers.txt" | head -n 1; }
+bootstrap_bytes="$(sed -n 's/^size: \([0-9]*\) bytes$/\1/p' "$out/build.txt")"
+mkdir -p docs
+python3 checks/bench_report.py "$out/echo.json" "$out/json.json" docs/bench.svg \
+    --bootstrap-bytes "$bootstrap_bytes" --image-bytes "$(size_line compressed)" >"$out/comparison.md"
 
 {
     echo "<!-- measured:begin -->"
@@ -29,10 +37,9 @@ checks/bench.sh >"$out/bench.txt"
     echo "**The static bootstrap** (x86_64 musl, release profile, \`images/build-bootstrap.sh\`):"
     echo
     echo '```'
-    cat "$out/build.txt"
+    sed "s|^path: $repo/|path: |" "$out/build.txt"
     echo '```'
     echo
-    size_line() { sed -n "s/^    $1: \([0-9]*\).*/\1/p" "$out/containers.txt" | head -n 1; }
     echo "**Image sizes** (\`faas-check size\` of the exported OCI archive, in \`checks/container-tests.sh\`;"
     echo "compressed = the gzip layer blobs a registry stores and a host pulls):"
     echo
@@ -43,7 +50,8 @@ checks/bench.sh >"$out/bench.txt"
     echo "| ubi-minimal | needs a registry | | |"
     echo
     echo '```'
-    awk '/^    image: /{on=1} on && /^    /{sub(/^    /, ""); print; next} on{exit}' "$out/containers.txt"
+    awk '/^    image: /{on=1} on && /^    /{sub(/^    /, ""); print; next} on{exit}' "$out/containers.txt" |
+        sed 's|^image: .*/|image: |'
     echo '```'
     echo
     echo "**Startup** (\`faas-check startup\`, 10 runs each; a container start is dominated by podman +"
@@ -63,13 +71,31 @@ checks/bench.sh >"$out/bench.txt"
     grep -E '^    (build A|build B|workspace|storage [12]:|.*oci\.tar$)' "$out/containers.txt" | sed 's/^    //; s|/[^ ]*/||'
     echo '```'
     echo
-    echo "**Against AWS's own runtimes** (\`checks/bench.sh\`: echo functions, each under \`faas-emulator\`,"
-    echo "invoked in turn; *overhead* is the emulator's REPORT Duration, dispatch to response posted;"
-    echo "*init* is process start to the first \`GET /next\`):"
+    echo "**Against AWS's own runtimes and a C floor** (\`checks/bench.sh\`, one run: each function under"
+    echo "\`faas-emulator\`, all invoked in turn; *init* is process spawn to the first \`GET /next\`; *CPU*"
+    echo "is the function process's on-CPU time from \`/proc/PID/task/*/schedstat\`, summed over threads,"
+    echo "divided by the invocations; the C floor speaks the protocol over one blocking socket and"
+    echo "parses no JSON; *orders* deserializes a 512 KB JSON event into typed structs and serializes"
+    echo "a summary, \`checks/peers/orders\`):"
     echo
-    sed -n '/^| function/,$p' "$out/bench.txt"
+    cat "$out/comparison.md"
+    echo
+    echo "![ours, lambda_runtime and the C floor, relative to lambda_runtime (musl)](docs/bench.svg)"
+    echo
+    echo "Every figure of that run (REPORT durations, round trips, ratios):"
+    echo
+    sed 's/^## /### /' "$out/bench.txt"
     echo "<!-- measured:end -->"
 } >"$out/section.md"
+
+# No path of this machine in the README.
+for path in "$repo" "$out" "${TMPDIR:-/tmp}/" "$HOME/"; do
+    if grep -qF "$path" "$out/section.md"; then
+        grep -nF "$path" "$out/section.md" >&2
+        echo "report.sh: the section above prints a path of this machine ($path); refusing it" >&2
+        exit 1
+    fi
+done
 
 python3 - "$repo/README.md" "$out/section.md" <<'PY'
 import sys
