@@ -59,15 +59,19 @@ instructions() {
         sleep 0.05
     done
     [ -n "$addr" ] || { cat "$log" >&2; kill "$pid"; echo "callgrind.sh: the emulator did not start" >&2; return 1; }
-    # The first GET /next: the emulator logs nothing for it, so wait for valgrind's process to
-    # settle by one invocation's worth of time before stopping an idle function.
+    # With no invocation, give the function (slow under valgrind) 3 s to reach its first
+    # GET /next before stopping it.
     for _ in $(seq "$count"); do
         curl -sS -o /dev/null --fail-with-body -d @"$event" \
             "http://$addr/2015-03-31/functions/function/invocations" || { cat "$log" >&2; return 1; }
     done
     [ "$count" -gt 0 ] || sleep 3
+    # The emulator passes SIGTERM on to the function and exits when it has; if it has not
+    # within 30 s it is killed, and a function killed that way leaves no callgrind file.
     kill -TERM "$pid"
-    wait "$pid" || true
+    for _ in $(seq 300); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
     [ -s "$file" ] || { cat "$log" >&2; echo "callgrind.sh: no callgrind output" >&2; return 1; }
     sed -n 's/^summary: \([0-9]*\).*/\1/p' "$file"
 }
