@@ -11,8 +11,9 @@
 //! `COMMAND` is split on whitespace (no quoting); use `env VAR=... prog ...` for an
 //! environment. For each function:
 //!
-//! - init: the `Init Duration` of the emulator's first `REPORT` line (process spawn to its
-//!   first `GET /next`), median over `--starts` fresh starts (default 10);
+//! - init: process spawn to its first `GET /next` on a bare loopback listener (as `faas-check
+//!   startup --bootstrap`, without the emulator's own latency), and the process's time on CPU
+//!   by then; medians over `--starts` fresh starts (default 10);
 //! - CPU per invocation: the function process's time on CPU over the `--invocations`
 //!   sequential invocations (default 1000), divided by their count; read from the first
 //!   field of `/proc/PID/task/*/schedstat`, summed over its threads, so it counts the
@@ -44,6 +45,8 @@ use serde_json::{Value, json};
 
 use crate::Outcome;
 use crate::args::Args;
+use crate::procfs::{children, cpu_ns, peak_rss_kib};
+use crate::startup;
 use crate::stats::Sample;
 use faas_checks::fixture::Function;
 use faas_checks::http;
@@ -193,6 +196,7 @@ fn sibling(name: &str) -> Result<PathBuf, String> {
 struct Figures {
     binary_bytes: Option<u64>,
     init_ms: Vec<f64>,
+    init_cpu_us: Vec<f64>,
     duration_ms: Vec<f64>,
     round_trip_ms: Vec<f64>,
     /// Nanoseconds on CPU of the function process over the counted invocations.
@@ -277,14 +281,17 @@ impl Bench<'_> {
             }
         }
         drop(running);
-        for _ in 1..self.starts {
+        for _ in 0..self.starts {
             for (command, result) in commands.iter().zip(&mut results) {
                 let Ok(figures) = result.as_mut() else {
                     continue;
                 };
-                match self.init_ms(command) {
-                    Ok(ms) => figures.init_ms.push(ms),
-                    Err(message) => *result = Err(message),
+                match startup::time_start(command) {
+                    Ok(start) => {
+                        figures.init_ms.push(start.wall_ms);
+                        figures.init_cpu_us.push(start.cpu_us);
+                    }
+                    Err(message) => *result = Err(format!("a fresh start: {message}")),
                 }
             }
         }
@@ -320,23 +327,9 @@ impl Bench<'_> {
         figures.invocations = self.invocations;
         figures.peak_rss_kib = peak_rss_kib(r.pid);
         let reports = wait_for_reports(&r.function, self.invocations + 1)?;
-        let init = reports[0].init_ms;
-        figures
-            .init_ms
-            .push(init.ok_or("the first REPORT has no Init Duration")?);
         figures.duration_ms = reports[1..].iter().map(|r| r.duration_ms).collect();
         figures.max_memory_mb = reports.iter().filter_map(|r| r.max_memory_mb).max();
         Ok(())
-    }
-
-    /// One fresh start and its first invocation: the Init Duration.
-    fn init_ms(&self, command: &[String]) -> Result<f64, String> {
-        let function = self.start(command)?;
-        self.invoke(&function)?;
-        let report = wait_for_reports(&function, 1)?;
-        report[0]
-            .init_ms
-            .ok_or_else(|| "a first REPORT has no Init Duration".to_string())
     }
 
     fn start(&self, command: &[String]) -> Result<Function, String> {
@@ -407,7 +400,6 @@ fn wait_for_reports(function: &Function, count: usize) -> Result<Vec<Report>, St
 struct Report {
     duration_ms: f64,
     max_memory_mb: Option<u64>,
-    init_ms: Option<f64>,
 }
 
 /// Parses `REPORT RequestId: ID\tDuration: X ms\t...\tMax Memory Used: N MB[\tInit Duration: Y ms]`
@@ -423,69 +415,14 @@ fn parse_report(line: &str) -> Option<Report> {
     Some(Report {
         duration_ms: field("Duration", " ms")?.parse().ok()?,
         max_memory_mb: field("Max Memory Used", " MB").and_then(|v| v.parse().ok()),
-        init_ms: field("Init Duration", " ms").and_then(|v| v.parse().ok()),
     })
-}
-
-/// The pids whose parent is `pid` (the function process under the emulator).
-fn children(pid: u32) -> Vec<u32> {
-    let Ok(dir) = std::fs::read_dir("/proc") else {
-        return Vec::new();
-    };
-    dir.filter_map(|entry| entry.ok()?.file_name().to_str()?.parse::<u32>().ok())
-        .filter(|child| {
-            std::fs::read_to_string(format!("/proc/{child}/stat"))
-                .ok()
-                .and_then(|stat| parent_pid(&stat))
-                == Some(pid)
-        })
-        .collect()
-}
-
-/// The parent pid from a `/proc/PID/stat` line (`pid (comm) state ppid ...`; comm may hold
-/// spaces and parentheses).
-fn parent_pid(stat: &str) -> Option<u32> {
-    let (_, rest) = stat.rsplit_once(')')?;
-    rest.split_whitespace().nth(1)?.parse().ok()
-}
-
-/// `VmHWM` of `pid`, in KiB.
-fn peak_rss_kib(pid: u32) -> Option<u64> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    vm_hwm_kib(&status)
-}
-
-fn vm_hwm_kib(status: &str) -> Option<u64> {
-    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
-    line.trim_start_matches("VmHWM:")
-        .trim()
-        .trim_end_matches("kB")
-        .trim()
-        .parse()
-        .ok()
-}
-
-/// Nanoseconds on CPU of `pid`, summed over its threads: the first field of
-/// `/proc/PID/task/TID/schedstat`.
-fn cpu_ns(pid: u32) -> Option<u64> {
-    let tasks = std::fs::read_dir(format!("/proc/{pid}/task")).ok()?;
-    let mut total = 0;
-    for task in tasks {
-        let schedstat = std::fs::read_to_string(task.ok()?.path().join("schedstat")).ok()?;
-        total += schedstat_cpu_ns(&schedstat)?;
-    }
-    Some(total)
-}
-
-/// The first field of a `schedstat` line (`on-CPU-ns wait-ns timeslices`).
-fn schedstat_cpu_ns(schedstat: &str) -> Option<u64> {
-    schedstat.split_whitespace().next()?.parse().ok()
 }
 
 /// One function's figures, summarized.
 struct Summary {
     binary_bytes: Option<u64>,
     init_ms: f64,
+    init_cpu_us: f64,
     cpu_us: f64,
     duration_ms: Sample,
     round_trip_ms: f64,
@@ -502,6 +439,7 @@ impl Summary {
         Ok(Summary {
             binary_bytes: f.binary_bytes,
             init_ms: sample("init", &f.init_ms)?.median(),
+            init_cpu_us: sample("init CPU", &f.init_cpu_us)?.median(),
             cpu_us: f.cpu_ns.ok_or("no CPU time measured")? as f64
                 / 1e3
                 / f.invocations.max(1) as f64,
@@ -518,6 +456,7 @@ impl Summary {
             "name": name,
             "binary_bytes": self.binary_bytes,
             "init_ms": self.init_ms,
+            "init_cpu_us": self.init_cpu_us,
             "cpu_us_per_invocation": self.cpu_us,
             "duration_ms_median": self.duration_ms.median(),
             "duration_ms_p99": self.duration_ms.percentile(99.0),
@@ -547,9 +486,12 @@ type Cell<T> = fn(&Summary) -> T;
 
 /// The figures as a markdown table, one column per function.
 fn print_table(results: &[(&str, Summary)], invocations: usize) {
-    let rows: [(String, Cell<String>); 8] = [
+    let rows: [(String, Cell<String>); 9] = [
         ("init median (spawn to first GET /next)".into(), |s| {
             format!("{:.2} ms", s.init_ms)
+        }),
+        ("init CPU median".into(), |s| {
+            format!("{:.0} us", s.init_cpu_us)
         }),
         ("CPU per invocation (function process)".into(), |s| {
             format!("{:.1} us", s.cpu_us)
@@ -607,8 +549,9 @@ fn ratio(ours: f64, theirs: f64) -> String {
 
 /// Every figure of `ours` over `theirs`, in one line.
 fn ratios(ours: &Summary, theirs: &Summary) -> String {
-    let figures: [(&str, Cell<Option<f64>>); 6] = [
+    let figures: [(&str, Cell<Option<f64>>); 7] = [
         ("init", |s| Some(s.init_ms)),
+        ("init CPU", |s| Some(s.init_cpu_us)),
         ("CPU per invocation", |s| Some(s.cpu_us)),
         ("duration", |s| Some(s.duration_ms.median())),
         ("round trip", |s| Some(s.round_trip_ms)),
@@ -635,7 +578,6 @@ mod tests {
             Some(Report {
                 duration_ms: 0.96,
                 max_memory_mb: Some(17),
-                init_ms: Some(168.02),
             })
         );
         let warm = "REPORT RequestId: x\tDuration: 0.14 ms\tBilled Duration: 1 ms\t\
@@ -645,7 +587,6 @@ mod tests {
             Some(Report {
                 duration_ms: 0.14,
                 max_memory_mb: Some(2),
-                init_ms: None,
             })
         );
         // The emulator prints `-` when it could not read the memory figure.
@@ -696,12 +637,5 @@ mod tests {
         assert!(parse_function("=x").is_err());
         assert!(parse_function("name=").is_err());
         assert!(parse_function("no-equals").is_err());
-        assert_eq!(parent_pid("42 (a (b) c) S 7 42 42 0"), Some(7));
-        assert_eq!(
-            vm_hwm_kib("VmPeak:\t 9 kB\nVmHWM:\t    1536 kB\n"),
-            Some(1536)
-        );
-        assert_eq!(schedstat_cpu_ns("27512345 1234 56\n"), Some(27512345));
-        assert_eq!(schedstat_cpu_ns(""), None);
     }
 }

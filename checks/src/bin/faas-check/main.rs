@@ -21,6 +21,7 @@ mod engine;
 mod hardening;
 mod image;
 mod invoke;
+mod procfs;
 mod size;
 mod startup;
 mod stats;

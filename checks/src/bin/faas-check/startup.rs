@@ -21,6 +21,7 @@ use std::time::{Duration, Instant};
 use crate::Outcome;
 use crate::args::Args;
 use crate::engine::{self, Container};
+use crate::procfs;
 use crate::stats::Sample;
 
 /// Expected upper bound of a container start, in milliseconds (see the module docs).
@@ -50,7 +51,8 @@ pub fn run(argv: &[String]) -> Result<Outcome, String> {
             (what, IMAGE_BUDGET_MS, samples)
         }
         (None, Some(path)) => {
-            let samples = sample(runs, || time_bootstrap(path))?;
+            let command = [path.to_string()];
+            let samples = sample(runs, || Ok(time_start(&command)?.wall_ms))?;
             let what = format!("exec to first GET /next ({path})");
             (what, BOOTSTRAP_BUDGET_MS, samples)
         }
@@ -99,8 +101,19 @@ fn time_container(image: &str, network: &str) -> Result<f64, String> {
     Ok(elapsed.as_secs_f64() * 1000.0)
 }
 
-/// One process start to its first `GET /next`, in milliseconds.
-fn time_bootstrap(path: &str) -> Result<f64, String> {
+/// What one process start to its first `GET /next` cost.
+pub struct Start {
+    /// From spawning the process to its first request line arriving, in milliseconds.
+    pub wall_ms: f64,
+    /// The process's time on CPU by then (schedstat, all threads), in microseconds.
+    pub cpu_us: f64,
+}
+
+/// Starts `command` (program and arguments) with `AWS_LAMBDA_RUNTIME_API` pointing at a
+/// loopback listener bound here, and measures it up to its first
+/// `GET /2018-06-01/runtime/invocation/next`; the process is killed after.
+pub fn time_start(command: &[String]) -> Result<Start, String> {
+    let (program, args) = command.split_first().ok_or("an empty command")?;
     let listener =
         TcpListener::bind("127.0.0.1:0").map_err(|e| format!("binding a loopback port: {e}"))?;
     let api = listener
@@ -110,7 +123,8 @@ fn time_bootstrap(path: &str) -> Result<f64, String> {
         .set_nonblocking(true)
         .map_err(|e| format!("setting the listener non-blocking: {e}"))?;
     let start = Instant::now();
-    let mut child = Command::new(path)
+    let mut child = Command::new(program)
+        .args(args)
         .env("AWS_LAMBDA_RUNTIME_API", api.to_string())
         .env("AWS_LAMBDA_FUNCTION_NAME", "startup")
         .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
@@ -121,16 +135,20 @@ fn time_bootstrap(path: &str) -> Result<f64, String> {
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
-        .map_err(|e| format!("starting {path}: {e}"))?;
+        .map_err(|e| format!("starting {program}: {e}"))?;
     let result = first_request_line(&listener, start, &mut child);
     let elapsed = start.elapsed();
+    let cpu_ns = procfs::cpu_ns(child.id());
     let _ = child.kill();
     let _ = child.wait();
     let line = result?;
     if !line.starts_with(&format!("GET {} ", faas_runtime::protocol::NEXT_PATH)) {
         return Err(format!("the first request was `{line}`, not GET /next"));
     }
-    Ok(elapsed.as_secs_f64() * 1000.0)
+    Ok(Start {
+        wall_ms: elapsed.as_secs_f64() * 1000.0,
+        cpu_us: cpu_ns.ok_or("cannot read the process's schedstat")? as f64 / 1000.0,
+    })
 }
 
 /// Accepts one connection (polling every 20 us, so the clock stops close to the
