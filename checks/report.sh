@@ -80,6 +80,9 @@ python3 checks/bench_report.py "$out/echo.json" "$out/json.json" docs/bench.svg 
     echo
     cat "$out/comparison.md"
     echo
+    echo "Where the time goes, what was tried for each missed target and what meeting it would take:"
+    echo "[docs/performance.md](docs/performance.md)."
+    echo
     echo "![ours, lambda_runtime and the C floor, relative to lambda_runtime (musl)](docs/bench.svg)"
     echo
     echo "Every figure of that run (REPORT durations, round trips, ratios):"
