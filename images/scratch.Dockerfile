@@ -10,6 +10,8 @@
 #   buildah build --timestamp 0 --layers=false -f images/scratch.Dockerfile \
 #     --build-context bootstrap=out/bootstrap -t faas-runtime:scratch .
 # EXAMPLE=panic builds an example (runtime/examples/panic.rs) instead of the default binary.
+# arm64: the same with `--platform linux/arm64` and a context holding the host-built
+# `images/build-bootstrap.sh --target aarch64-unknown-linux-musl` (images/README.md).
 
 ARG RUST_VERSION=1.95.0
 

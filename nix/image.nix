@@ -7,6 +7,9 @@
 # Layers: the bootstrap's store path (shared by every variant built from it), the
 # passwd/group entries, the extra contents, and a top layer holding /bootstrap, a symlink to
 # the binary. No CA certificates: the runtime only speaks plain HTTP to the Runtime API.
+# `architecture` is the bootstrap's ("amd64", "arm64"): a cross-built bootstrap goes into an
+# image assembled by the build machine's dockerTools. Our arguments have no defaults: the
+# caller passes each (callPackage would fill a defaulted one from a package of that name).
 { lib
 , dockerTools
 , writeTextDir
@@ -15,8 +18,9 @@
 , title
 , description
 , revision
-, source ? "https://github.com/faas-runtime/faas-runtime"
-, extraContents ? [ ]
+, source
+, extraContents
+, architecture
 }:
 let
   # The Unix epoch, as `buildah build --timestamp 0` and the Dockerfiles' CREATED give:
@@ -24,7 +28,7 @@ let
   created = "1970-01-01T00:00:00Z";
 
   args = {
-    inherit name created;
+    inherit name created architecture;
     contents = [
       (writeTextDir "etc/passwd" "function:x:65532:65532:function:/nonexistent:/sbin/nologin\n")
       (writeTextDir "etc/group" "function:x:65532:\n")

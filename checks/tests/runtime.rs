@@ -344,10 +344,22 @@ struct ScriptedApi {
 
 impl ScriptedApi {
     fn start(function: &std::path::Path) -> Self {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        Self::start_at(function, "127.0.0.1:0", |addr| addr.to_string())
+    }
+
+    /// Listens on `bind`; the function's `AWS_LAMBDA_RUNTIME_API` is `api(listening address)`.
+    fn start_at(
+        function: &std::path::Path,
+        bind: &str,
+        api: impl Fn(std::net::SocketAddr) -> String,
+    ) -> Self {
+        let listener = std::net::TcpListener::bind(bind).unwrap();
         let addr = listener.local_addr().unwrap().to_string();
         let function = std::process::Command::new(function)
-            .env("AWS_LAMBDA_RUNTIME_API", &addr)
+            .env(
+                "AWS_LAMBDA_RUNTIME_API",
+                api(listener.local_addr().unwrap()),
+            )
             .stderr(std::process::Stdio::piped())
             .spawn()
             .unwrap();
@@ -364,6 +376,10 @@ impl ScriptedApi {
         use std::io::{BufRead, Read};
         let conn = self.conn.get_or_insert_with(|| {
             let (stream, _) = self.listener.as_ref().unwrap().accept().unwrap();
+            // A request that never comes fails the test instead of hanging it.
+            stream
+                .set_read_timeout(Some(Duration::from_secs(20)))
+                .unwrap();
             std::io::BufReader::new(stream)
         });
         let (mut head, mut length) = (String::new(), 0);
@@ -431,7 +447,8 @@ fn api_gone_mid_run_exits_non_zero_with_the_address() {
     api.vanish();
     let (status, stderr) = api.finish();
     assert!(!status.success());
-    let expected = format!("cannot reach the Runtime API at {addr} (AWS_LAMBDA_RUNTIME_API)");
+    let expected =
+        format!("cannot reach the Runtime API at http://{addr} (AWS_LAMBDA_RUNTIME_API)");
     assert!(stderr.contains(&expected), "{stderr}");
 }
 
@@ -609,4 +626,308 @@ fn function_killed_while_idle_is_replaced_without_losing_the_next_event() {
         "{}",
         r.body_excerpt()
     );
+}
+
+/// One invocation through a scripted API whose address is given as `api(listening address)`:
+/// every request must arrive under `base` with the `Host` header `host(listening address)`.
+fn one_invocation_through(
+    bind: &str,
+    api: impl Fn(std::net::SocketAddr) -> String,
+    base: &str,
+    host: impl Fn(std::net::SocketAddr) -> String,
+) {
+    let mut scripted = ScriptedApi::start_at(&example("echo"), bind, &api);
+    let addr: std::net::SocketAddr = scripted.addr.parse().unwrap();
+    let (head, _) = scripted.request();
+    let next = format!("GET {base}/2018-06-01/runtime/invocation/next HTTP/1.1");
+    assert!(head.starts_with(&next), "{} gave {head}", api(addr));
+    assert!(
+        head.to_ascii_lowercase()
+            .contains(&format!("host: {}\r\n", host(addr))),
+        "{head}"
+    );
+    scripted.answer("HTTP/1.1 200 OK\r\nLambda-Runtime-Aws-Request-Id: r1\r\nLambda-Runtime-Deadline-Ms: 99999999999999\r\nContent-Length: 7\r\n\r\n{\"a\":1}");
+    let (head, body) = scripted.request();
+    let response = format!("POST {base}/2018-06-01/runtime/invocation/r1/response HTTP/1.1");
+    assert!(head.starts_with(&response), "{head}");
+    assert_eq!(body, r#"{"a":1}"#);
+    scripted.answer("HTTP/1.1 202 Accepted\r\nContent-Length: 0\r\n\r\n");
+    scripted.expect_next_under(base);
+    let _ = scripted.function.kill();
+}
+
+impl ScriptedApi {
+    fn expect_next_under(&mut self, base: &str) {
+        let (head, _) = self.request();
+        let next = format!("GET {base}/2018-06-01/runtime/invocation/next HTTP/1.1");
+        assert!(head.starts_with(&next), "{head}");
+    }
+}
+
+#[test]
+fn runtime_api_as_host_port_hostname_and_url() {
+    let port = |a: std::net::SocketAddr| a.port();
+    one_invocation_through("127.0.0.1:0", |a| a.to_string(), "", |a| a.to_string());
+    one_invocation_through(
+        "127.0.0.1:0",
+        |a| format!("localhost:{}", port(a)),
+        "",
+        |a| format!("localhost:{}", port(a)),
+    );
+    one_invocation_through(
+        "127.0.0.1:0",
+        |a| format!("http://127.0.0.1:{}/", port(a)),
+        "",
+        |a| a.to_string(),
+    );
+    one_invocation_through(
+        "127.0.0.1:0",
+        |a| format!("http://localhost:{}/lambda/rapi/", port(a)),
+        "/lambda/rapi",
+        |a| format!("localhost:{}", port(a)),
+    );
+}
+
+#[test]
+fn runtime_api_as_ipv6_literal() {
+    one_invocation_through(
+        "[::1]:0",
+        |a| format!("[::1]:{}", a.port()),
+        "",
+        |a| format!("[::1]:{}", a.port()),
+    );
+}
+
+#[test]
+fn runtime_api_forms_work_under_the_emulator() {
+    // The emulator hands the function 127.0.0.1:PORT; a shell rewrites it into each form.
+    for form in [
+        "localhost:$port",
+        "http://127.0.0.1:$port",
+        "http://localhost:$port/",
+    ] {
+        let script = format!(
+            "port=${{AWS_LAMBDA_RUNTIME_API##*:}}; AWS_LAMBDA_RUNTIME_API=\"{form}\" exec \"$0\""
+        );
+        let echo = example("echo");
+        let f = Function::emulated_command(
+            &[
+                "sh".as_ref(),
+                "-c".as_ref(),
+                script.as_ref(),
+                echo.as_os_str(),
+            ],
+            &[],
+            &[],
+        );
+        let r = f.invoke(br#"{"form":1}"#);
+        assert_eq!(r.status, 200, "{form}: {}", f.output());
+        assert_eq!(json_of(&r), json!({"form": 1}), "{form}");
+    }
+}
+
+#[test]
+fn unusable_runtime_api_is_one_line_naming_the_variable_and_value() {
+    for bad in [
+        "https://127.0.0.1:9001",
+        "127.0.0.1:port",
+        "http://u@h:1",
+        "/only/a/path",
+    ] {
+        let out = std::process::Command::new(example("echo"))
+            .env("AWS_LAMBDA_RUNTIME_API", bad)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{bad}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        let lines: Vec<&str> = stderr
+            .lines()
+            .filter(|l| l.contains("AWS_LAMBDA_RUNTIME_API"))
+            .collect();
+        assert_eq!(lines.len(), 1, "{bad}: {stderr}");
+        assert!(lines[0].contains(&format!("{bad:?}")), "{}", lines[0]);
+    }
+}
+
+#[test]
+fn aws_lambda_events_types_work_as_event_and_response() {
+    let f = Function::emulated(&example("sqs"), &[], &[]);
+    let event = json!({"Records": [
+        {"messageId": "m-1", "body": "{\"ok\":true}", "attributes": {}, "messageAttributes": {}},
+        {"messageId": "m-2", "body": "not json", "attributes": {}, "messageAttributes": {}}
+    ]});
+    let r = f.invoke(event.to_string().as_bytes());
+    assert_eq!(r.status, 200, "{}", f.output());
+    assert_eq!(
+        json_of(&r),
+        json!({"batchItemFailures": [{"itemIdentifier": "m-2"}]})
+    );
+}
+
+/// One chunk of a chunked request body, or its trailers, with the time it arrived.
+#[derive(Debug)]
+enum Piece {
+    Chunk(String, Instant),
+    Trailers(String),
+}
+
+impl ScriptedApi {
+    /// Reads a chunked request body to its end.
+    fn chunked_body(&mut self) -> Vec<Piece> {
+        use std::io::{BufRead, Read};
+        let conn = self.conn.as_mut().unwrap();
+        let mut pieces = Vec::new();
+        loop {
+            let mut size = String::new();
+            conn.read_line(&mut size).unwrap();
+            let size = usize::from_str_radix(size.trim(), 16).expect("a chunk size");
+            if size == 0 {
+                let mut trailers = String::new();
+                loop {
+                    let mut line = String::new();
+                    conn.read_line(&mut line).unwrap();
+                    if line == "\r\n" {
+                        break;
+                    }
+                    trailers.push_str(&line);
+                }
+                if !trailers.is_empty() {
+                    pieces.push(Piece::Trailers(trailers));
+                }
+                return pieces;
+            }
+            let mut data = vec![0; size + 2];
+            conn.read_exact(&mut data).unwrap();
+            data.truncate(size);
+            pieces.push(Piece::Chunk(
+                String::from_utf8(data).unwrap(),
+                Instant::now(),
+            ));
+        }
+    }
+
+    /// Hands out one event and reads the streamed `/response` that answers it.
+    fn stream_of(&mut self, event: &str) -> (String, Vec<Piece>) {
+        self.expect_next();
+        self.answer(&format!(
+            "HTTP/1.1 200 OK\r\nLambda-Runtime-Aws-Request-Id: s1\r\nLambda-Runtime-Deadline-Ms: 99999999999999\r\nContent-Length: {}\r\n\r\n{event}",
+            event.len()
+        ));
+        let (head, _) = self.request_head();
+        let pieces = self.chunked_body();
+        (head, pieces)
+    }
+
+    /// The next request's head only (its body is read by the caller).
+    fn request_head(&mut self) -> (String, ()) {
+        use std::io::BufRead;
+        let conn = self.conn.as_mut().unwrap();
+        let mut head = String::new();
+        loop {
+            let mut line = String::new();
+            conn.read_line(&mut line).unwrap();
+            head.push_str(&line);
+            if line == "\r\n" || line.is_empty() {
+                return (head, ());
+            }
+        }
+    }
+}
+
+#[test]
+fn streamed_chunks_reach_the_api_as_they_are_written() {
+    let mut api = ScriptedApi::start(&example("stream"));
+    let (head, pieces) = api.stream_of(r#"{"prompt": "first second", "delay_ms": 500}"#);
+    let lower = head.to_ascii_lowercase();
+    assert!(
+        head.starts_with("POST /2018-06-01/runtime/invocation/s1/response HTTP/1.1"),
+        "{head}"
+    );
+    assert!(
+        lower.contains("lambda-runtime-function-response-mode: streaming"),
+        "{head}"
+    );
+    assert!(lower.contains("transfer-encoding: chunked"), "{head}");
+    let [Piece::Chunk(first, t1), Piece::Chunk(second, t2)] = &pieces[..] else {
+        panic!("two chunks and no trailers: {pieces:?}")
+    };
+    assert_eq!((first.as_str(), second.as_str()), ("first ", "second "));
+    // The first chunk was here while the handler still slept before writing the second.
+    assert!(
+        t2.duration_since(*t1) >= Duration::from_millis(400),
+        "{:?} apart",
+        t2.duration_since(*t1)
+    );
+    api.answer("HTTP/1.1 202 Accepted\r\nContent-Length: 0\r\n\r\n");
+    api.expect_next();
+    let _ = api.function.kill();
+}
+
+#[test]
+fn a_stream_that_fails_after_two_chunks_ends_with_error_trailers() {
+    let mut api = ScriptedApi::start(&example("stream"));
+    let (head, pieces) = api.stream_of(r#"{"prompt": "a b c d", "delay_ms": 1, "fail_after": 2}"#);
+    assert!(head.to_ascii_lowercase().contains("trailer: "), "{head}");
+    let [
+        Piece::Chunk(a, _),
+        Piece::Chunk(b, _),
+        Piece::Trailers(trailers),
+    ] = &pieces[..]
+    else {
+        panic!("two chunks, then trailers: {pieces:?}")
+    };
+    assert_eq!((a.as_str(), b.as_str()), ("a ", "b "));
+    let lower = trailers.to_ascii_lowercase();
+    assert!(
+        lower.contains("lambda-runtime-function-error-type: tokenlimit\r\n"),
+        "{trailers}"
+    );
+    let body = trailers
+        .lines()
+        .find_map(|l| {
+            l.to_ascii_lowercase()
+                .starts_with("lambda-runtime-function-error-body:")
+                .then(|| l.split_once(':').unwrap().1.trim().to_owned())
+        })
+        .expect("an error body trailer");
+    let decoded: Value = serde_json::from_slice(&base64_decode(&body)).unwrap();
+    assert_eq!(decoded["errorType"], "TokenLimit");
+    assert_eq!(decoded["errorMessage"], "stopped after 2 tokens");
+    api.answer("HTTP/1.1 202 Accepted\r\nContent-Length: 0\r\n\r\n");
+    api.expect_next();
+    let _ = api.function.kill();
+}
+
+#[test]
+fn a_stream_event_that_does_not_decode_is_a_plain_error() {
+    let mut api = ScriptedApi::start(&example("stream"));
+    api.expect_next();
+    api.answer("HTTP/1.1 200 OK\r\nLambda-Runtime-Aws-Request-Id: s1\r\nLambda-Runtime-Deadline-Ms: 99999999999999\r\nContent-Length: 2\r\n\r\n{}");
+    let (head, body) = api.request();
+    assert!(
+        head.starts_with("POST /2018-06-01/runtime/invocation/s1/error HTTP/1.1"),
+        "{head}"
+    );
+    assert!(body.contains("Runtime.UnmarshalError"), "{body}");
+    let _ = api.function.kill();
+}
+
+fn base64_decode(text: &str) -> Vec<u8> {
+    let digit = |c: u8| match c {
+        b'A'..=b'Z' => c - b'A',
+        b'a'..=b'z' => c - b'a' + 26,
+        b'0'..=b'9' => c - b'0' + 52,
+        b'+' => 62,
+        b'/' => 63,
+        _ => panic!("not base64: {c}"),
+    } as u32;
+    let mut out = Vec::new();
+    for chunk in text.trim_end_matches('=').as_bytes().chunks(4) {
+        let acc = chunk
+            .iter()
+            .enumerate()
+            .fold(0u32, |acc, (i, &c)| acc | digit(c) << (18 - 6 * i));
+        out.extend_from_slice(&acc.to_be_bytes()[1..chunk.len()]);
+    }
+    out
 }

@@ -1,16 +1,21 @@
 #!/usr/bin/env bash
-# Evaluates the flake against nix/tests/nixpkgs-stub and checks the Nix format: what can be
-# verified on a machine without the Nix binary cache or GitHub (Debian's Nix 2.8).
+# What can be verified of the Nix flake on a machine without the Nix binary cache or GitHub
+# (Debian's Nix 2.8), against the strict stub nix/tests/nixpkgs-stub:
 #
 #   nix/tests/eval.sh
 #
-# Steps: nix flake metadata, nix flake show, nix flake check --no-build (all with
-# `--override-input nixpkgs path:nix/tests/nixpkgs-stub --no-write-lock-file`), the same for
-# the user-function example (lib.mkFunctionImage), and `nixpkgs-fmt --check` on the Nix files.
-# Installs nix-bin (apt) and nixpkgs-fmt (cargo install, ~30 s) when missing.
+# 1. evaluation: nix flake metadata / show / check --no-build, and the user-function example;
+# 2. attribute tests (nix/tests/attributes.py): cargo flags, target, the rustflags cargo
+#    applies, strip, allowedReferences, hardening of every derivation compiling jemalloc,
+#    image config against the Dockerfiles, architecture;
+# 3. negative tests: each defect class injected into a temporary copy of the tree (the tracked
+#    tree is never touched) must make step 1 or 2 fail with the expected message, so the
+#    strictness cannot rot silently;
+# 4. nixpkgs-fmt --check on the Nix files; zizmor --offline on the GitHub workflows.
 #
-# A flake inside a git repository sees only the files git knows: in a fresh clone everything
-# is there; after adding a file locally, `git add` it first (edits to tracked files are seen).
+# Installs what it lacks: nix-bin (apt), nixpkgs-fmt 1.3.0 (cargo install, ~30 s), zizmor
+# (pip). A flake inside a git repository sees only the files git knows: in a fresh clone
+# everything is there; after adding a file locally, `git add` it first.
 set -uo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd -P)"
@@ -21,54 +26,167 @@ log() { printf '%s\n' "$*" >&2; }
 # 1) Tools.
 if ! command -v nix >/dev/null; then
     log "eval.sh: installing nix-bin"
-    { apt-get update -qq && apt-get install -y -qq nix-bin; } >&2 || { log "eval.sh: cannot install nix-bin"; exit 1; }
+    { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq -o DPkg::Lock::Timeout=600 nix-bin; } >&2 ||
+        { log "eval.sh: cannot install nix-bin"; exit 1; }
 fi
-export PATH="$PATH:${CARGO_HOME:-$HOME/.cargo}/bin"
+export PATH="$PATH:${CARGO_HOME:-$HOME/.cargo}/bin:$HOME/.local/bin"
 if ! command -v nixpkgs-fmt >/dev/null; then
     log "eval.sh: installing nixpkgs-fmt 1.3.0 from crates.io (about 30 s)"
     cargo install nixpkgs-fmt --version 1.3.0 --locked --quiet >&2 || { log "eval.sh: cannot install nixpkgs-fmt"; exit 1; }
 fi
+zizmor_version=1.32.0
+if [ "$(zizmor --version 2>/dev/null)" != "zizmor $zizmor_version" ]; then
+    log "eval.sh: installing zizmor $zizmor_version from PyPI"
+    { python3 -m pip install -q "zizmor==$zizmor_version" || python3 -m pip install -q --break-system-packages "zizmor==$zizmor_version"; } >&2 ||
+        { log "eval.sh: cannot install zizmor"; exit 1; }
+    hash -r
+fi
 
-# 2) Nix as root without a daemon, no substituters (none is reachable here).
+# Nix as root without a daemon, no substituters (none is reachable here).
 export NIX_CONFIG=$'experimental-features = nix-command flakes\nbuild-users-group =\nsubstituters =\n'
 
 # Files the flake needs but git does not know are invisible to it: say so up front.
-untracked="$(git ls-files --others --exclude-standard -- flake.nix flake.lock nix Cargo.toml Cargo.lock .cargo runtime checks 2>/dev/null)"
+untracked="$(git ls-files --others --exclude-standard -- flake.nix flake.lock nix Cargo.toml Cargo.lock .cargo runtime checks images 2>/dev/null)"
 if [ -n "$untracked" ]; then
     log "eval.sh: warning: these files are not known to git, so the flake does not see them (git add them):"
     printf '  %s\n' $untracked >&2
 fi
 
-stub=(--override-input nixpkgs "path:$root/nix/tests/nixpkgs-stub" --no-write-lock-file)
+stub_path="$root/nix/tests/nixpkgs-stub"
+stub=(--override-input nixpkgs "path:$stub_path" --no-write-lock-file)
 example="path:$root/nix/tests/user-function"
 example_inputs=(--override-input faas-runtime "git+file://$root" "${stub[@]}")
 
 passed=0
 failed=0
+pass() { passed=$((passed + 1)); printf 'PASS  %s\n' "$1"; }
+fail() {
+    failed=$((failed + 1))
+    printf 'FAIL  %s\n' "$1"
+    printf '%s\n' "$2" | grep -v '^warning: \|Updated input\|^    .github:\|^  → .path:' | tail -n 40 | sed 's/^/      /'
+}
 step() {
     local name="$1"
     shift
     local out
-    if out="$("$@" 2>&1)"; then
-        passed=$((passed + 1))
-        printf 'PASS  %s\n' "$name"
-    else
-        failed=$((failed + 1))
-        printf 'FAIL  %s\n' "$name"
-        printf '%s\n' "$out" | tail -n 40 | sed 's/^/      /'
-    fi
+    if out="$("$@" 2>&1)"; then pass "$name"; else fail "$name" "$out"; fi
 }
 
-# 3) Evaluation against the stub.
+# 2) Evaluation against the stub.
 step "nix flake metadata" nix flake metadata "${stub[@]}" .
 step "nix flake show" nix flake show "${stub[@]}" .
 step "nix flake check --no-build" nix flake check --no-build "${stub[@]}" .
 step "user-function example: nix flake check --no-build" \
     nix flake check --no-build "${example_inputs[@]}" "$example"
 
-# 4) Format: every Nix file git knows, as `nix fmt` would leave it.
+# 3) Attribute tests over the evaluated derivations.
+if out="$(python3 nix/tests/attributes.py "$root" "$stub_path" 2>&1)"; then
+    pass "attribute tests ($(printf '%s\n' "$out" | tail -n 1))"
+else
+    fail "attribute tests" "$(printf '%s\n' "$out" | grep -v '^PASS')"
+fi
+
+# 4) Negative tests: inject one defect into a temporary copy, expect a failure naming it.
+scratch="$(mktemp -d /tmp/faas-nix-eval.XXXXXX)"
+trap 'rm -rf "$scratch"' EXIT
+copy="$scratch/tree"
+mkdir -p "$copy"
+git ls-files -z --cached --others --exclude-standard | while IFS= read -r -d '' f; do
+    [ -e "$f" ] && { mkdir -p "$copy/$(dirname "$f")"; cp -P "$f" "$copy/$f"; }
+done
+
+# The flake check and the attribute tests of a tree.
+whole() { nix flake check --no-build "${stub[@]}" "path:$1" && python3 "$1/nix/tests/attributes.py" "$1" "$stub_path"; }
+
+# inject NAME EXPECT FILE OLD NEW [FILE OLD NEW ...]: replace OLD by NEW (each must occur once),
+# run the flake check and the attribute tests on the copy, expect a failure whose output holds
+# the regular expression EXPECT, then restore the files.
+inject() {
+    local name="$1" expect="$2"
+    shift 2
+    local files=() out
+    while [ $# -gt 0 ]; do
+        local file="$1" old="$2" new="$3"
+        shift 3
+        cp "$copy/$file" "$scratch/saved.$(echo "$file" | tr / _)"
+        files+=("$file")
+        if ! python3 - "$copy/$file" "$old" "$new" <<'EOF'
+import sys
+path, old, new = sys.argv[1:]
+text = open(path).read()
+if text.count(old) != 1:
+    sys.exit(f"{path}: expected the text once, found it {text.count(old)} times: {old!r}")
+open(path, "w").write(text.replace(old, new))
+EOF
+        then
+            fail "injected: $name" "the text to replace is gone from $file: update this negative test"
+            for f in "${files[@]}"; do cp "$scratch/saved.$(echo "$f" | tr / _)" "$copy/$f"; done
+            return
+        fi
+    done
+    out="$(whole "$copy" 2>&1)"
+    local status=$?
+    for f in "${files[@]}"; do cp "$scratch/saved.$(echo "$f" | tr / _)" "$copy/$f"; done
+    if [ "$status" -eq 0 ]; then
+        fail "injected: $name" "the defect went unnoticed: evaluation and attribute tests passed"
+    elif printf '%s\n' "$out" | grep -Eq "$expect"; then
+        pass "injected: $name (caught: $(printf '%s\n' "$out" | grep -Eo "$expect" | head -n 1))"
+    else
+        fail "injected: $name" "failed, but not with /$expect/:"$'\n'"$out"
+    fi
+}
+
+# The unmodified copy must pass, or every injection below proves nothing.
+step "negative tests: the unmodified copy passes" whole "$copy"
+
+inject "defect 1, a defaulted argument named like a nixpkgs package (binary)" \
+    "cargo builds --package faas-runtime --bin bootstrap|getExe'?: The second argument" \
+    nix/bootstrap.nix $', binary\n}' $', binary ? "bootstrap"\n}' \
+    nix/packages.nix $'    binary = "bootstrap";\n' ''
+inject "defect 1, a defaulted argument of ours left to callPackage (runs)" \
+    'defaulted argument `runs`[^.]*startup-time.nix|startup-time.nix: the defaulted argument `runs`' \
+    nix/checks/startup-time.nix '{ lib, runCommand, checksTools, bootstrap, runs }:' '{ lib, runCommand, checksTools, bootstrap, runs ? 20 }:' \
+    nix/checks/default.nix ' runs = 20;' ''
+inject "defect 1, a defaulted image argument left to callPackage (source)" \
+    'image.nix: the defaulted argument `source`' \
+    nix/image.nix $', source\n' $', source ? "https://example.org"\n' \
+    nix/variants.nix $'    source = "https://github.com/faas-runtime/faas-runtime";\n' ''
+inject "defect 2, jemalloc at -O0 under fortify (Cargo.toml dev profile)" \
+    'jemalloc never at -O0 under fortify' \
+    Cargo.toml $'[profile.dev.package.tikv-jemalloc-sys]\nopt-level = 1\n' ''
+inject "defect 4, RUSTFLAGS left to .cargo/config.toml" \
+    'rustflags cargo applies hold relocation-model=static' \
+    nix/bootstrap.nix '  RUSTFLAGS = "-C relocation-model=static -C target-feature=+crt-static";' ''
+inject "defect 5, stdenv's debug-only strip" \
+    'full strip \(strip -s\)' \
+    nix/bootstrap.nix '  stripAllList = [ "bin" ];' ''
+inject "allowedReferences dropped" \
+    'allowedReferences = \[ \]' \
+    nix/bootstrap.nix '  allowedReferences = [ ];' ''
+inject "image config drifts from the Dockerfile (USER)" \
+    'User as in the Dockerfile' \
+    nix/image.nix 'User = "65532:65532";' 'User = "0:0";'
+inject "the Dockerfile drifts from the image config (EXPOSE)" \
+    'ExposedPorts as in the Dockerfile' \
+    images/scratch.Dockerfile $'EXPOSE 8080\n' $'EXPOSE 9090\n'
+inject "created is dockerTools' default, not the Dockerfiles'" \
+    "created = the Dockerfile's CREATED" \
+    nix/image.nix 'created = "1970-01-01T00:00:00Z";' 'created = "1970-01-01T00:00:01Z";'
+inject "the aarch64 image declares the wrong architecture" \
+    'architecture arm64' \
+    nix/lib/ociArchitecture.nix 'aarch64 = "arm64";' 'aarch64 = "amd64";'
+inject "the cross bootstrap targets the build machine" \
+    'target aarch64-unknown-linux-musl' \
+    flake.nix '(pkgsFor "x86_64-linux").pkgsCross.aarch64-multiplatform-musl.pkgsStatic' '(pkgsFor "x86_64-linux").pkgsStatic'
+
+inject "the cross bootstrap from the dynamic musl set (pkgsCross without pkgsStatic)" \
+    'built by a static package set' \
+    flake.nix '.pkgsCross.aarch64-multiplatform-musl.pkgsStatic;' '.pkgsCross.aarch64-multiplatform-musl;'
+
+# 5) Format and workflow audit.
 mapfile -t nix_files < <(git ls-files --cached --others --exclude-standard -- '*.nix')
 step "nixpkgs-fmt --check (${#nix_files[@]} files)" nixpkgs-fmt --check "${nix_files[@]}"
+step "zizmor --offline .github/workflows/" zizmor --offline .github/workflows/
 
 printf '%d passed, %d failed\n' "$passed" "$failed"
 [ "$failed" -eq 0 ]

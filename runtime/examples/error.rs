@@ -2,11 +2,13 @@
 
 use faas_runtime::{Context, Error};
 
+async fn handler(_event: serde_json::Value, _ctx: Context) -> Result<(), Error> {
+    Err(Error::new(
+        "OrderRejected",
+        "the order was rejected on purpose",
+    ))
+}
+
 fn main() {
-    faas_runtime::run(|_event: serde_json::Value, _ctx: Context| async move {
-        Err::<(), _>(Error::new(
-            "OrderRejected",
-            "the order was rejected on purpose",
-        ))
-    })
+    faas_runtime::run(handler)
 }

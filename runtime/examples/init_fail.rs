@@ -7,9 +7,9 @@ fn main() {
     faas_runtime::run_with_init(|| async {
         let table = std::env::var("ORDERS_TABLE")
             .map_err(|_| Error::new("ConfigMissing", "ORDERS_TABLE is not set"))?;
-        Ok::<_, Error>(move |_event: serde_json::Value, _ctx: Context| {
+        Ok(move |_event: serde_json::Value, _ctx: Context| {
             let table = table.clone();
-            async move { Ok::<_, Error>(table) }
+            async move { Ok(table) }
         })
     })
 }

@@ -5,6 +5,6 @@ fn main() {
         if std::hint::black_box(true) {
             panic!("the panic example panicked on purpose");
         }
-        Ok::<(), faas_runtime::Error>(())
+        Ok(())
     })
 }

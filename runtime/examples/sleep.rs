@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use faas_runtime::{Context, Error};
+use faas_runtime::Context;
 use serde::Deserialize;
 use serde_json::json;
 
@@ -19,6 +19,6 @@ fn main() {
             None => ctx.remaining_time().unwrap_or_default() + Duration::from_secs(1),
         };
         tokio::time::sleep(duration).await;
-        Ok::<_, Error>(json!({ "slept_ms": duration.as_millis() as u64 }))
+        Ok(json!({ "slept_ms": duration.as_millis() as u64 }))
     })
 }

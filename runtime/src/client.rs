@@ -1,19 +1,24 @@
 //! The Runtime API client: one HTTP/1.1 keep-alive connection to `AWS_LAMBDA_RUNTIME_API`,
 //! reused for every call and re-opened (with bounded backoff) only when it breaks.
+//!
+//! The transport is concrete (one TCP connection to one address, [`Endpoint`]) because the
+//! runtime owns it: no connector generics, no connection pool.
 
 use std::fmt;
 use std::time::Duration;
 
-use http_body_util::{BodyExt, Full};
+use http_body_util::{BodyExt, Either, Full};
 use hyper::body::Bytes;
 use hyper::client::conn::http1::{self, SendRequest};
-use hyper::header::{CONTENT_TYPE, HOST, HeaderValue};
+use hyper::header::{CONTENT_TYPE, HOST, HeaderValue, TRAILER, TRANSFER_ENCODING};
 use hyper::{HeaderMap, Method, Request, StatusCode};
 use hyper_util::rt::TokioIo;
 use tokio::net::TcpStream;
 
 use crate::Error;
+use crate::endpoint::Endpoint;
 use crate::protocol::{self, header};
+use crate::stream::StreamBody;
 
 /// Waits between attempts when the API cannot be reached: about 3 s in all, long enough to ride
 /// out an API restart, short enough that a dead API ends the process quickly.
@@ -43,36 +48,33 @@ impl fmt::Display for Unreachable {
     }
 }
 
+/// A request body: whole (every call but one), or a streamed response.
+type Body = Either<Full<Bytes>, StreamBody>;
+
 /// A connection to the Runtime API.
 pub(crate) struct Client {
-    addr: String,
-    host: HeaderValue,
-    conn: Option<SendRequest<Full<Bytes>>>,
+    endpoint: Endpoint,
+    /// `/next` under the endpoint's base path, built once.
+    next_path: String,
+    conn: Option<SendRequest<Body>>,
 }
 
 impl Client {
-    /// A client for `addr` (`host:port`); it connects on first use.
-    pub fn new(addr: &str) -> Result<Self, Error> {
-        let host = HeaderValue::from_str(addr).map_err(|_| {
-            Error::new(
-                protocol::error_type::CONFIG,
-                format!("AWS_LAMBDA_RUNTIME_API must be HOST:PORT, got {addr:?}"),
-            )
-        })?;
-        Ok(Self {
-            addr: addr.to_owned(),
-            host,
+    /// A client for `endpoint`; it connects on first use.
+    pub fn new(endpoint: Endpoint) -> Self {
+        Self {
+            next_path: endpoint.path(protocol::NEXT_PATH),
+            endpoint,
             conn: None,
-        })
+        }
     }
 
     /// Long-polls for the next event; there is deliberately no timeout.
     pub async fn next(&mut self) -> Result<Event, Unreachable> {
         let mut failures = 0;
         loop {
-            let (status, headers, body) = self
-                .call(Method::GET, protocol::NEXT_PATH.into(), None)
-                .await?;
+            let (status, headers, body) =
+                self.call(Method::GET, self.next_path.clone(), None).await?;
             if status.is_success() {
                 return Ok(Event { headers, body });
             }
@@ -96,13 +98,69 @@ impl Client {
 
     /// Posts the handler's response for `request_id`.
     pub async fn respond(&mut self, request_id: &str, body: Bytes) -> Result<(), Unreachable> {
-        let path = format!("{}{request_id}/response", protocol::INVOCATION_PREFIX);
+        let path = self.invocation_path(request_id, "/response");
         self.post(path, body, None).await
+    }
+
+    /// Posts `body`, a streamed response for `request_id`, chunk by chunk as the handler
+    /// writes it. Not retried: a stream cannot be replayed, so a broken connection ends it.
+    pub async fn respond_streaming(
+        &mut self,
+        request_id: &str,
+        body: StreamBody,
+    ) -> Result<(), Unreachable> {
+        let path = self.invocation_path(request_id, "/response");
+        let request = Request::post(path.as_str())
+            .header(HOST, self.endpoint.authority().clone())
+            .header(CONTENT_TYPE, "application/octet-stream")
+            .header(TRANSFER_ENCODING, "chunked")
+            .header(header::FUNCTION_RESPONSE_MODE, "streaming")
+            .header(
+                TRAILER,
+                HeaderValue::from_static(
+                    "Lambda-Runtime-Function-Error-Type, Lambda-Runtime-Function-Error-Body",
+                ),
+            )
+            .body(Either::Right(body));
+        let Ok(request) = request else {
+            return Err(self.unreachable(1, format!("cannot build a request for {path}")));
+        };
+        let sender = match self.connection().await {
+            Ok(sender) => sender,
+            Err(e) => return Err(self.unreachable(1, e)),
+        };
+        let answer = match sender.send_request(request).await {
+            Ok(response) => {
+                let (parts, incoming) = response.into_parts();
+                incoming
+                    .collect()
+                    .await
+                    .map(|c| (parts.status, c.to_bytes()))
+                    .map_err(|e| format!("reading the answer to {path}: {e}"))
+            }
+            Err(e) => Err(format!("{path}: {e}")),
+        };
+        // Either way the invocation is over; a broken connection is re-opened by the next
+        // call, which reports the API unreachable if it stays so.
+        match answer {
+            Ok((status, _)) if status.is_success() => {}
+            Ok((status, body)) => {
+                tracing::warn!(
+                    "{path} answered {status}: {}",
+                    String::from_utf8_lossy(&body)
+                );
+            }
+            Err(e) => {
+                tracing::warn!("the response stream broke: {e}");
+                self.conn = None;
+            }
+        }
+        Ok(())
     }
 
     /// Posts a failed invocation for `request_id`.
     pub async fn fail(&mut self, request_id: &str, error: &Error) -> Result<(), Unreachable> {
-        let path = format!("{}{request_id}/error", protocol::INVOCATION_PREFIX);
+        let path = self.invocation_path(request_id, "/error");
         self.post(path, error.to_json().into(), Some(error.error_type()))
             .await
     }
@@ -110,7 +168,7 @@ impl Client {
     /// Posts a failure that happened before the first event.
     pub async fn init_error(&mut self, error: &Error) -> Result<(), Unreachable> {
         self.post(
-            protocol::INIT_ERROR_PATH.into(),
+            self.endpoint.path(protocol::INIT_ERROR_PATH),
             error.to_json().into(),
             Some(error.error_type()),
         )
@@ -152,7 +210,7 @@ impl Client {
             let mut request = Request::builder()
                 .method(method.clone())
                 .uri(path.as_str())
-                .header(HOST, self.host.clone());
+                .header(HOST, self.endpoint.authority().clone());
             if let Some((_, Some(error_type))) = &body {
                 if let Ok(value) = HeaderValue::from_str(error_type) {
                     request = request.header(header::FUNCTION_ERROR_TYPE, value);
@@ -162,7 +220,7 @@ impl Client {
                 request = request.header(CONTENT_TYPE, "application/json");
             }
             let payload = body.as_ref().map(|(b, _)| b.clone()).unwrap_or_default();
-            let Ok(request) = request.body(Full::new(payload)) else {
+            let Ok(request) = request.body(Either::Left(Full::new(payload))) else {
                 last = format!("cannot build a request for {path}");
                 break;
             };
@@ -191,7 +249,7 @@ impl Client {
     }
 
     /// The open connection, or a new one.
-    async fn connection(&mut self) -> Result<&mut SendRequest<Full<Bytes>>, String> {
+    async fn connection(&mut self) -> Result<&mut SendRequest<Body>, String> {
         let alive = match self.conn.as_mut() {
             Some(conn) => conn.ready().await.is_ok(),
             None => false,
@@ -202,8 +260,8 @@ impl Client {
         self.conn.as_mut().ok_or_else(|| "no connection".to_owned())
     }
 
-    async fn connect(&self) -> Result<SendRequest<Full<Bytes>>, String> {
-        let stream = TcpStream::connect(self.addr.as_str())
+    async fn connect(&self) -> Result<SendRequest<Body>, String> {
+        let stream = TcpStream::connect(self.endpoint.socket())
             .await
             .map_err(|e| e.to_string())?;
         let _ = stream.set_nodelay(true);
@@ -218,9 +276,17 @@ impl Client {
         Ok(sender)
     }
 
+    /// `/invocation/{id}{what}` under the endpoint's base path.
+    fn invocation_path(&self, request_id: &str, what: &str) -> String {
+        let mut path = self.endpoint.path(protocol::INVOCATION_PREFIX);
+        path.push_str(request_id);
+        path.push_str(what);
+        path
+    }
+
     fn unreachable(&self, attempts: usize, last: String) -> Unreachable {
         Unreachable {
-            addr: self.addr.clone(),
+            addr: self.endpoint.to_string(),
             attempts,
             last,
         }

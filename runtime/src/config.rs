@@ -6,47 +6,20 @@
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use serde::Serialize;
-
 use crate::Error;
+pub(crate) use crate::context::FunctionSettings;
+use crate::endpoint::Endpoint;
 use crate::log::{Format, Level};
 use crate::protocol::error_type;
 
 /// Where local mode listens when neither `FAAS_LISTEN` nor `--listen` says otherwise.
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
 
-/// The function's own settings, as Lambda sets them (`AWS_LAMBDA_FUNCTION_NAME` and friends).
-///
-/// ```
-/// let f = faas_runtime::FunctionSettings::default();
-/// assert_eq!(f.version, "$LATEST");
-/// ```
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct FunctionSettings {
-    pub function_name: String,
-    pub version: String,
-    pub memory_size_mb: u32,
-    pub log_group_name: String,
-    pub log_stream_name: String,
-}
-
-impl Default for FunctionSettings {
-    fn default() -> Self {
-        Self {
-            function_name: "function".into(),
-            version: "$LATEST".into(),
-            memory_size_mb: 3008,
-            log_group_name: "/aws/lambda/function".into(),
-            log_stream_name: "$LATEST".into(),
-        }
-    }
-}
-
 /// Everything the runtime reads from its environment and command line.
 #[derive(Debug, Clone)]
 pub(crate) struct Config {
-    /// `AWS_LAMBDA_RUNTIME_API`; `None` selects local mode.
-    pub runtime_api: Option<String>,
+    /// `AWS_LAMBDA_RUNTIME_API`; `None` (unset or empty) selects local mode.
+    pub runtime_api: Option<Endpoint>,
     /// Local mode's invoke endpoint address (`FAAS_LISTEN` or `--listen`).
     pub listen: SocketAddr,
     pub function: Arc<FunctionSettings>,
@@ -98,7 +71,7 @@ impl Config {
                 "the local-mode listen address (FAAS_LISTEN or --listen) must be IP:PORT, got {listen_text:?}"
             ))
         })?;
-        let runtime_api = var("AWS_LAMBDA_RUNTIME_API").filter(|v| !v.is_empty());
+        let runtime_api = runtime_api(&var)?;
         Ok(Self {
             runtime_api,
             listen,
@@ -132,6 +105,14 @@ fn listen_flag(mut args: impl Iterator<Item = String>) -> Result<Option<String>,
     Ok(found)
 }
 
+/// `AWS_LAMBDA_RUNTIME_API`, parsed; unset or empty is local mode.
+pub(crate) fn runtime_api(var: impl Fn(&str) -> Option<String>) -> Result<Option<Endpoint>, Error> {
+    match var("AWS_LAMBDA_RUNTIME_API").filter(|v| !v.trim().is_empty()) {
+        None => Ok(None),
+        Some(v) => Endpoint::parse(&v).map(Some).map_err(config_error),
+    }
+}
+
 fn config_error(message: String) -> Error {
     Error::new(error_type::CONFIG, message)
 }
@@ -154,7 +135,7 @@ mod tests {
     #[test]
     fn defaults_select_local_mode_on_loopback() {
         let c = config(&[], &[]).unwrap();
-        assert_eq!(c.runtime_api, None);
+        assert!(c.runtime_api.is_none());
         assert_eq!(c.listen.to_string(), DEFAULT_LISTEN);
         assert_eq!(c.log_format, Format::Text);
         assert_eq!(c.function.log_group_name, "/aws/lambda/function");
@@ -179,6 +160,7 @@ mod tests {
             ("AWS_LAMBDA_LOG_FORMAT", "xml"),
             ("AWS_LAMBDA_LOG_LEVEL", "loud"),
             ("FAAS_LISTEN", "nowhere"),
+            ("AWS_LAMBDA_RUNTIME_API", "https://127.0.0.1:9001"),
         ] {
             let e = config(&[(key, value)], &[]).unwrap_err();
             assert_eq!(e.error_type(), error_type::CONFIG);

@@ -1,5 +1,8 @@
 //! What a handler knows about the invocation it serves: the request id, the deadline, the
 //! caller's context, and the function's settings.
+//!
+//! Both types are `#[non_exhaustive]`: Lambda adds headers and settings over time, and a new
+//! field here must not break a function that builds or matches on them.
 
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -8,8 +11,41 @@ use hyper::HeaderMap;
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::config::FunctionSettings;
 use crate::protocol::header;
+
+/// The function's own settings, as Lambda sets them (`AWS_LAMBDA_FUNCTION_NAME` and friends).
+///
+/// ```
+/// let f = faas_runtime::FunctionSettings::default();
+/// assert_eq!(f.version, "$LATEST");
+/// assert_eq!(f.log_group_name, "/aws/lambda/function");
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
+pub struct FunctionSettings {
+    /// `AWS_LAMBDA_FUNCTION_NAME`.
+    pub function_name: String,
+    /// `AWS_LAMBDA_FUNCTION_VERSION`.
+    pub version: String,
+    /// `AWS_LAMBDA_FUNCTION_MEMORY_SIZE`, in MB.
+    pub memory_size_mb: u32,
+    /// `AWS_LAMBDA_LOG_GROUP_NAME`.
+    pub log_group_name: String,
+    /// `AWS_LAMBDA_LOG_STREAM_NAME`.
+    pub log_stream_name: String,
+}
+
+impl Default for FunctionSettings {
+    fn default() -> Self {
+        Self {
+            function_name: "function".into(),
+            version: "$LATEST".into(),
+            memory_size_mb: 3008,
+            log_group_name: "/aws/lambda/function".into(),
+            log_stream_name: "$LATEST".into(),
+        }
+    }
+}
 
 /// The invocation's context, built from the headers of `/next`.
 ///
@@ -23,6 +59,7 @@ use crate::protocol::header;
 /// ```
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct Context {
     /// `Lambda-Runtime-Aws-Request-Id`.
     pub request_id: String,
@@ -52,7 +89,14 @@ impl Context {
         )
     }
 
-    /// A context for unit tests of handlers: the given id, a deadline `timeout` from now.
+    /// A context for unit tests of handlers: the given id, a deadline `timeout` from now, the
+    /// default [`FunctionSettings`]; set the public fields a test needs.
+    ///
+    /// ```
+    /// let mut ctx = faas_runtime::Context::for_test("req-1", std::time::Duration::from_secs(3));
+    /// ctx.xray_trace_id = Some("Root=1-5-6".into());
+    /// assert_eq!(ctx.function.function_name, "function");
+    /// ```
     pub fn for_test(request_id: &str, timeout: Duration) -> Self {
         let deadline = SystemTime::now() + timeout;
         Self {
@@ -71,12 +115,20 @@ impl Context {
 
     /// Builds the context from the answer to `/next`. A missing or unusable request id makes
     /// the event unanswerable, so that is an `Err` naming the problem; everything else degrades
-    /// to `None` with a warning.
+    /// to `None` with a warning. Header values are UTF-8 (HTTP allows any byte but controls, and
+    /// a client context may well carry `café`); a value that is not UTF-8 is logged and dropped.
     pub(crate) fn from_headers(
         headers: &HeaderMap,
         function: &Arc<FunctionSettings>,
     ) -> Result<Self, String> {
-        let text = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+        let text = |name: &str| {
+            let value = headers.get(name)?;
+            std::str::from_utf8(value.as_bytes())
+                .inspect_err(|_| {
+                    tracing::warn!("ignoring the event's {name} header: not UTF-8");
+                })
+                .ok()
+        };
         let request_id = match text(header::REQUEST_ID) {
             Some(id) if is_valid_request_id(id) => id.to_owned(),
             Some(id) => {
@@ -195,6 +247,22 @@ mod tests {
         assert_eq!(ctx.deadline_ms, None);
         assert_eq!(ctx.remaining_time(), None);
         assert_eq!(ctx.client_context, None);
+    }
+
+    #[test]
+    fn non_ascii_utf8_headers_are_kept() {
+        let mut map = headers(&[(header::REQUEST_ID, "abc")]);
+        let cafe = HeaderValue::from_bytes(r#"{"n":"café"}"#.as_bytes()).unwrap();
+        map.insert(header::CLIENT_CONTEXT, cafe.clone());
+        map.insert(header::COGNITO_IDENTITY, cafe);
+        map.insert(
+            header::TRACE_ID,
+            HeaderValue::from_bytes(b"Root=\xff").unwrap(),
+        );
+        let ctx = Context::from_headers(&map, &Arc::default()).unwrap();
+        assert_eq!(ctx.client_context.unwrap()["n"], "café");
+        assert_eq!(ctx.identity.unwrap()["n"], "café");
+        assert_eq!(ctx.xray_trace_id, None, "not UTF-8: dropped (and logged)");
     }
 
     #[test]

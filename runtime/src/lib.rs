@@ -8,24 +8,56 @@
 //! use serde::{Deserialize, Serialize};
 //!
 //! #[derive(Deserialize)]
-//! struct Order { id: u64 }
-//! #[derive(Serialize)]
-//! struct Receipt { id: u64, accepted: bool }
+//! struct Order { id: u64, items: Vec<String> }
 //!
-//! fn main() {
-//!     faas_runtime::run(|order: Order, _ctx: Context| async move {
-//!         Ok::<_, Error>(Receipt { id: order.id, accepted: true })
-//!     })
+//! #[derive(Serialize)]
+//! struct Receipt { id: u64, count: usize }
+//!
+//! async fn handler(order: Order, _ctx: Context) -> Result<Receipt, Error> {
+//!     if order.items.is_empty() {
+//!         return Err(Error::new("EmptyOrder", format!("order {} has no items", order.id)));
+//!     }
+//!     Ok(Receipt { id: order.id, count: order.items.len() })
 //! }
+//!
+//! # fn _main() {
+//! faas_runtime::run(handler)
+//! # }
 //! ```
+//!
+//! A closure works as well, without annotations: `run(|event: serde_json::Value, _ctx| async
+//! move { Ok(event) })`. `?` converts I/O, JSON, parse, boxed and `anyhow` errors into
+//! [`Error`] with an informative `errorType`.
 //!
 //! Started without `AWS_LAMBDA_RUNTIME_API`, the same binary runs in *local mode*: it serves
 //! Lambda's invoke endpoint itself (see [`emulator`]), so `curl` can invoke it anywhere.
+//!
+//! # Allocator
+//!
+//! The crate leaves `#[global_allocator]` to the binary. With the default `jemalloc` feature,
+//! a `bootstrap` opts in with two lines (the images and the Nix build do):
+//!
+//! ```
+//! #[global_allocator]
+//! static ALLOC: faas_runtime::Jemalloc = faas_runtime::Jemalloc;
+//! # fn main() {}
+//! ```
+//!
+//! # Layout
+//!
+//! `lib.rs` reads the configuration and chooses the mode: `event_loop` (the Runtime API
+//! client, over `client` and `endpoint`) or `emulator::local_mode`. `context`, `error` and
+//! `config` are the domain types; `log`, `panic` and `shutdown` the process's edges;
+//! `protocol` names every path, header and limit of the Runtime API.
+
+#![warn(missing_docs)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod client;
 mod config;
 mod context;
 pub mod emulator;
+mod endpoint;
 mod error;
 mod event_loop;
 mod handler;
@@ -33,19 +65,25 @@ mod log;
 mod panic;
 pub mod protocol;
 mod shutdown;
+mod stream;
 
 use std::future::Future;
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-pub use config::FunctionSettings;
-pub use context::Context;
+pub use context::{Context, FunctionSettings};
 pub use error::Error;
+pub use stream::ResponseStream;
 
+/// jemalloc, for a binary's `#[global_allocator]` (feature `jemalloc`, on by default).
+///
+/// It keeps long-running functions from fragmenting and is faster on allocation-heavy work
+/// than musl's malloc; it costs start-up time, memory and binary size (see the README's
+/// measured figures), which is why the binary, not this crate, chooses it.
 #[cfg(feature = "jemalloc")]
-#[global_allocator]
-static GLOBAL: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+#[cfg_attr(docsrs, doc(cfg(feature = "jemalloc")))]
+pub use tikv_jemallocator::Jemalloc;
 
 /// Runs `handler` for every event until the process is told to stop; never returns.
 ///
@@ -54,19 +92,24 @@ static GLOBAL: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 /// the Runtime API is unreachable.
 ///
 /// ```no_run
-/// faas_runtime::run(|event: serde_json::Value, _ctx| async move {
-///     Ok::<_, faas_runtime::Error>(event)
-/// })
+/// use faas_runtime::{Context, Error};
+///
+/// async fn echo(event: serde_json::Value, _ctx: Context) -> Result<serde_json::Value, Error> {
+///     Ok(event)
+/// }
+///
+/// # fn _main() {
+/// faas_runtime::run(echo)
+/// # }
 /// ```
-pub fn run<E, R, Err, F, Fut>(handler: F) -> !
+pub fn run<E, R, F, Fut>(handler: F) -> !
 where
     E: DeserializeOwned,
     R: Serialize,
-    Err: Into<Error>,
     F: FnMut(E, Context) -> Fut,
-    Fut: Future<Output = Result<R, Err>>,
+    Fut: Future<Output = Result<R, Error>>,
 {
-    run_with_init(|| async move { Ok::<_, Error>(handler) })
+    run_with_init(|| async move { Ok(handler) })
 }
 
 /// Like [`run`], with an async `init` that builds the handler before the first event (open
@@ -76,37 +119,91 @@ where
 /// ```no_run
 /// use faas_runtime::{Context, Error};
 ///
+/// # fn _main() {
 /// faas_runtime::run_with_init(|| async {
-///     let greeting = std::env::var("GREETING").map_err(|_| Error::new("Config", "GREETING is unset"))?;
-///     Ok::<_, Error>(move |name: String, _ctx: Context| {
+///     let greeting = std::env::var("GREETING")?;
+///     Ok(move |name: String, _ctx: Context| {
 ///         let reply = format!("{greeting}, {name}!");
-///         async move { Ok::<_, Error>(reply) }
+///         async move { Ok(reply) }
 ///     })
 /// })
+/// # }
 /// ```
-pub fn run_with_init<E, R, Err, F, Fut, I, IFut, IErr>(init: I) -> !
+pub fn run_with_init<E, R, F, Fut, I, IFut>(init: I) -> !
 where
     E: DeserializeOwned,
     R: Serialize,
-    Err: Into<Error>,
     F: FnMut(E, Context) -> Fut,
-    Fut: Future<Output = Result<R, Err>>,
+    Fut: Future<Output = Result<R, Error>>,
     I: FnOnce() -> IFut,
-    IFut: Future<Output = Result<F, IErr>>,
-    IErr: Into<Error>,
+    IFut: Future<Output = Result<F, Error>>,
 {
+    block_on(start(|| async {
+        init().await.map(event_loop::Buffered::new)
+    }))
+}
+
+/// Like [`run`] for a handler that streams its response (Lambda's response streaming, for
+/// function URLs with `RESPONSE_STREAM` and `InvokeWithResponseStream`): it writes chunks to a
+/// [`ResponseStream`], each posted to the caller as it is written. An `Err` before the first
+/// chunk or after it ends the stream with that error (in the stream's trailers).
+///
+/// ```no_run
+/// use faas_runtime::{Context, Error, ResponseStream};
+///
+/// async fn tokens(prompt: String, _ctx: Context, mut out: ResponseStream) -> Result<(), Error> {
+///     for word in prompt.split_whitespace() {
+///         out.send(format!("{word} ")).await?;
+///         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+///     }
+///     Ok(())
+/// }
+///
+/// # fn _main() {
+/// faas_runtime::run_streaming(tokens)
+/// # }
+/// ```
+pub fn run_streaming<E, F, Fut>(handler: F) -> !
+where
+    E: DeserializeOwned,
+    F: FnMut(E, Context, ResponseStream) -> Fut,
+    Fut: Future<Output = Result<(), Error>>,
+{
+    block_on(start(
+        || async move { Ok(event_loop::Streamed::new(handler)) },
+    ))
+}
+
+/// Runs `main` on a current-thread tokio runtime and exits with its code.
+fn block_on(main: impl Future<Output = i32>) -> ! {
     let code = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
     {
         // `init()` is called inside the runtime, so it may use tokio right away.
-        Ok(rt) => rt.block_on(event_loop::start(async move {
-            init().await.map_err(Into::into)
-        })),
+        Ok(rt) => rt.block_on(main),
         Err(e) => {
             eprintln!("faas-runtime: cannot start the async runtime: {e}");
             1
         }
     };
     std::process::exit(code)
+}
+
+/// Reads the configuration and chooses the mode: the Runtime API client, or local mode.
+async fn start<A, I, IFut>(init: I) -> i32
+where
+    A: event_loop::Answer,
+    I: FnOnce() -> IFut,
+    IFut: Future<Output = Result<A, Error>>,
+{
+    let config = match config::Config::from_env() {
+        Ok(config) => config,
+        Err(error) => return event_loop::config_failed(error).await,
+    };
+    log::init(config.log_format, config.log_level);
+    match &config.runtime_api {
+        Some(api) => event_loop::serve(api, &config.function, init()).await,
+        None => emulator::local_mode(&config).await,
+    }
 }

@@ -7,6 +7,10 @@
 use faas_runtime::{Context, Error};
 use serde::{Deserialize, Serialize};
 
+// The allocator is the binary's choice; jemalloc is the documented default for bootstraps.
+#[global_allocator]
+static ALLOC: faas_runtime::Jemalloc = faas_runtime::Jemalloc;
+
 #[derive(Deserialize)]
 struct Greeting {
     name: String,
@@ -17,13 +21,15 @@ struct Reply {
     message: String,
 }
 
-fn main() {
-    faas_runtime::run(|greeting: Greeting, _ctx: Context| async move {
-        if greeting.name.is_empty() {
-            return Err(Error::new("EmptyName", "name must not be empty"));
-        }
-        Ok(Reply {
-            message: format!("Hello, {}!", greeting.name),
-        })
+async fn handler(greeting: Greeting, _ctx: Context) -> Result<Reply, Error> {
+    if greeting.name.is_empty() {
+        return Err(Error::new("EmptyName", "name must not be empty"));
+    }
+    Ok(Reply {
+        message: format!("Hello, {}!", greeting.name),
     })
+}
+
+fn main() {
+    faas_runtime::run(handler)
 }

@@ -10,11 +10,12 @@ use std::time::Duration;
 
 use crate::Error;
 use crate::context;
+use crate::endpoint::Endpoint;
 use crate::protocol::{self, error_type, header};
 
 /// Replaces the panic hook with one that logs the panic and posts it to the API at `api`: to
 /// the invocation in flight, or to `/init/error` before the first event.
-pub(crate) fn install(api: String) {
+pub(crate) fn install(api: Endpoint) {
     std::panic::set_hook(Box::new(move |info| {
         let payload = info.payload();
         let message = payload
@@ -32,22 +33,23 @@ pub(crate) fn install(api: String) {
             format!("{message} (panicked at {location})"),
         );
         let path = match context::current() {
-            Some(id) => format!("{}{id}/error", protocol::INVOCATION_PREFIX),
-            None => protocol::INIT_ERROR_PATH.to_owned(),
+            Some(id) => api.path(&format!("{}{id}/error", protocol::INVOCATION_PREFIX)),
+            None => api.path(protocol::INIT_ERROR_PATH),
         };
         if let Err(e) = post_blocking(&api, &path, &error) {
-            tracing::error!("could not report the panic to {api}{path}: {e}");
+            tracing::error!("could not report the panic to {api}: {path}: {e}");
         }
     }));
 }
 
-fn post_blocking(api: &str, path: &str, error: &Error) -> io::Result<()> {
+fn post_blocking(api: &Endpoint, path: &str, error: &Error) -> io::Result<()> {
     let body = error.to_json();
-    let mut stream = TcpStream::connect(api)?;
+    let mut stream = TcpStream::connect(api.socket())?;
     stream.set_write_timeout(Some(Duration::from_secs(2)))?;
     stream.set_read_timeout(Some(Duration::from_secs(2)))?;
     let head = format!(
-        "POST {path} HTTP/1.1\r\nHost: {api}\r\nContent-Type: application/json\r\n{}: {}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        "POST {path} HTTP/1.1\r\nHost: {}\r\nContent-Type: application/json\r\n{}: {}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        api.authority().to_str().unwrap_or_default(),
         header::FUNCTION_ERROR_TYPE,
         error.error_type(),
         body.len()

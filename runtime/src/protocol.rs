@@ -19,19 +19,31 @@ pub const MAX_PAYLOAD: usize = 6 * 1024 * 1024;
 
 /// Headers the API sets on the answer to `/next`.
 pub mod header {
+    /// The invocation's request id.
     pub const REQUEST_ID: &str = "lambda-runtime-aws-request-id";
+    /// The deadline, in milliseconds since the Unix epoch.
     pub const DEADLINE_MS: &str = "lambda-runtime-deadline-ms";
+    /// The ARN the caller invoked (with a version or alias).
     pub const FUNCTION_ARN: &str = "lambda-runtime-invoked-function-arn";
+    /// The X-Ray trace header.
     pub const TRACE_ID: &str = "lambda-runtime-trace-id";
+    /// The mobile SDK's client context, JSON.
     pub const CLIENT_CONTEXT: &str = "lambda-runtime-client-context";
+    /// The Cognito identity, JSON.
     pub const COGNITO_IDENTITY: &str = "lambda-runtime-cognito-identity";
-    /// Set by the runtime on `/error` and `/init/error`.
+    /// Set by the runtime on `/error` and `/init/error`, and as a trailer of a failed stream.
     pub const FUNCTION_ERROR_TYPE: &str = "lambda-runtime-function-error-type";
+    /// Trailer of a failed stream: the base64 of the error's JSON body.
+    pub const FUNCTION_ERROR_BODY: &str = "lambda-runtime-function-error-body";
+    /// `streaming` on a `/response` whose body is streamed (chunked, errors in trailers).
+    pub const FUNCTION_RESPONSE_MODE: &str = "lambda-runtime-function-response-mode";
     /// Set by the invoke endpoint when the function failed (as Lambda's `Invoke` API).
     pub const AMZ_FUNCTION_ERROR: &str = "x-amz-function-error";
-    /// Invoke request headers the emulator forwards into the context.
+    /// The invoke request's client context (base64 JSON), forwarded as [`CLIENT_CONTEXT`].
     pub const AMZ_CLIENT_CONTEXT: &str = "x-amz-client-context";
+    /// The invoke request's Cognito identity, forwarded as [`COGNITO_IDENTITY`].
     pub const AMZ_COGNITO_IDENTITY: &str = "x-amz-cognito-identity";
+    /// The invoke request's X-Ray trace header, forwarded as [`TRACE_ID`].
     pub const AMZN_TRACE_ID: &str = "x-amzn-trace-id";
 }
 
@@ -59,6 +71,8 @@ pub mod error_type {
     pub const INVALID_REQUEST_ID: &str = "InvalidRequestID";
     /// A call the runtime's current state does not allow.
     pub const INVALID_STATE: &str = "InvalidStateTransition";
+    /// The Runtime API stopped reading a streamed response (caller gone, or over the limit).
+    pub const STREAM_CLOSED: &str = "Runtime.StreamClosed";
     /// Too many invocations are already waiting.
     pub const TOO_MANY_REQUESTS: &str = "TooManyRequestsException";
 }

@@ -1,6 +1,9 @@
 # Mirrors pkgs/build-support/docker/default.nix: streamLayeredImage and buildLayeredImage with
 # their real formal arguments (nixos-25.11). The real functions are wrapped in
 # lib.makeOverridable; the stub leaves that out (the flake never calls .override on them).
+# Not mirrored: file times. The real store-path layers are dated `mtime`; the customisation
+# layer (contents' symlinks, extraCommands) is tarred with `--mtime "@$SOURCE_DATE_EPOCH"`,
+# which stdenv's setup.sh sets to 315532800 (1980-01-01).
 { lib, runCommand, defaultArchitecture }:
 rec {
   streamLayeredImage =

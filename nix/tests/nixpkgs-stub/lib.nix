@@ -12,8 +12,16 @@ let
     (builtins.genList (i: builtins.substring i 1 "ABCDEFGHIJKLMNOPQRSTUVWXYZ") 26);
 
   # lib/meta.nix: getExe x = getExe' x x.meta.mainProgram (the real one warns and falls back
-  # to the package name when mainProgram is unset; this one requires it).
-  getExe = x: "${x}/bin/${x.meta.mainProgram}";
+  # to the package name when mainProgram is unset; this one requires it). getExe' asserts
+  # that the package is a derivation and the program name a string without a slash.
+  getExe = x:
+    let
+      y = x.meta.mainProgram;
+    in
+    assert isDerivation x || throw "lib.meta.getExe': The first argument is of type ${builtins.typeOf x}, but it should be a derivation instead.";
+    assert builtins.isString y || throw "lib.meta.getExe': The second argument is of type ${builtins.typeOf y}, but it should be a string instead.";
+    assert builtins.match ".*/.*" y == null || throw "lib.meta.getExe': The second argument \"${y}\" is a nested path with a \"/\" character, but it should just be the name of the executable instead.";
+    "${x}/bin/${y}";
 
   # lib/attrsets.nix
   isDerivation = value: value.type or null == "derivation";

@@ -5,8 +5,9 @@
 //! `index.json` and `blobs/`), an OCI image layout directory (`skopeo copy ... oci:DIR`),
 //! and a docker archive (`podman save --format docker-archive`: a tar holding
 //! `manifest.json` and uncompressed layer tars, some of them symlinks).
-//! For OCI, `index.json` is followed to the image manifest (through nested indexes,
-//! preferring linux/amd64) and the manifest's layers are read in order.
+//! For OCI, `index.json` is followed to the image manifests (through nested indexes: a
+//! multi-platform image index gives one image per platform, named by the index entry or
+//! the image's config) and each manifest's layers are read in order.
 
 use std::collections::HashMap;
 use std::io::{Read, Write};
@@ -32,10 +33,12 @@ impl Format {
     }
 }
 
-/// An image: its layers, bottom first.
+/// An image of one platform: its layers, bottom first.
 #[derive(Debug)]
 pub struct Image {
     pub format: Format,
+    /// `os/architecture[/variant]` from the index entry or the image's config, if either says.
+    pub platform: Option<String>,
     pub layers: Vec<Layer>,
 }
 
@@ -102,21 +105,45 @@ impl Store {
 }
 
 impl Image {
-    /// Reads an OCI archive, OCI layout directory or docker archive at `path`.
+    /// Reads an OCI archive, OCI layout directory or docker archive at `path`; from an
+    /// index of several platforms, the linux/amd64 image (else the first).
     pub fn open(path: &Path) -> Result<Image, String> {
+        Image::open_all(path).map(preferred)
+    }
+
+    /// Every image at `path`, one per platform of an OCI image index, in index order
+    /// (nested indexes flattened); a single image or a docker archive gives one.
+    ///
+    /// ```text
+    /// for image in Image::open_all(Path::new("index.oci.tar"))? {
+    ///     println!("{}: {} layers", image.platform_name(), image.layers.len());
+    /// }
+    /// ```
+    pub fn open_all(path: &Path) -> Result<Vec<Image>, String> {
         if path.is_dir() {
             return Image::from_store(Store::Dir(path.to_path_buf()), true);
         }
         let bytes = std::fs::read(path).map_err(|e| format!("reading {}: {e}", path.display()))?;
-        Image::from_tar_bytes(&bytes)
+        Image::all_from_tar_bytes(&bytes)
     }
 
-    /// Reads an OCI archive or docker archive held in memory.
+    /// Reads an OCI archive or docker archive held in memory (linux/amd64 from an index).
+    #[cfg(test)]
     pub fn from_tar_bytes(bytes: &[u8]) -> Result<Image, String> {
+        Image::all_from_tar_bytes(bytes).map(preferred)
+    }
+
+    /// Every platform's image of an OCI archive or docker archive held in memory.
+    pub fn all_from_tar_bytes(bytes: &[u8]) -> Result<Vec<Image>, String> {
         Image::from_store(Store::Tar(tar_members(bytes)?), false)
     }
 
-    fn from_store(store: Store, is_dir: bool) -> Result<Image, String> {
+    /// `os/architecture[/variant]`, or `unknown platform` when nothing says.
+    pub fn platform_name(&self) -> &str {
+        self.platform.as_deref().unwrap_or("unknown platform")
+    }
+
+    fn from_store(store: Store, is_dir: bool) -> Result<Vec<Image>, String> {
         if store.has("index.json") {
             let format = if is_dir {
                 Format::OciLayout
@@ -124,20 +151,34 @@ impl Image {
                 Format::OciArchive
             };
             let index = store.json("index.json")?;
-            let manifest = resolve_manifest(&store, &index, 0)?;
-            let layers = manifest["layers"]
-                .as_array()
-                .ok_or("the image manifest has no `layers` array")?
-                .iter()
-                .map(|desc| {
-                    let digest = desc["digest"].as_str().ok_or("a layer has no digest")?;
-                    Ok(Layer {
-                        id: digest.to_string(),
-                        blob: store.read(&blob_path(digest)?)?,
+            let mut manifests = Vec::new();
+            collect_manifests(&store, &index, 0, &mut manifests)?;
+            manifests
+                .into_iter()
+                .map(|(manifest, platform)| {
+                    let layers = manifest["layers"]
+                        .as_array()
+                        .ok_or("the image manifest has no `layers` array")?
+                        .iter()
+                        .map(|desc| {
+                            let digest = desc["digest"].as_str().ok_or("a layer has no digest")?;
+                            Ok(Layer {
+                                id: digest.to_string(),
+                                blob: store.read(&blob_path(digest)?)?,
+                            })
+                        })
+                        .collect::<Result<Vec<_>, String>>()?;
+                    let platform = platform.or_else(|| {
+                        let config = manifest["config"]["digest"].as_str()?;
+                        platform_of(&store.json(&blob_path(config).ok()?).ok()?)
+                    });
+                    Ok(Image {
+                        format,
+                        platform,
+                        layers,
                     })
                 })
-                .collect::<Result<Vec<_>, String>>()?;
-            Ok(Image { format, layers })
+                .collect()
         } else if store.has("manifest.json") {
             let manifest = store.json("manifest.json")?;
             let paths = manifest[0]["Layers"]
@@ -153,10 +194,15 @@ impl Image {
                     })
                 })
                 .collect::<Result<Vec<_>, String>>()?;
-            Ok(Image {
+            let platform = manifest[0]["Config"]
+                .as_str()
+                .and_then(|c| store.json(c).ok())
+                .and_then(|config| platform_of(&config));
+            Ok(vec![Image {
                 format: Format::DockerArchive,
+                platform,
                 layers,
-            })
+            }])
         } else {
             Err(
                 "neither an OCI image (no index.json) nor a docker archive (no manifest.json)"
@@ -164,6 +210,24 @@ impl Image {
             )
         }
     }
+}
+
+/// The linux/amd64 image of several, else the first (there is always one).
+fn preferred(mut images: Vec<Image>) -> Image {
+    let at = images
+        .iter()
+        .position(|i| i.platform.as_deref() == Some("linux/amd64"))
+        .unwrap_or(0);
+    images.swap_remove(at)
+}
+
+/// `os/architecture[/variant]` of an index entry's `platform` or an image config.
+fn platform_of(value: &Value) -> Option<String> {
+    let (os, arch) = (value["os"].as_str()?, value["architecture"].as_str()?);
+    Some(match value["variant"].as_str() {
+        Some(variant) => format!("{os}/{arch}/{variant}"),
+        None => format!("{os}/{arch}"),
+    })
 }
 
 /// `sha256:abc` → `blobs/sha256/abc`, refusing anything that could leave `blobs/`.
@@ -185,9 +249,14 @@ const INDEX_TYPES: [&str; 2] = [
     "application/vnd.docker.distribution.manifest.list.v2+json",
 ];
 
-/// Follows an index to one image manifest: the linux/amd64 entry if platforms are given,
-/// else the first; nested indexes are followed (up to a small depth).
-fn resolve_manifest(store: &Store, index: &Value, depth: usize) -> Result<Value, String> {
+/// Every image manifest an index leads to, with the platform its entry names (if any),
+/// in index order; nested indexes are followed (up to a small depth).
+fn collect_manifests(
+    store: &Store,
+    index: &Value,
+    depth: usize,
+    out: &mut Vec<(Value, Option<String>)>,
+) -> Result<(), String> {
     if depth > 4 {
         return Err("image indexes nested too deeply".into());
     }
@@ -195,22 +264,22 @@ fn resolve_manifest(store: &Store, index: &Value, depth: usize) -> Result<Value,
         .as_array()
         .filter(|m| !m.is_empty())
         .ok_or("the image index lists no manifests")?;
-    let is_amd64 =
-        |m: &&Value| m["platform"]["architecture"] == "amd64" && m["platform"]["os"] == "linux";
-    let chosen = entries.iter().find(is_amd64).unwrap_or(&entries[0]);
-    let digest = chosen["digest"]
-        .as_str()
-        .ok_or("an index entry has no digest")?;
-    let blob = store.json(&blob_path(digest)?)?;
-    let media_type = chosen["mediaType"]
-        .as_str()
-        .or(blob["mediaType"].as_str())
-        .unwrap_or_default();
-    if INDEX_TYPES.contains(&media_type) || blob.get("manifests").is_some() {
-        resolve_manifest(store, &blob, depth + 1)
-    } else {
-        Ok(blob)
+    for entry in entries {
+        let digest = entry["digest"]
+            .as_str()
+            .ok_or("an index entry has no digest")?;
+        let blob = store.json(&blob_path(digest)?)?;
+        let media_type = entry["mediaType"]
+            .as_str()
+            .or(blob["mediaType"].as_str())
+            .unwrap_or_default();
+        if INDEX_TYPES.contains(&media_type) || blob.get("manifests").is_some() {
+            collect_manifests(store, &blob, depth + 1, out)?;
+        } else {
+            out.push((blob, platform_of(&entry["platform"])));
+        }
     }
+    Ok(())
 }
 
 /// The regular files of a tar by normalized path, with symlinks between members resolved
@@ -460,6 +529,50 @@ pub mod tests {
         assert_eq!(entries[0].path, "bootstrap");
         assert_eq!(entries[0].kind, EntryKind::File);
         assert_eq!(entries[0].data, b"\x7fELF binary");
+    }
+
+    #[test]
+    fn multi_platform_index_gives_one_image_per_platform_in_index_order() {
+        let layer = tar_of(&[("bootstrap", b"\x7fELF binary")], &[]);
+        let images = Image::all_from_tar_bytes(&oci_archive(&[layer])).unwrap();
+        let platforms: Vec<_> = images.iter().map(Image::platform_name).collect();
+        assert_eq!(platforms, ["linux/arm64", "linux/amd64"]);
+        assert_eq!(images[0].layers.len(), 0);
+        assert_eq!(images[1].layers.len(), 1);
+    }
+
+    #[test]
+    fn platform_comes_from_the_config_when_the_index_does_not_name_it() {
+        let config = br#"{"os":"linux","architecture":"arm64","variant":"v8"}"#;
+        let manifest = format!(
+            r#"{{"schemaVersion":2,"config":{{"digest":"{}"}},"layers":[]}}"#,
+            digest_of(0xc0)
+        );
+        let index = format!(
+            r#"{{"schemaVersion":2,"manifests":[{{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"{}"}}]}}"#,
+            digest_of(0xc1)
+        );
+        let config_path = blob_path(&digest_of(0xc0)).unwrap();
+        let manifest_path = blob_path(&digest_of(0xc1)).unwrap();
+        let archive = tar_of(
+            &[
+                ("index.json", index.as_bytes()),
+                (config_path.as_str(), config),
+                (manifest_path.as_str(), manifest.as_bytes()),
+            ],
+            &[],
+        );
+        let image = Image::from_tar_bytes(&archive).unwrap();
+        assert_eq!(image.platform.as_deref(), Some("linux/arm64/v8"));
+        let no_config = tar_of(
+            &[
+                ("index.json", index.as_bytes()),
+                (manifest_path.as_str(), manifest.as_bytes()),
+            ],
+            &[],
+        );
+        let image = Image::from_tar_bytes(&no_config).unwrap();
+        assert_eq!(image.platform_name(), "unknown platform");
     }
 
     #[test]

@@ -3,7 +3,8 @@
 //! Prints per layer and in total the compressed bytes (what a registry stores and a
 //! host pulls) and the uncompressed bytes (the layer tars, what unpacking writes), the
 //! layer count and the largest files; fails when the compressed total is above
-//! `--budget`. Docker archives hold uncompressed layers: their compressed size is that
+//! `--budget`. A multi-platform image index is reported platform by platform (each held
+//! to the budget: a host pulls only its own platform's image). Docker archives hold uncompressed layers: their compressed size is that
 //! of gzip at the default level, the compression `podman push` would apply.
 
 use std::path::Path;
@@ -93,9 +94,25 @@ pub fn run(argv: &[String]) -> Result<Outcome, String> {
     };
     let top: usize = args.parsed("top", 10)?;
 
-    let image = Image::open(Path::new(path))?;
-    let report = Report::measure(&image)?;
-    println!("image: {path} ({})", image.format.name());
+    let images = Image::open_all(Path::new(path))?;
+    let platforms: Vec<_> = images.iter().map(Image::platform_name).collect();
+    println!("image: {path} ({})", images[0].format.name());
+    println!("platforms: {}", platforms.join(", "));
+    let mut outcome = Outcome::Pass;
+    for image in &images {
+        if !print_report(image, budget, top)? {
+            outcome = Outcome::Fail;
+        }
+    }
+    Ok(outcome)
+}
+
+/// Prints one platform's sizes; false when its compressed total is over `budget`.
+/// Each platform is held to the whole budget: a host pulls only its own.
+fn print_report(image: &Image, budget: Option<u64>, top: usize) -> Result<bool, String> {
+    let report = Report::measure(image)?;
+    let platform = image.platform_name();
+    println!("platform: {platform}");
     println!("layers: {}", report.layers.len());
     for (n, l) in report.layers.iter().enumerate() {
         println!(
@@ -113,23 +130,23 @@ pub fn run(argv: &[String]) -> Result<Outcome, String> {
     for (size, layer, file) in report.files.iter().take(top) {
         println!("  {size:>10}  layer {layer}  /{file}");
     }
-    match budget {
-        None => Ok(Outcome::Pass),
+    Ok(match budget {
+        None => true,
         Some(budget) if report.compressed() <= budget => {
             println!(
-                "PASS compressed {} <= budget {budget} B",
+                "PASS {platform} compressed {} <= budget {budget} B",
                 report.compressed()
             );
-            Ok(Outcome::Pass)
+            true
         }
         Some(budget) => {
             println!(
-                "FAIL compressed {} > budget {budget} B",
+                "FAIL {platform} compressed {} > budget {budget} B",
                 report.compressed()
             );
-            Ok(Outcome::Fail)
+            false
         }
-    }
+    })
 }
 
 fn short_id(id: &str) -> &str {

@@ -4,8 +4,18 @@
 #[path = "../../../orders/orders.rs"]
 mod orders;
 
+// With the feature, jemalloc as `bootstrap` ships it; without, musl's malloc.
+#[cfg(feature = "jemalloc")]
+#[global_allocator]
+static ALLOC: faas_runtime::Jemalloc = faas_runtime::Jemalloc;
+
+async fn handler(
+    batch: orders::Batch,
+    _ctx: faas_runtime::Context,
+) -> Result<orders::Summary, faas_runtime::Error> {
+    Ok(orders::summarize(batch))
+}
+
 fn main() {
-    faas_runtime::run(|batch: orders::Batch, _ctx| async move {
-        Ok::<_, faas_runtime::Error>(orders::summarize(batch))
-    })
+    faas_runtime::run(handler)
 }
