@@ -7,7 +7,7 @@ LISTEN ?= 127.0.0.1:8080
 EVENT ?= {"name":"world"}
 export EVENT
 
-.PHONY: demo test setup static aarch64 aarch64-tests lint rust-tests toolchains container-tests nix-checks bench report
+.PHONY: demo test setup static aarch64 aarch64-tests lint rust-tests toolchains container-tests nix-checks bench report soak fuzz
 
 ## demo: build the static bootstrap, start it in local mode, invoke it once, print the answer.
 demo: setup static
@@ -18,8 +18,8 @@ demo: setup static
 	echo "--- curl -d '$$EVENT' http://$(LISTEN)/2015-03-31/functions/function/invocations"; \
 	curl -sS -d "$$EVENT" http://$(LISTEN)/2015-03-31/functions/function/invocations; echo
 
-## test: everything CI runs: lint, unit + end-to-end + conformance tests, the Rust of nixpkgs and the MSRV, containers, Nix evaluation.
-test: setup static aarch64 lint rust-tests aarch64-tests toolchains container-tests nix-checks
+## test: everything CI runs: lint, unit + end-to-end + conformance tests, the Rust of nixpkgs and the MSRV, containers, Nix evaluation, fuzzing.
+test: setup static aarch64 lint rust-tests aarch64-tests toolchains container-tests nix-checks fuzz
 
 ## setup: the apt packages, rustup target and Python packages the build and tests need.
 setup:
@@ -61,6 +61,24 @@ rust-tests:
 ## toolchains: clippy + the suites on the Rust of flake.lock's nixpkgs, and the MSRV build.
 toolchains:
 	checks/toolchains.sh
+
+## soak: 100,000 invocations of local mode (keep-alive and new connections); prints the RSS and
+## fd counts of both processes at the 10% mark and the end. `make test` runs a 5,000 one.
+SOAK_INVOCATIONS ?= 100000
+soak:
+	cargo build --workspace --bins --examples --locked
+	SOAK_INVOCATIONS=$(SOAK_INVOCATIONS) cargo test -p faas-checks --test soak --locked -- --nocapture
+
+## fuzz: each target in fuzz/ for FUZZ_SECONDS (nightly and cargo-fuzz installed if missing).
+FUZZ_SECONDS ?= 30
+FUZZ_TARGETS = invoke_request runtime_api_request client_context
+fuzz:
+	@rustup toolchain list | grep -q '^nightly' || rustup toolchain install nightly --profile minimal
+	@command -v g++ >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq g++; }
+	@cargo fuzz --version >/dev/null 2>&1 || cargo install cargo-fuzz --locked
+	for t in $(FUZZ_TARGETS); do \
+		cargo +nightly fuzz run $$t fuzz/corpus/$$t -- -max_total_time=$(FUZZ_SECONDS) || exit 1; \
+	done
 
 container-tests:
 	checks/container-tests.sh

@@ -24,6 +24,8 @@ echo "report.sh: container tests" >&2
 checks/container-tests.sh >"$out/containers.txt"
 echo "report.sh: benchmark" >&2
 checks/bench.sh --out "$out" >"$out/bench.txt"
+echo "report.sh: soak (100,000 invocations)" >&2
+make -s soak >"$out/soak.txt" || true
 
 # The size report of the amd64 + arm64 index: the indented block from its `image:` line.
 awk '/^    image: .*index[^ ]*oci\.tar/{on=1} on && /^    /{sub(/^    /, ""); print; next} on{exit}' \
@@ -99,6 +101,14 @@ python3 checks/bench_report.py "$out/echo.json" "$out/json.json" docs/bench.svg 
     echo "Every figure of that run (REPORT durations, round trips, ratios):"
     echo
     sed 's/^## /### /' "$out/bench.txt"
+    echo
+    echo "**Soak** (\`make soak\`: local mode of the \`echo\` example, debug build, half the invocations on"
+    echo "one keep-alive connection and half on new connections; resident memory and open fds of both"
+    echo "processes at the 10% mark and at the end; the test fails if either grows):"
+    echo
+    echo '```'
+    grep -E '^soak:|panicked|grew from' "$out/soak.txt" || echo "soak: no figures (see make soak)"
+    echo '```'
     echo "<!-- measured:end -->"
 } >"$out/section.md"
 

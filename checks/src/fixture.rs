@@ -1,5 +1,7 @@
 //! Real processes for tests: a function under `faas-emulator` or in local mode, its output,
-//! and the binaries cargo built.
+//! and the binaries cargo built; or the emulator in this process ([`Served`]) around a real
+//! function process, with limits a test chooses. Addresses come from the emulator's ready
+//! file ([`READY_FILE_VAR`]) or its listeners, never from the human banner.
 //!
 //! ```no_run
 //! use faas_checks::fixture::{Function, example};
@@ -13,11 +15,13 @@ use std::ffi::OsStr;
 use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
 use crate::http::{self, Response};
 
+use faas_runtime::emulator::{Emulator, READY_FILE_VAR};
 use faas_runtime::protocol::INVOKE_PATH;
 
 /// Cargo's output directory for the running test binary's profile (`target/debug`).
@@ -95,6 +99,134 @@ impl Output {
     }
 }
 
+/// A fresh path for one emulator's ready file.
+fn ready_file_path() -> PathBuf {
+    static STARTED: AtomicUsize = AtomicUsize::new(0);
+    let n = STARTED.fetch_add(1, Ordering::Relaxed);
+    std::env::temp_dir().join(format!("faas-ready-{}-{n}.json", std::process::id()))
+}
+
+/// Waits for the emulator's ready file; returns (invoke address, Runtime API address).
+fn wait_ready(
+    path: &Path,
+    child: &mut Child,
+    timeout: Duration,
+) -> Result<(String, String), String> {
+    let deadline = Instant::now() + timeout;
+    loop {
+        if let Ok(text) = std::fs::read_to_string(path) {
+            let ready: serde_json::Value =
+                serde_json::from_str(&text).map_err(|e| format!("{e}: {text:?}"))?;
+            let field = |name: &str| {
+                ready[name]
+                    .as_str()
+                    .map(str::to_owned)
+                    .ok_or_else(|| format!("no {name:?} in {text:?}"))
+            };
+            return Ok((field("invoke")?, field("api")?));
+        }
+        if let Ok(Some(status)) = child.try_wait() {
+            return Err(format!("it exited first ({status})"));
+        }
+        if Instant::now() > deadline {
+            return Err(format!("none after {timeout:?}"));
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+/// The emulator served in this process, on loopback listeners it binds itself, around a real
+/// function process: for tests that set [`Emulator::limits`] or other fields directly. Stopped
+/// (as by SIGTERM) when dropped.
+///
+/// ```no_run
+/// use faas_checks::fixture::{Served, example};
+/// use faas_runtime::emulator::Emulator;
+///
+/// let mut emulator = Emulator::new(vec![example("echo").into()]);
+/// emulator.limits.max_connections = 8;
+/// let served = Served::start(emulator);
+/// assert_eq!(served.invoke(b"{}").status, 200);
+/// ```
+pub struct Served {
+    /// `host:port` of the invoke endpoint.
+    pub invoke_addr: String,
+    /// `host:port` of the Runtime API.
+    pub api_addr: String,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<i32>>,
+}
+
+impl Served {
+    /// Serves `emulator` on free loopback ports from a thread of its own.
+    pub fn start(emulator: Emulator) -> Self {
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let (ready, addresses) = std::sync::mpsc::channel();
+        let thread = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("a tokio runtime for the emulator");
+            runtime.block_on(async move {
+                let api = tokio::net::TcpListener::bind("127.0.0.1:0").await;
+                let invoke = tokio::net::TcpListener::bind("127.0.0.1:0").await;
+                let (Ok(api), Ok(invoke)) = (api, invoke) else {
+                    return 1;
+                };
+                let (Ok(api_addr), Ok(invoke_addr)) = (api.local_addr(), invoke.local_addr())
+                else {
+                    return 1;
+                };
+                let _ = ready.send((invoke_addr.to_string(), api_addr.to_string()));
+                let shutdown = async move {
+                    let _ = stopped.await;
+                };
+                emulator.serve("emulator", api, invoke, shutdown).await
+            })
+        });
+        let (invoke_addr, api_addr) = addresses
+            .recv_timeout(Duration::from_secs(10))
+            .expect("the emulator binds two loopback ports");
+        Self {
+            invoke_addr,
+            api_addr,
+            stop: Some(stop),
+            thread: Some(thread),
+        }
+    }
+
+    /// Invokes with `event` and waits up to 60 s for the answer.
+    pub fn invoke(&self, event: &[u8]) -> Response {
+        http::request(
+            &self.invoke_addr,
+            "POST",
+            INVOKE_PATH,
+            &[],
+            event,
+            Duration::from_secs(60),
+        )
+        .unwrap_or_else(|e| panic!("invoke failed: {e}"))
+    }
+
+    /// Stops the emulator as SIGTERM would; returns its exit code.
+    pub fn stop(mut self) -> i32 {
+        self.stop_now().unwrap_or(-1)
+    }
+
+    fn stop_now(&mut self) -> Option<i32> {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        self.thread.take()?.join().ok()
+    }
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        self.stop_now();
+    }
+}
+
 /// A function process tree under test: stopped with SIGTERM (then SIGKILL) when dropped.
 pub struct Function {
     child: Child,
@@ -142,7 +274,10 @@ impl Function {
     }
 
     fn try_start(mut cmd: Command, env: &[(&str, &str)]) -> Result<Self, String> {
+        let ready_file = ready_file_path();
+        let _ = std::fs::remove_file(&ready_file);
         cmd.envs(env.iter().copied())
+            .env(READY_FILE_VAR, &ready_file)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
@@ -152,28 +287,19 @@ impl Function {
         let output = Arc::new(Output::default());
         output.collect(child.stdout.take().expect("stdout is piped"));
         output.collect(child.stderr.take().expect("stderr is piped"));
-        let Some(banner) = output.wait_for("invoke with POST http://", Duration::from_secs(10))
-        else {
-            let _ = child.kill();
-            let _ = child.wait();
-            return Err(format!(
-                "{cmd:?} did not say where it listens; output:\n{}",
-                output.text.lock().unwrap_or_else(|p| p.into_inner())
-            ));
+        let ready = wait_ready(&ready_file, &mut child, Duration::from_secs(10));
+        let _ = std::fs::remove_file(&ready_file);
+        let (invoke_addr, api_addr) = match ready {
+            Ok(addresses) => addresses,
+            Err(why) => {
+                let _ = child.kill();
+                let _ = child.wait();
+                return Err(format!(
+                    "{cmd:?} did not write its ready file ({why}); output:\n{}",
+                    output.text.lock().unwrap_or_else(|p| p.into_inner())
+                ));
+            }
         };
-        // "...: invoke with POST http://ADDR/2015-... (Runtime API on ADDR)"
-        let invoke_addr = banner
-            .split("http://")
-            .nth(1)
-            .and_then(|r| r.split('/').next())
-            .unwrap_or_default()
-            .to_owned();
-        let api_addr = banner
-            .rsplit("Runtime API on ")
-            .next()
-            .unwrap_or_default()
-            .trim_end_matches(')')
-            .to_owned();
         Ok(Self {
             child,
             invoke_addr,

@@ -1,16 +1,28 @@
-//! A minimal blocking HTTP/1.1 client over `std::net`, enough to invoke a local-mode
-//! endpoint: one POST per connection (`Connection: close`), a body read by
-//! Content-Length, chunked encoding or to end of stream.
+//! A blocking HTTP/1.1 client for the checks and tests, over hyper's client: one request per
+//! connection (`Connection: close`), the whole answer read before returning.
+//!
+//! [`raw`] is the exception, kept on purpose: tests of hostile and broken clients must send
+//! bytes no well-behaved client would (a truncated body, a bad chunk size, half a header), so
+//! they write to a socket themselves.
 
-use std::io::{BufRead, BufReader, Write};
-use std::net::TcpStream;
+use std::cell::RefCell;
 use std::time::Duration;
 
-/// A parsed response.
+use http_body_util::{BodyExt, Full};
+pub use hyper::body::Bytes;
+use hyper::header::{CONNECTION, CONTENT_TYPE, HOST, HeaderName, HeaderValue};
+use hyper::{Method, Request};
+use hyper_util::rt::TokioIo;
+use tokio::net::TcpStream;
+
+/// A whole response.
 #[derive(Debug)]
 pub struct Response {
+    /// The status code.
     pub status: u16,
+    /// Every header, in order (values that are not UTF-8 are shown lossily).
     pub headers: Vec<(String, String)>,
+    /// The whole body.
     pub body: Vec<u8>,
 }
 
@@ -63,9 +75,13 @@ pub fn post(addr: &str, path: &str, body: &[u8], timeout: Duration) -> Result<Re
     request(addr, "POST", path, &[], body, timeout)
 }
 
-/// Sends one request with extra `headers` and reads the whole response. The body is written
-/// from a second thread, so a server that answers early (a 413 before reading an oversized
-/// body) is still heard.
+thread_local! {
+    /// One small runtime per calling thread, made at its first request.
+    static RUNTIME: RefCell<Option<tokio::runtime::Runtime>> = const { RefCell::new(None) };
+}
+
+/// Sends one request with extra `headers` (values may be any bytes a header allows, UTF-8
+/// included) and reads the whole response within `timeout`.
 pub fn request(
     addr: &str,
     method: &str,
@@ -74,113 +90,254 @@ pub fn request(
     body: &[u8],
     timeout: Duration,
 ) -> Result<Response, String> {
-    let mut stream = TcpStream::connect(addr).map_err(|e| format!("connecting to {addr}: {e}"))?;
-    stream
-        .set_read_timeout(Some(timeout))
-        .and_then(|_| stream.set_write_timeout(Some(timeout)))
-        .map_err(|e| format!("setting timeouts: {e}"))?;
-    let mut head = format!(
-        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\n\
-         Content-Length: {}\r\nConnection: close\r\n",
-        body.len()
-    );
+    let body = Bytes::copy_from_slice(body);
+    request_shared(addr, method, path, headers, body, timeout)
+}
+
+/// [`request`] with a body many threads can send without a copy each (large uploads).
+pub fn request_shared(
+    addr: &str,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: Bytes,
+    timeout: Duration,
+) -> Result<Response, String> {
+    let mut builder = Request::builder()
+        .method(Method::from_bytes(method.as_bytes()).map_err(|e| format!("{method}: {e}"))?)
+        .uri(path)
+        .header(HOST, addr)
+        .header(CONTENT_TYPE, "application/json")
+        .header(CONNECTION, "close");
     for (name, value) in headers {
-        head.push_str(&format!("{name}: {value}\r\n"));
+        let name = HeaderName::from_bytes(name.as_bytes()).map_err(|e| format!("{name}: {e}"))?;
+        let value =
+            HeaderValue::from_bytes(value.as_bytes()).map_err(|e| format!("{value:?}: {e}"))?;
+        builder = builder.header(name, value);
     }
-    head.push_str("\r\n");
-    stream
-        .write_all(head.as_bytes())
-        .map_err(|e| format!("sending to {addr}: {e}"))?;
-    let mut writer = stream
-        .try_clone()
-        .map_err(|e| format!("cloning the socket: {e}"))?;
-    std::thread::scope(|scope| {
-        // A write error (the server closed early) shows up as a read result below.
-        scope.spawn(move || {
-            let _ = writer.write_all(body);
-        });
-        read_response(&mut BufReader::new(&mut stream))
-            .map_err(|e| format!("reading the response from {addr}: {e}"))
+    let request = builder
+        .body(Full::new(body))
+        .map_err(|e| format!("building the request: {e}"))?;
+    RUNTIME.with(|cell| {
+        let mut cell = cell.borrow_mut();
+        if cell.is_none() {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .map_err(|e| format!("starting a tokio runtime: {e}"))?;
+            *cell = Some(runtime);
+        }
+        let runtime = cell.as_ref().expect("set above");
+        runtime.block_on(async {
+            tokio::time::timeout(timeout, send(addr, request))
+                .await
+                .unwrap_or_else(|_| Err(format!("no answer from {addr} within {timeout:?}")))
+        })
     })
 }
 
-/// Parses one HTTP/1.1 response from `reader`.
-pub fn read_response(reader: &mut impl BufRead) -> Result<Response, String> {
-    let status_line = read_line(reader)?;
-    let mut parts = status_line.splitn(3, ' ');
-    let (version, code) = (parts.next().unwrap_or(""), parts.next().unwrap_or(""));
-    if !version.starts_with("HTTP/1.") {
-        return Err(format!("not an HTTP/1.x status line: `{status_line}`"));
-    }
-    let status = code
-        .parse()
-        .map_err(|_| format!("bad status code in `{status_line}`"))?;
-    let mut headers = Vec::new();
-    loop {
-        let line = read_line(reader)?;
-        if line.is_empty() {
-            break;
-        }
-        let (name, value) = line
-            .split_once(':')
-            .ok_or_else(|| format!("malformed header line `{line}`"))?;
-        headers.push((name.trim().to_string(), value.trim().to_string()));
-    }
-    let mut response = Response {
+async fn send(addr: &str, request: Request<Full<Bytes>>) -> Result<Response, String> {
+    let stream = TcpStream::connect(addr)
+        .await
+        .map_err(|e| format!("connecting to {addr}: {e}"))?;
+    let _ = stream.set_nodelay(true);
+    let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
+        .await
+        .map_err(|e| format!("talking to {addr}: {e}"))?;
+    let connection = tokio::spawn(connection);
+    let answer = sender
+        .send_request(request)
+        .await
+        .map_err(|e| format!("sending to {addr}: {e}"))?;
+    let response = read_answer(addr, answer).await;
+    drop(sender);
+    let _ = connection.await;
+    response
+}
+
+async fn read_answer(
+    addr: &str,
+    answer: hyper::Response<hyper::body::Incoming>,
+) -> Result<Response, String> {
+    let status = answer.status().as_u16();
+    let headers = answer
+        .headers()
+        .iter()
+        .map(|(n, v)| {
+            (
+                n.as_str().to_owned(),
+                String::from_utf8_lossy(v.as_bytes()).into_owned(),
+            )
+        })
+        .collect();
+    let body = answer
+        .into_body()
+        .collect()
+        .await
+        .map_err(|e| format!("reading the response from {addr}: {e}"))?
+        .to_bytes()
+        .to_vec();
+    Ok(Response {
         status,
         headers,
-        body: Vec::new(),
-    };
-    let chunked = response
-        .header("transfer-encoding")
-        .is_some_and(|v| v.eq_ignore_ascii_case("chunked"));
-    if chunked {
-        response.body = read_chunked(reader)?;
-    } else if let Some(len) = response.header("content-length") {
-        let len: usize = len
-            .parse()
-            .map_err(|_| format!("bad Content-Length `{len}`"))?;
-        response.body = vec![0; len];
-        reader
-            .read_exact(&mut response.body)
-            .map_err(|e| format!("reading a {len}-byte body: {e}"))?;
-    } else {
-        reader
-            .read_to_end(&mut response.body)
-            .map_err(|e| format!("reading the body: {e}"))?;
-    }
-    Ok(response)
+        body,
+    })
 }
 
-fn read_line(reader: &mut impl BufRead) -> Result<String, String> {
-    let mut line = String::new();
-    let n = reader
-        .read_line(&mut line)
-        .map_err(|e| format!("reading: {e}"))?;
-    if n == 0 {
-        return Err("connection closed before a complete response".into());
-    }
-    Ok(line.trim_end_matches(['\r', '\n']).to_string())
+/// One keep-alive connection for many requests (reopened if the server closed it), as a
+/// load generator or a long-lived caller would use.
+///
+/// ```no_run
+/// use std::time::Duration;
+/// use faas_checks::http::Session;
+///
+/// let mut session = Session::new("127.0.0.1:8080").unwrap();
+/// let r = session.post("/2015-03-31/functions/function/invocations", b"{}", Duration::from_secs(5));
+/// assert_eq!(r.unwrap().status, 200);
+/// ```
+pub struct Session {
+    addr: String,
+    runtime: tokio::runtime::Runtime,
+    sender: Option<hyper::client::conn::http1::SendRequest<Full<Bytes>>>,
+    /// Connections opened so far (1 while the server keeps the first one alive).
+    pub connections: usize,
 }
 
-fn read_chunked(reader: &mut impl BufRead) -> Result<Vec<u8>, String> {
-    let mut body = Vec::new();
-    loop {
-        let size_line = read_line(reader)?;
-        let hex = size_line.split(';').next().unwrap_or("").trim();
-        let size = usize::from_str_radix(hex, 16)
-            .map_err(|_| format!("bad chunk size line `{size_line}`"))?;
-        if size == 0 {
-            // Skip trailers up to the empty line.
-            while !read_line(reader)?.is_empty() {}
-            return Ok(body);
+impl Session {
+    /// A session with `addr` (`host:port`); connects at the first request.
+    pub fn new(addr: &str) -> Result<Self, String> {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| format!("starting a tokio runtime: {e}"))?;
+        Ok(Self {
+            addr: addr.to_owned(),
+            runtime,
+            sender: None,
+            connections: 0,
+        })
+    }
+
+    /// POSTs `body` to `path` on the session's connection and reads the whole response.
+    pub fn post(&mut self, path: &str, body: &[u8], timeout: Duration) -> Result<Response, String> {
+        let request = Request::builder()
+            .method(Method::POST)
+            .uri(path)
+            .header(HOST, self.addr.as_str())
+            .header(CONTENT_TYPE, "application/json")
+            .body(Full::new(Bytes::copy_from_slice(body)))
+            .map_err(|e| format!("building the request: {e}"))?;
+        let Self {
+            addr,
+            runtime,
+            sender,
+            connections,
+        } = self;
+        runtime.block_on(async {
+            let exchange = async {
+                if sender.as_ref().is_none_or(|s| s.is_closed()) {
+                    let stream = TcpStream::connect(addr.as_str())
+                        .await
+                        .map_err(|e| format!("connecting to {addr}: {e}"))?;
+                    let _ = stream.set_nodelay(true);
+                    let (new, connection) =
+                        hyper::client::conn::http1::handshake(TokioIo::new(stream))
+                            .await
+                            .map_err(|e| format!("talking to {addr}: {e}"))?;
+                    tokio::spawn(connection);
+                    *sender = Some(new);
+                    *connections += 1;
+                }
+                let Some(open) = sender.as_mut() else {
+                    return Err("no connection".to_owned());
+                };
+                open.ready().await.map_err(|e| format!("{addr}: {e}"))?;
+                let answer = open
+                    .send_request(request)
+                    .await
+                    .map_err(|e| format!("sending to {addr}: {e}"))?;
+                read_answer(addr, answer).await
+            };
+            tokio::time::timeout(timeout, exchange)
+                .await
+                .unwrap_or_else(|_| Err(format!("no answer from {addr} within {timeout:?}")))
+        })
+    }
+}
+
+/// Raw bytes on a socket, for the tests that must misbehave.
+pub mod raw {
+    use std::io::{Read, Write};
+    use std::net::{Shutdown, TcpStream};
+    use std::time::{Duration, Instant};
+
+    /// Connects to `addr`, writes `bytes`, stops sending (a half-close, as a client that gives
+    /// up mid-request) when `hang_up`, and returns everything the server sends until it closes
+    /// the connection or `timeout` passes.
+    pub fn exchange(
+        addr: &str,
+        bytes: &[u8],
+        hang_up: bool,
+        timeout: Duration,
+    ) -> Result<Vec<u8>, String> {
+        let mut stream =
+            TcpStream::connect(addr).map_err(|e| format!("connecting to {addr}: {e}"))?;
+        stream
+            .write_all(bytes)
+            .map_err(|e| format!("sending to {addr}: {e}"))?;
+        if hang_up {
+            let _ = stream.shutdown(Shutdown::Write);
         }
-        let start = body.len();
-        body.resize(start + size, 0);
-        reader
-            .read_exact(&mut body[start..])
-            .map_err(|e| format!("reading a chunk: {e}"))?;
-        read_line(reader)?;
+        read_until_closed(&mut stream, timeout)
+    }
+
+    /// Everything `stream` yields until the peer closes or `timeout` passes.
+    pub fn read_until_closed(stream: &mut TcpStream, timeout: Duration) -> Result<Vec<u8>, String> {
+        let deadline = Instant::now() + timeout;
+        let mut answer = Vec::new();
+        let mut buffer = [0u8; 8192];
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return Ok(answer);
+            }
+            stream
+                .set_read_timeout(Some(left))
+                .map_err(|e| format!("setting a timeout: {e}"))?;
+            match stream.read(&mut buffer) {
+                Ok(0) => return Ok(answer),
+                Ok(n) => answer.extend_from_slice(&buffer[..n]),
+                Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => return Ok(answer),
+                Err(e)
+                    if matches!(
+                        e.kind(),
+                        std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                    ) =>
+                {
+                    return Ok(answer);
+                }
+                Err(e) => return Err(format!("reading: {e}")),
+            }
+        }
+    }
+
+    /// The status code of the first response in `answer` (`HTTP/1.1 400 ...`).
+    ///
+    /// ```
+    /// use faas_checks::http::raw::status_of;
+    /// assert_eq!(status_of(b"HTTP/1.1 400 Bad Request\r\n\r\n"), Some(400));
+    /// assert_eq!(status_of(b""), None);
+    /// ```
+    pub fn status_of(answer: &[u8]) -> Option<u16> {
+        let line = answer.split(|&b| b == b'\r').next()?;
+        let text = std::str::from_utf8(line).ok()?;
+        let mut parts = text.split(' ');
+        parts
+            .next()
+            .filter(|v| v.starts_with("HTTP/1."))
+            .and(parts.next())?
+            .parse()
+            .ok()
     }
 }
 
@@ -203,28 +360,11 @@ mod tests {
     }
 
     #[test]
-    fn content_length_response_is_parsed() {
-        let raw = b"HTTP/1.1 200 OK\r\nX-Amz-Function-Error: Unhandled\r\nContent-Length: 2\r\n\r\n{}extra";
-        let r = read_response(&mut &raw[..]).unwrap();
-        assert_eq!(r.status, 200);
-        assert_eq!(r.header("x-amz-function-error"), Some("Unhandled"));
-        assert_eq!(r.body, b"{}");
-    }
-
-    #[test]
-    fn chunked_response_is_parsed() {
-        let raw = b"HTTP/1.1 413 Payload Too Large\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n2;x=y\r\nde\r\n0\r\n\r\n";
-        let r = read_response(&mut &raw[..]).unwrap();
-        assert_eq!(r.status, 413);
-        assert_eq!(r.body, b"abcde");
-    }
-
-    #[test]
-    fn truncated_or_foreign_responses_are_errors() {
-        assert!(
-            read_response(&mut &b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nab"[..]).is_err()
-        );
-        assert!(read_response(&mut &b"SSH-2.0-OpenSSH\r\n"[..]).is_err());
-        assert!(read_response(&mut &b""[..]).is_err());
+    fn a_closed_port_is_an_error_with_the_address() {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap().to_string();
+        drop(listener);
+        let e = post(&addr, "/", b"{}", Duration::from_secs(5)).unwrap_err();
+        assert!(e.contains(&addr), "{e}");
     }
 }

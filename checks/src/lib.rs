@@ -1,5 +1,7 @@
-//! What the check programs and the tests share: a small HTTP client and the fixtures that
-//! start real processes (the emulator around a function, a function in local mode).
+//! What the check programs and the tests share: a small HTTP client over hyper (with a raw
+//! socket module for the tests that must send broken bytes) and the fixtures that start real
+//! processes (the emulator around a function, a function in local mode) or serve the emulator
+//! in-process around a real function process.
 //!
 //! The emulator itself is not here: it is `faas_runtime::emulator`, shared with local mode.
 

@@ -37,10 +37,14 @@ fn awslambdaric_answers_invocations_under_the_emulator() {
     assert_eq!(body["echo"], json!({"order": 7, "text": "ünïcødé"}));
     assert_eq!(body["requestId"].as_str().unwrap().len(), 36);
     assert!(body["arn"].as_str().unwrap().starts_with("arn:aws:lambda:"));
-    assert!(f.output().contains(&format!(
-        "START RequestId: {}",
-        body["requestId"].as_str().unwrap()
-    )));
+    // The emulator's output is read by another thread: wait for the line, do not race it.
+    let start = format!("START RequestId: {}", body["requestId"].as_str().unwrap());
+    assert!(
+        f.wait_for_output(&start, std::time::Duration::from_secs(5))
+            .is_some(),
+        "{}",
+        f.output()
+    );
 }
 
 #[test]

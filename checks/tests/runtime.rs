@@ -174,7 +174,8 @@ fn every_context_header_round_trips() {
     let ctx = &body["context"];
     let id = ctx["requestId"].as_str().unwrap();
     assert_eq!(id.len(), 36, "{id}");
-    assert!(f.output().contains(&format!("START RequestId: {id}")));
+    let start = format!("START RequestId: {id}");
+    assert!(f.wait_for_output(&start, Duration::from_secs(5)).is_some());
     assert_eq!(
         ctx["invokedFunctionArn"],
         "arn:aws:lambda:us-east-1:012345678912:function:orders"
@@ -506,8 +507,9 @@ fn json_logs_carry_the_request_id() {
     let log: Value = serde_json::from_str(&line).unwrap_or_else(|e| panic!("{e}: {line}"));
     assert_eq!(log["level"], "WARN");
     let id = log["requestId"].as_str().unwrap();
+    let start = format!("START RequestId: {id}");
     assert!(
-        f.output().contains(&format!("START RequestId: {id}")),
+        f.wait_for_output(&start, Duration::from_secs(5)).is_some(),
         "{}",
         f.output()
     );

@@ -18,17 +18,15 @@ struct Prompt {
 async fn handler(p: Prompt, _ctx: Context, mut out: ResponseStream) -> Result<(), Error> {
     let delay = Duration::from_millis(p.delay_ms.unwrap_or(100));
     for (i, token) in p.prompt.split_whitespace().enumerate() {
+        if i > 0 {
+            tokio::time::sleep(delay).await;
+        }
         if p.fail_after == Some(i) {
-            return Err(Error::new(
-                "TokenLimit",
-                format!("stopped after {i} tokens"),
-            ));
+            let message = format!("stopped after {i} tokens");
+            return Err(Error::new("TokenLimit", message));
         }
         if p.panic_after == Some(i) {
             panic!("the stream example panicked after {i} tokens");
-        }
-        if i > 0 {
-            tokio::time::sleep(delay).await;
         }
         out.send(format!("{token} ")).await?;
     }

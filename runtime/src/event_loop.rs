@@ -16,10 +16,8 @@ use crate::endpoint::Endpoint;
 use crate::handler::{Handler, StreamHandler};
 use crate::protocol::error_type;
 use crate::shutdown::Stop;
+use crate::trace_env::TraceEnv;
 use crate::{Error, ResponseStream, config, log, panic};
-
-/// Exports the trace id for the invocation's duration, as Lambda's own runtimes do.
-const TRACE_ENV: &str = "_X_AMZN_TRACE_ID";
 
 /// A bad setting is an init error: posted to the API when there is one, printed either way.
 pub(crate) async fn config_failed(error: Error) -> i32 {
@@ -55,6 +53,7 @@ pub(crate) async fn serve<A: Answer>(
         Ok(handler) => handler,
         Err(error) => return init_failed(&mut client, error).await,
     };
+    let mut trace_env = TraceEnv::new();
     loop {
         let next = tokio::select! {
             biased;
@@ -80,9 +79,10 @@ pub(crate) async fn serve<A: Answer>(
         };
         let id = ctx.request_id.clone();
         context::set_current(Some(&id));
-        set_trace_env(ctx.xray_trace_id.as_deref());
+        // Left in place after the invocation (nothing runs between two); replaced or removed
+        // by the next one.
+        trace_env.set(ctx.xray_trace_id.as_deref());
         let posted = handler.answer(&mut client, &id, &event.body, ctx).await;
-        set_trace_env(None);
         context::set_current(None);
         if let Err(unreachable) = posted {
             eprintln!("faas-runtime: {unreachable}");
@@ -205,15 +205,4 @@ async fn init_failed(client: &mut Client, error: Error) -> i32 {
         eprintln!("faas-runtime: {unreachable}");
     }
     1
-}
-
-fn set_trace_env(trace_id: Option<&str>) {
-    // SAFETY: the runtime is single-threaded (a current-thread tokio runtime, no worker
-    // threads), and this runs between awaits, so no other thread reads the environment now.
-    unsafe {
-        match trace_id {
-            Some(id) => std::env::set_var(TRACE_ENV, id),
-            None => std::env::remove_var(TRACE_ENV),
-        }
-    }
 }

@@ -66,6 +66,7 @@ mod panic;
 pub mod protocol;
 mod shutdown;
 mod stream;
+mod trace_env;
 
 use std::future::Future;
 

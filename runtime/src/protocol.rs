@@ -13,9 +13,59 @@ pub const INIT_ERROR_PATH: &str = "/2018-06-01/runtime/init/error";
 pub const INVOCATION_PREFIX: &str = "/2018-06-01/runtime/invocation/";
 /// The invoke endpoint of AWS's base images and emulator (the Lambda `Invoke` API path).
 pub const INVOKE_PATH: &str = "/2015-03-31/functions/function/invocations";
+/// `INVOKE_PATH` is `INVOKE_PREFIX` + a function name + `INVOKE_SUFFIX`; any name is accepted.
+pub const INVOKE_PREFIX: &str = "/2015-03-31/functions/";
+/// See [`INVOKE_PREFIX`].
+pub const INVOKE_SUFFIX: &str = "/invocations";
+/// `InvokeWithResponseStream`: [`STREAM_INVOKE_PREFIX`] + a function name + [`STREAM_INVOKE_SUFFIX`].
+pub const STREAM_INVOKE_PREFIX: &str = "/2021-11-15/functions/";
+/// See [`STREAM_INVOKE_PREFIX`].
+pub const STREAM_INVOKE_SUFFIX: &str = "/response-streaming-invocations";
+/// The streaming invoke path of the default function name, as [`INVOKE_PATH`].
+pub const STREAM_INVOKE_PATH: &str =
+    "/2021-11-15/functions/function/response-streaming-invocations";
+/// The content type of an `InvokeWithResponseStream` answer: AWS's event-stream framing.
+pub const EVENT_STREAM_CONTENT_TYPE: &str = "application/vnd.amazon.eventstream";
+/// Last segment of the path the runtime posts a response to (after the request id).
+pub const RESPONSE_SEGMENT: &str = "response";
+/// Last segment of the path the runtime posts an invocation error to (after the request id).
+pub const ERROR_SEGMENT: &str = "error";
 
 /// Largest event and largest response, in bytes (6 MiB, as Lambda's synchronous invocations).
 pub const MAX_PAYLOAD: usize = 6 * 1024 * 1024;
+
+/// Largest streamed response, in bytes (200 MiB, Lambda's default maximum since 2025-07).
+pub const MAX_STREAMED_RESPONSE: usize = 200 * 1024 * 1024;
+/// A streamed response is uncapped for its first bytes (6 MiB), then held to
+/// [`STREAM_BANDWIDTH`] bytes a second, as Lambda does.
+pub const STREAM_UNCAPPED: usize = 6 * 1024 * 1024;
+/// See [`STREAM_UNCAPPED`]: 2 MiB/s.
+pub const STREAM_BANDWIDTH: usize = 2 * 1024 * 1024;
+
+/// The ARN of a function in the emulator, before its name (the account and region of AWS's
+/// emulator).
+pub const EMULATED_ARN_PREFIX: &str = "arn:aws:lambda:us-east-1:012345678912:function:";
+
+/// Environment variables Lambda sets for the function process.
+pub mod env {
+    /// `host:port` (or a URL) of the Runtime API; its absence means local mode.
+    pub const RUNTIME_API: &str = "AWS_LAMBDA_RUNTIME_API";
+    /// The function timeout in seconds (read by the emulator, as AWS's emulator does).
+    pub const FUNCTION_TIMEOUT: &str = "AWS_LAMBDA_FUNCTION_TIMEOUT";
+    /// The function's name.
+    pub const FUNCTION_NAME: &str = "AWS_LAMBDA_FUNCTION_NAME";
+    /// The function's version (`$LATEST`).
+    pub const FUNCTION_VERSION: &str = "AWS_LAMBDA_FUNCTION_VERSION";
+    /// The configured memory, in MB.
+    pub const FUNCTION_MEMORY_SIZE: &str = "AWS_LAMBDA_FUNCTION_MEMORY_SIZE";
+    /// The CloudWatch log group.
+    pub const LOG_GROUP_NAME: &str = "AWS_LAMBDA_LOG_GROUP_NAME";
+    /// The CloudWatch log stream.
+    pub const LOG_STREAM_NAME: &str = "AWS_LAMBDA_LOG_STREAM_NAME";
+}
+
+/// The body of a Runtime API `202 Accepted`.
+pub const ACCEPTED_BODY: &str = r#"{"status":"OK"}"#;
 
 /// Headers the API sets on the answer to `/next`.
 pub mod header {
@@ -75,4 +125,26 @@ pub mod error_type {
     pub const STREAM_CLOSED: &str = "Runtime.StreamClosed";
     /// Too many invocations are already waiting.
     pub const TOO_MANY_REQUESTS: &str = "TooManyRequestsException";
+    /// The function's response or error body ended before its declared length (RAPID's name).
+    pub const TRUNCATED_RESPONSE: &str = "Runtime.TruncatedResponse";
+    /// An invoke request that is not a complete, well-formed request (Lambda's `Invoke` API).
+    pub const INVALID_REQUEST: &str = "InvalidRequestContentException";
+    /// An invoke path that names no function.
+    pub const NOT_FOUND: &str = "ResourceNotFoundException";
+    /// A Runtime API path the API does not have.
+    pub const API_NOT_FOUND: &str = "NotFound";
+    /// A method the route does not take.
+    pub const METHOD_NOT_ALLOWED: &str = "MethodNotAllowed";
+    /// A request whose body did not arrive in time.
+    pub const REQUEST_TIMEOUT: &str = "RequestTimeout";
+    /// A `Transfer-Encoding` other than plain `chunked`.
+    pub const UNSUPPORTED_ENCODING: &str = "UnsupportedTransferEncoding";
+    /// The emulator is stopping (or its connection cap is reached): try again later.
+    pub const UNAVAILABLE: &str = "ServiceUnavailableException";
+    /// A Runtime API call from a function process the emulator has already replaced.
+    pub const REPLACED: &str = "Runtime.Replaced";
+    /// The runtime did not say what failed (RAPID's default for `/init/error`).
+    pub const UNKNOWN: &str = "Runtime.Unknown";
+    /// The default type of an invocation error (`X-Amz-Function-Error`'s value too).
+    pub const UNHANDLED: &str = "Unhandled";
 }

@@ -1,25 +1,38 @@
 //! `faas-emulator`: AWS's runtime interface emulator in miniature, around any function command.
 //!
 //! ```text
-//! faas-emulator [--api 127.0.0.1:9001] [--listen 127.0.0.1:8080] [--timeout SECONDS] -- COMMAND [ARGS...]
+//! faas-emulator [--api 127.0.0.1:9001] [--listen 127.0.0.1:8080] [--timeout SECONDS]
+//!               [--max-connections N] [--header-timeout SECONDS] [--body-timeout SECONDS]
+//!               [--max-stream-bytes N] -- COMMAND [ARGS...]
 //! ```
-//! The protocol code is `faas_runtime::emulator`, shared with the runtime's local mode.
+//! The protocol code is `faas_runtime::emulator`, shared with the runtime's local mode; the
+//! arguments are read with `lexopt`.
 
 use std::ffi::OsString;
 use std::process::ExitCode;
+use std::time::Duration;
 
 use faas_runtime::emulator::{self, Emulator};
 
-const USAGE: &str =
-    "usage: faas-emulator [--api ADDR] [--listen ADDR] [--timeout SECONDS] -- COMMAND [ARGS...]
-  --api ADDR         Runtime API address (default 127.0.0.1:9001)
-  --listen ADDR      invoke endpoint address (default 127.0.0.1:8080)
-  --timeout SECONDS  function timeout (default AWS_LAMBDA_FUNCTION_TIMEOUT, else 300)
-Invoke with: curl -d '{}' http://127.0.0.1:8080/2015-03-31/functions/function/invocations";
+const USAGE: &str = "usage: faas-emulator [OPTIONS] -- COMMAND [ARGS...]
+  --api ADDR                Runtime API address (default 127.0.0.1:9001)
+  --listen ADDR             invoke endpoint address (default 127.0.0.1:8080)
+  --timeout SECONDS         function timeout (default AWS_LAMBDA_FUNCTION_TIMEOUT, else 300)
+  --max-connections N       connections per port before idle ones are evicted (default 256;
+                            the Runtime API port gets 32)
+  --header-timeout SECONDS  time to send a request head, and idle keep-alive time (default 30)
+  --body-timeout SECONDS    time for a request body to arrive whole (default 60)
+  --max-stream-bytes N      largest streamed response (default 209715200, Lambda's 200 MiB)
+Invoke with: curl -d '{}' http://127.0.0.1:8080/2015-03-31/functions/function/invocations
+Stream with: curl -N -d '{}' http://127.0.0.1:8080/2021-11-15/functions/function/response-streaming-invocations";
 
 fn main() -> ExitCode {
     let emulator = match parse(std::env::args_os().skip(1)) {
-        Ok(emulator) => emulator,
+        Ok(Some(emulator)) => emulator,
+        Ok(None) => {
+            println!("{USAGE}");
+            return ExitCode::SUCCESS;
+        }
         Err(message) => {
             eprintln!("faas-emulator: {message}\n{USAGE}");
             return ExitCode::from(2);
@@ -39,34 +52,64 @@ fn main() -> ExitCode {
     ExitCode::from(u8::try_from(code).unwrap_or(1))
 }
 
-fn parse(mut args: impl Iterator<Item = OsString>) -> Result<Emulator, String> {
+/// The emulator the arguments describe; `None` for `--help`.
+fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Option<Emulator>, String> {
+    use lexopt::prelude::*;
+
     let mut emulator = Emulator::new(Vec::new());
     emulator.timeout = emulator::timeout_from_env()?;
     if let Ok(name) = std::env::var("AWS_LAMBDA_FUNCTION_NAME") {
         emulator.function.function_name = name;
     }
-    while let Some(arg) = args.next() {
-        let arg = arg.to_string_lossy().into_owned();
-        let mut value = |flag: &str| {
-            args.next()
-                .map(|v| v.to_string_lossy().into_owned())
-                .ok_or_else(|| format!("{flag} needs a value"))
-        };
-        match arg.as_str() {
-            "--" => {
-                emulator.command = args.collect();
-                break;
+    let mut parser = lexopt::Parser::from_args(args);
+    let text = |parser: &mut lexopt::Parser, flag: &str| -> Result<String, String> {
+        let value = parser.value().map_err(|e| e.to_string())?;
+        value
+            .into_string()
+            .map_err(|v| format!("{flag} must be text, got {v:?}"))
+    };
+    while let Some(arg) = parser.next().map_err(|e| e.to_string())? {
+        match arg {
+            Long("api") => emulator.api = address("--api", &text(&mut parser, "--api")?)?,
+            Long("listen") => {
+                emulator.listen = address("--listen", &text(&mut parser, "--listen")?)?;
             }
-            "--api" => emulator.api = address("--api", &value("--api")?)?,
-            "--listen" => emulator.listen = address("--listen", &value("--listen")?)?,
-            "--timeout" => {
-                emulator.timeout = emulator::parse_timeout(&value("--timeout")?)
+            Long("timeout") => {
+                emulator.timeout = emulator::parse_timeout(&text(&mut parser, "--timeout")?)
                     .map_err(|e| format!("--timeout {e}"))?;
             }
-            "-h" | "--help" => return Err("help".into()),
+            Long("max-connections") => {
+                let n = count(
+                    "--max-connections",
+                    &text(&mut parser, "--max-connections")?,
+                )?;
+                emulator.limits.max_connections = n;
+                emulator.limits.max_api_connections = n.min(32);
+            }
+            Long("header-timeout") => {
+                emulator.limits.header_timeout =
+                    seconds("--header-timeout", &text(&mut parser, "--header-timeout")?)?;
+            }
+            Long("body-timeout") => {
+                emulator.limits.body_timeout =
+                    seconds("--body-timeout", &text(&mut parser, "--body-timeout")?)?;
+            }
+            Long("max-stream-bytes") => {
+                emulator.limits.max_stream_bytes = count(
+                    "--max-stream-bytes",
+                    &text(&mut parser, "--max-stream-bytes")?,
+                )?;
+            }
+            Short('h') | Long("help") => return Ok(None),
+            Value(first) => {
+                emulator.command = std::iter::once(first)
+                    .chain(parser.raw_args().map_err(|e| e.to_string())?)
+                    .collect();
+            }
             other => {
                 return Err(format!(
-                    "unknown argument {other:?} (put the function command after --)"
+                    "{} (put the function command after --)",
+                    other.unexpected()
                 ));
             }
         }
@@ -74,10 +117,77 @@ fn parse(mut args: impl Iterator<Item = OsString>) -> Result<Emulator, String> {
     if emulator.command.is_empty() {
         return Err("no function command given after --".into());
     }
-    Ok(emulator)
+    Ok(Some(emulator))
 }
 
 fn address(flag: &str, text: &str) -> Result<std::net::SocketAddr, String> {
     text.parse()
         .map_err(|_| format!("{flag} must be IP:PORT, got {text:?}"))
+}
+
+fn count(flag: &str, text: &str) -> Result<usize, String> {
+    match text.parse() {
+        Ok(n) if n > 0 => Ok(n),
+        _ => Err(format!(
+            "{flag} must be a whole number above 0, got {text:?}"
+        )),
+    }
+}
+
+fn seconds(flag: &str, text: &str) -> Result<Duration, String> {
+    emulator::parse_timeout(text).map_err(|e| format!("{flag} {e}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(list: &[&str]) -> Vec<OsString> {
+        list.iter().map(OsString::from).collect()
+    }
+
+    #[test]
+    fn flags_and_the_function_command_are_read() {
+        let e = parse(args(&[
+            "--api",
+            "127.0.0.1:0",
+            "--listen=127.0.0.1:1",
+            "--timeout",
+            "3",
+            "--max-connections",
+            "10",
+            "--",
+            "./f",
+            "--listen",
+            "x",
+        ]))
+        .unwrap()
+        .unwrap();
+        assert_eq!(e.api.port(), 0);
+        assert_eq!(e.listen.port(), 1);
+        assert_eq!(e.timeout, Duration::from_secs(3));
+        assert_eq!(e.limits.max_connections, 10);
+        assert_eq!(e.command, args(&["./f", "--listen", "x"]));
+    }
+
+    #[test]
+    fn mistakes_get_a_message() {
+        assert!(
+            parse(args(&["--api", "nope", "--", "f"]))
+                .unwrap_err()
+                .contains("--api")
+        );
+        assert!(
+            parse(args(&["--bogus", "--", "f"]))
+                .unwrap_err()
+                .contains("--bogus")
+        );
+        assert!(parse(args(&["--timeout", "0", "--", "f"])).is_err());
+        assert!(
+            parse(args(&["--api", "127.0.0.1:0"]))
+                .unwrap_err()
+                .contains("no function")
+        );
+        assert!(parse(args(&["--help"])).unwrap().is_none());
+    }
 }

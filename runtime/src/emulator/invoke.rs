@@ -1,153 +1,227 @@
-//! The invoke endpoint, `POST /2015-03-31/functions/function/invocations`, and the
-//! `START` / `END` / `REPORT` lines Lambda prints around each invocation.
+//! The invoke endpoint, `POST /2015-03-31/functions/{name}/invocations`: HTTP and nothing
+//! else. It routes, reads the context headers, takes a place in the queue *before* reading the
+//! body, and answers what the [`Sandbox`] says; the invocation's life is the sandbox's.
 
-use std::io::Write;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use hyper::body::Incoming;
-use hyper::header::HeaderValue;
-use hyper::{Method, Request, StatusCode};
+use http_body_util::{Either, Full};
+use hyper::body::{Bytes, Incoming};
+use hyper::header::{CONTENT_TYPE, HeaderValue};
+use hyper::{HeaderMap, Method, Request, Response, StatusCode};
 
-use super::http::{self, Reply, TooLarge};
-use super::sandbox::{Busy, Outcome, Sandbox};
-use crate::protocol::{MAX_PAYLOAD, error_type, header};
+use super::event_stream::{self, EventStream};
+use super::http::{self, Reply};
+use super::sandbox::{Busy, Event, Outcome, Payload, Sandbox, Streamed};
+use crate::protocol::{self, MAX_PAYLOAD, error_type, header};
 
-/// Routes one invoke request: `POST /2015-03-31/functions/{name}/invocations`.
-pub(crate) async fn handle(sandbox: Arc<Sandbox>, request: Request<Incoming>) -> Reply {
+/// Routes one invoke request; `body_timeout` bounds the time its body may take.
+pub(crate) async fn handle(
+    sandbox: Arc<Sandbox>,
+    body_timeout: Duration,
+    request: Request<Incoming>,
+) -> Reply {
     let path = request.uri().path();
-    let is_invoke = path
-        .strip_prefix("/2015-03-31/functions/")
-        .and_then(|rest| rest.strip_suffix("/invocations"))
-        .is_some_and(|name| !name.is_empty() && !name.contains('/'));
-    if !is_invoke {
+    let named = |prefix: &str, suffix: &str| {
+        path.strip_prefix(prefix)
+            .and_then(|rest| rest.strip_suffix(suffix))
+            .is_some_and(|name| !name.is_empty() && !name.contains('/'))
+    };
+    let streaming = named(
+        protocol::STREAM_INVOKE_PREFIX,
+        protocol::STREAM_INVOKE_SUFFIX,
+    );
+    if !streaming && !named(protocol::INVOKE_PREFIX, protocol::INVOKE_SUFFIX) {
         let message = format!(
             "no route {path}: invoke with POST {}",
-            crate::protocol::INVOKE_PATH
+            protocol::INVOKE_PATH
         );
-        return http::error(StatusCode::NOT_FOUND, "ResourceNotFoundException", &message);
+        return http::error(StatusCode::NOT_FOUND, error_type::NOT_FOUND, &message);
     }
     if request.method() != Method::POST {
         return http::error(
             StatusCode::METHOD_NOT_ALLOWED,
-            "MethodNotAllowed",
+            error_type::METHOD_NOT_ALLOWED,
             "invoke with POST",
         );
     }
-    let text = |name: &str| {
-        request
-            .headers()
-            .get(name)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned)
-    };
-    let trace_id = text(header::AMZN_TRACE_ID);
-    let client_context = text(header::AMZ_CLIENT_CONTEXT).map(|c| decode_client_context(&c));
-    let identity = text(header::AMZ_COGNITO_IDENTITY);
-    let Ok(body) = http::read_body(request.into_body())
-        .await
-        .map_err(|TooLarge| ())
-    else {
-        let message = format!(
-            "Request must be smaller than {MAX_PAYLOAD} bytes for the InvokeFunction operation"
-        );
-        return http::error(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            error_type::REQUEST_TOO_LARGE,
-            &message,
-        );
-    };
-    let permit = match sandbox.acquire().await {
-        Ok(permit) => permit,
-        Err(Busy::TooManyWaiting) => {
-            let message = "Rate Exceeded: too many invocations are waiting for this function";
+    let (parts, body) = request.into_parts();
+    let context = match ContextHeaders::from_request(&parts.headers) {
+        Ok(context) => context,
+        Err(message) => {
+            http::drain_within(body, body_timeout).await;
             return http::error(
-                StatusCode::TOO_MANY_REQUESTS,
-                error_type::TOO_MANY_REQUESTS,
-                message,
+                StatusCode::BAD_REQUEST,
+                error_type::INVALID_REQUEST,
+                &message,
             );
         }
     };
-    let started = Instant::now();
-    let (id, outcome) = sandbox.enqueue(body, trace_id, client_context, identity);
-    print(format_args!("START RequestId: {id} Version: $LATEST"));
-    let outcome = match tokio::time::timeout(sandbox.timeout, outcome).await {
-        Ok(Ok(outcome)) => outcome,
-        Ok(Err(_)) => Outcome::Error(
-            http::error_body(
-                error_type::EXIT,
-                &format!("RequestId: {id} Error: the function process went away"),
-            )
-            .into(),
+    // Admission before buffering: a place in the queue, or 429, before the body is read.
+    let ticket = match sandbox.admit() {
+        Ok(ticket) => ticket,
+        Err(busy) => {
+            http::drain_within(body, body_timeout).await;
+            return busy_reply(busy);
+        }
+    };
+    let body = match http::read_body(body, Some(&sandbox.budget), body_timeout).await {
+        Ok(body) => body,
+        Err(e) => return http::body_error(&e, request_too_large),
+    };
+    let event = Event {
+        body: body.bytes,
+        trace_id: context.trace_id,
+        client_context: context.client_context,
+        identity: context.identity,
+        held: body.held,
+    };
+    match (ticket.invoke(event).await, streaming) {
+        (Outcome::Unavailable(message), _) => http::error(
+            StatusCode::SERVICE_UNAVAILABLE,
+            error_type::UNAVAILABLE,
+            message,
         ),
-        Err(_) => {
-            report(&sandbox, &id, started.elapsed());
-            sandbox.time_out(&id);
-            drop(permit);
-            let message = format!(
-                "RequestId: {id} Error: Task timed out after {}.00 seconds",
-                sandbox.timeout.as_secs()
-            );
-            return function_error(http::error_body(error_type::TIMEOUT, &message).into());
+        // InvokeWithResponseStream: AWS's event stream, whatever the function did.
+        (Outcome::Response(Payload::Stream(stream)), true) => {
+            event_stream_reply(Either::Right(EventStream::new(stream)))
         }
-    };
-    report(&sandbox, &id, started.elapsed());
-    drop(permit);
-    match outcome {
-        Outcome::Response(body) => http::json(StatusCode::OK, body),
-        Outcome::Error(body) => function_error(body),
+        (Outcome::Response(Payload::Buffered(body)), true) => {
+            event_stream_reply(Either::Left(event_stream::whole(Ok(&body))))
+        }
+        (Outcome::Error(body), true) => {
+            let mut reply = event_stream_reply(Either::Left(event_stream::whole(Err(&body))));
+            mark_function_error(&mut reply);
+            reply
+        }
+        // Invoke: the whole response, a streamed one gathered up to the buffered limit.
+        (Outcome::Response(Payload::Buffered(body)), false) => http::json(StatusCode::OK, body),
+        (Outcome::Response(Payload::Stream(stream)), false) => gather(stream).await,
+        (Outcome::Error(body), false) => function_error(body),
     }
 }
 
-/// A failed invocation: 200 with `X-Amz-Function-Error`, as Lambda's `Invoke` API answers.
-fn function_error(body: hyper::body::Bytes) -> Reply {
-    let mut reply = http::json(StatusCode::OK, body);
+/// 200 with an event-stream body.
+fn event_stream_reply(body: Either<Bytes, EventStream>) -> Reply {
+    let body = match body {
+        Either::Left(whole) => Either::Left(Full::new(whole)),
+        Either::Right(stream) => Either::Right(stream),
+    };
+    let mut reply = Response::new(body);
     reply.headers_mut().insert(
-        header::AMZ_FUNCTION_ERROR,
-        HeaderValue::from_static("Unhandled"),
+        CONTENT_TYPE,
+        HeaderValue::from_static(protocol::EVENT_STREAM_CONTENT_TYPE),
     );
     reply
 }
 
-fn report(sandbox: &Sandbox, id: &str, duration: Duration) {
-    let (init, max_kib) = sandbox.report_figures();
-    let ms = Millis(duration);
-    let memory = max_kib.map_or_else(|| "-".to_owned(), |kib| kib.div_ceil(1024).to_string());
-    let init = init.map_or_else(String::new, |d| {
-        format!("\tInit Duration: {} ms", Millis(d))
-    });
-    print(format_args!("END RequestId: {id}"));
-    print(format_args!(
-        "REPORT RequestId: {id}\tDuration: {ms} ms\tBilled Duration: {} ms\tMemory Size: {} MB\tMax Memory Used: {memory} MB{init}",
-        duration.as_micros().div_ceil(1000),
-        sandbox.memory_size_mb,
-    ));
-}
-
-/// A duration as milliseconds with two decimals, without pulling float formatting into the binary.
-struct Millis(Duration);
-
-impl std::fmt::Display for Millis {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let micros = self.0.as_micros();
-        write!(f, "{}.{:02}", micros / 1000, micros % 1000 / 10)
+/// A streamed response asked for with the buffered `Invoke`: Lambda answers it whole, within
+/// the buffered limit.
+async fn gather(mut stream: Streamed) -> Reply {
+    let mut body = Vec::new();
+    while let Some(chunk) = stream.data.recv().await {
+        if body.len() + chunk.len() > MAX_PAYLOAD {
+            let message = format!(
+                "Response payload size exceeded maximum allowed payload size ({MAX_PAYLOAD} bytes)."
+            );
+            return function_error(http::error_body(error_type::RESPONSE_TOO_LARGE, &message));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    match stream.end.await {
+        Ok(None) => http::json(StatusCode::OK, body),
+        Ok(Some(error)) => function_error(error),
+        Err(_) => function_error(http::error_body(
+            error_type::EXIT,
+            "the emulator dropped the stream",
+        )),
     }
 }
 
-/// One line on stdout; a closed stdout must not take the emulator down.
-fn print(line: std::fmt::Arguments<'_>) {
-    let _ = writeln!(std::io::stdout().lock(), "{line}");
+fn busy_reply(busy: Busy) -> Reply {
+    match busy {
+        Busy::TooManyWaiting => http::error(
+            StatusCode::TOO_MANY_REQUESTS,
+            error_type::TOO_MANY_REQUESTS,
+            "Rate Exceeded: too many invocations are waiting for this function",
+        ),
+        Busy::Stopping => http::error(
+            StatusCode::SERVICE_UNAVAILABLE,
+            error_type::UNAVAILABLE,
+            super::sandbox::STOPPING,
+        ),
+    }
 }
 
-/// Lambda's `Invoke` API takes the client context base64-encoded and the runtime receives it
-/// decoded; a value that is not base64 is passed on as it came.
-fn decode_client_context(value: &str) -> String {
-    base64_decode(value.trim())
-        .and_then(|bytes| String::from_utf8(bytes).ok())
-        .unwrap_or_else(|| value.to_owned())
+fn request_too_large() -> Reply {
+    let message = format!(
+        "Request must be smaller than {MAX_PAYLOAD} bytes for the InvokeFunction operation"
+    );
+    http::error(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        error_type::REQUEST_TOO_LARGE,
+        &message,
+    )
 }
 
-fn base64_decode(text: &str) -> Option<Vec<u8>> {
+/// A failed invocation: 200 with `X-Amz-Function-Error`, as Lambda's `Invoke` API answers.
+fn function_error(body: impl Into<Bytes>) -> Reply {
+    let mut reply = http::json(StatusCode::OK, body);
+    mark_function_error(&mut reply);
+    reply
+}
+
+fn mark_function_error(reply: &mut Reply) {
+    reply.headers_mut().insert(
+        header::AMZ_FUNCTION_ERROR,
+        HeaderValue::from_static(error_type::UNHANDLED),
+    );
+}
+
+/// The invoke headers that become the function's context, forwarded byte for byte (UTF-8 and
+/// all) except the client context, which Lambda takes base64-encoded and hands on decoded.
+pub(crate) struct ContextHeaders {
+    pub trace_id: Option<HeaderValue>,
+    pub client_context: Option<HeaderValue>,
+    pub identity: Option<HeaderValue>,
+}
+
+impl ContextHeaders {
+    /// Reads the context headers of an invoke request; an error is the 400 message.
+    pub fn from_request(headers: &HeaderMap) -> Result<Self, String> {
+        let client_context = match headers.get(header::AMZ_CLIENT_CONTEXT) {
+            None => None,
+            Some(value) => Some(decode_client_context(value)?),
+        };
+        Ok(Self {
+            trace_id: headers.get(header::AMZN_TRACE_ID).cloned(),
+            client_context,
+            identity: headers.get(header::AMZ_COGNITO_IDENTITY).cloned(),
+        })
+    }
+}
+
+/// The client context for the runtime: the base64 value decoded when it decodes to UTF-8 text
+/// (non-ASCII included), else the value as it came. Decoded text that cannot be a header value
+/// (a control character) is refused with a message rather than dropped.
+pub(crate) fn decode_client_context(value: &HeaderValue) -> Result<HeaderValue, String> {
+    let raw = value.as_bytes();
+    let Some(decoded) = base64_decode(raw.trim_ascii()) else {
+        return Ok(value.clone());
+    };
+    if std::str::from_utf8(&decoded).is_err() {
+        return Ok(value.clone());
+    }
+    HeaderValue::from_bytes(&decoded).map_err(|_| {
+        format!(
+            "{} decodes to text with a control character (a line break?), which no header can carry: send the JSON on one line",
+            header::AMZ_CLIENT_CONTEXT
+        )
+    })
+}
+
+/// Standard or URL-safe base64, padded or not; `None` if `text` is not base64.
+pub(crate) fn base64_decode(text: &[u8]) -> Option<Vec<u8>> {
     let digit = |c: u8| -> Option<u32> {
         Some(match c {
             b'A'..=b'Z' => c - b'A',
@@ -158,9 +232,10 @@ fn base64_decode(text: &str) -> Option<Vec<u8>> {
             _ => return None,
         } as u32)
     };
-    let text = text.trim_end_matches('=');
+    let end = text.iter().rposition(|&c| c != b'=').map_or(0, |i| i + 1);
+    let text = &text[..end];
     let mut out = Vec::with_capacity(text.len() * 3 / 4);
-    for chunk in text.as_bytes().chunks(4) {
+    for chunk in text.chunks(4) {
         if chunk.len() == 1 {
             return None;
         }
@@ -178,20 +253,21 @@ mod tests {
     use super::*;
 
     #[test]
-    fn millis_have_two_decimals() {
-        assert_eq!(
-            Millis(Duration::from_micros(1_234_567)).to_string(),
-            "1234.56"
-        );
-        assert_eq!(Millis(Duration::from_micros(5)).to_string(), "0.00");
-        assert_eq!(Millis(Duration::from_micros(20_050)).to_string(), "20.05");
+    fn base64_client_context_is_decoded() {
+        assert_eq!(base64_decode(b"eyJhIjoxfQ==").unwrap(), br#"{"a":1}"#);
+        assert_eq!(base64_decode(b"eyJhIjoxfQ").unwrap(), br#"{"a":1}"#);
+        assert_eq!(base64_decode(b"a"), None);
+        let raw = HeaderValue::from_static(r#"{"raw":true}"#);
+        assert_eq!(decode_client_context(&raw).unwrap(), raw);
     }
 
     #[test]
-    fn base64_client_context_is_decoded() {
-        assert_eq!(base64_decode("eyJhIjoxfQ==").unwrap(), br#"{"a":1}"#);
-        assert_eq!(base64_decode("eyJhIjoxfQ").unwrap(), br#"{"a":1}"#);
-        assert_eq!(decode_client_context(r#"{"raw":true}"#), r#"{"raw":true}"#);
-        assert_eq!(base64_decode("a"), None);
+    fn non_ascii_client_context_is_forwarded_decoded() {
+        // base64 of {"n":"café"}
+        let value = HeaderValue::from_static("eyJuIjoiY2Fmw6kifQ==");
+        let decoded = decode_client_context(&value).unwrap();
+        assert_eq!(decoded.as_bytes(), "{\"n\":\"café\"}".as_bytes());
+        // base64 of "{\n}": a line break no header can carry is an error, not a silent drop.
+        assert!(decode_client_context(&HeaderValue::from_static("ewp9")).is_err());
     }
 }

@@ -7,6 +7,11 @@
 //! way the function speaks the real protocol over loopback, and a crash, a panic or a timeout
 //! replaces the function process while the endpoint stays up.
 //!
+//! It serves as a production server would against broken and hostile clients: bodies are
+//! whole or an error, a caller is admitted to the queue before its body is read, connections
+//! are capped and timed out, and every accepted caller gets an answer, down to shutdown
+//! ([`Limits`]).
+//!
 //! ```no_run
 //! use faas_runtime::emulator::Emulator;
 //!
@@ -15,16 +20,32 @@
 //! let exit_code = emulator.run("faas-emulator").await;
 //! # }
 //! ```
+//!
+//! # Layout
+//!
+//! - `http`: the accept loop and connection plumbing both ports share (cap, timeouts, whole
+//!   bodies, the buffer budget, graceful drain).
+//! - `invoke`: the invoke endpoint, HTTP only; `rapi`: the Runtime API, HTTP only.
+//! - `sandbox`: one function process and the life of each invocation (queue place, turn,
+//!   dispatch, deadline, answer), with the RAPID-like state machine of `state`.
+//! - `supervisor`: starts, replaces and stops the function process; `report`: the
+//!   `START`/`END`/`REPORT` lines.
 
+mod event_stream;
+#[doc(hidden)]
+pub mod fuzzing;
 mod http;
 mod invoke;
 mod rapi;
+mod report;
 mod sandbox;
 mod state;
 mod supervisor;
 
 use std::ffi::OsString;
+use std::future::Future;
 use std::net::SocketAddr;
+use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -32,12 +53,80 @@ use tokio::net::TcpListener;
 
 use crate::config::{Config, FunctionSettings};
 use crate::log;
-use crate::protocol::INVOKE_PATH;
+use crate::protocol::{EMULATED_ARN_PREFIX, INVOKE_PATH, env};
 use crate::shutdown::Stop;
+use http::{PortLimits, StopSignal};
 use sandbox::Sandbox;
+
+pub use report::{peak_memory_kib, vm_hwm_kib};
 
 /// The function timeout when `AWS_LAMBDA_FUNCTION_TIMEOUT` is unset, as AWS's emulator.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(300);
+
+/// When this variable names a file, the emulator writes its addresses there once it listens,
+/// as one line of JSON: `{"invoke":"127.0.0.1:PORT","api":"127.0.0.1:PORT"}` (written to a
+/// temporary file and renamed, so a reader never sees half of it). Test harnesses and scripts
+/// read it instead of the human banner. The function process inherits the variable and
+/// ignores it: only the emulator writes the file.
+pub const READY_FILE_VAR: &str = "FAAS_EMULATOR_READY_FILE";
+
+/// How long connections get to finish their answers once the emulator stops.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
+
+/// What the emulator tolerates from its clients before refusing them, as a production server
+/// would; [`Limits::default`] states the defaults and why.
+///
+/// ```
+/// use std::time::Duration;
+/// use faas_runtime::emulator::Limits;
+///
+/// let mut limits = Limits::default();
+/// limits.max_connections = 20;
+/// limits.header_timeout = Duration::from_secs(1);
+/// assert_eq!(limits.max_waiting, 64);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Limits {
+    /// Connections the invoke endpoint holds at once. A new one past the cap evicts the
+    /// connection idle the longest (preferring ones that never got a 2xx answer); when all are
+    /// busy, it gets 503 and is closed.
+    pub max_connections: usize,
+    /// The same cap for the Runtime API port, which only the function needs.
+    pub max_api_connections: usize,
+    /// Time a client has to send a complete request head, from connecting or from its previous
+    /// answer (so it is the idle keep-alive timeout too). On the Runtime API port the function
+    /// timeout is added, since the function's connection idles while its handler runs.
+    pub header_timeout: Duration,
+    /// Time a request body has to arrive whole (408 after it).
+    pub body_timeout: Duration,
+    /// Invocations that may wait for the one in flight; the next gets 429 at once.
+    pub max_waiting: usize,
+    /// Bytes of event bodies held in memory at once, across all callers (at least 6 MiB).
+    /// A body is admitted to this budget before it is read; others wait (TCP backpressure).
+    pub max_buffered: usize,
+    /// Largest streamed response (Lambda's 200 MiB); past it the stream ends with
+    /// `Function.ResponseSizeTooLarge`.
+    pub max_stream_bytes: usize,
+}
+
+impl Default for Limits {
+    /// 256 invoke and 32 Runtime API connections (far below a 1,024 file descriptor limit, so
+    /// `accept` never runs out); 30 s for a request head (hyper's default; Lambda's front ends
+    /// close idle connections too); 60 s for a body (6 MiB at 100 KiB/s); 64 waiting invokes;
+    /// 64 MiB of buffered events (ten 6 MiB events).
+    fn default() -> Self {
+        Self {
+            max_connections: 256,
+            max_api_connections: 32,
+            header_timeout: Duration::from_secs(30),
+            body_timeout: Duration::from_secs(60),
+            max_waiting: 64,
+            max_buffered: 64 * 1024 * 1024,
+            max_stream_bytes: crate::protocol::MAX_STREAMED_RESPONSE,
+        }
+    }
+}
 
 /// What to emulate and where: start from [`Emulator::new`] and change what differs.
 ///
@@ -51,6 +140,7 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(300);
 /// assert_eq!(emulator.listen.port(), 8080);
 /// ```
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct Emulator {
     /// The Runtime API address (port 0 picks a free one).
     pub api: SocketAddr,
@@ -62,11 +152,13 @@ pub struct Emulator {
     pub function: FunctionSettings,
     /// The function's program and arguments.
     pub command: Vec<OsString>,
+    /// Connection, time and memory limits for both ports.
+    pub limits: Limits,
 }
 
 impl Emulator {
     /// The defaults of AWS's emulator: Runtime API on 127.0.0.1:9001, invoke endpoint on
-    /// 127.0.0.1:8080, a 300 s timeout.
+    /// 127.0.0.1:8080, a 300 s timeout; [`Limits::default`].
     pub fn new(command: Vec<OsString>) -> Self {
         Self {
             api: SocketAddr::from(([127, 0, 0, 1], 9001)),
@@ -74,11 +166,13 @@ impl Emulator {
             timeout: DEFAULT_TIMEOUT,
             function: FunctionSettings::default(),
             command,
+            limits: Limits::default(),
         }
     }
 
-    /// Serves until SIGTERM or SIGINT, which it passes on to the function; returns the exit
-    /// code. `name` prefixes the one line that says where it listens.
+    /// Binds [`Emulator::api`] and [`Emulator::listen`] and serves until SIGTERM or SIGINT,
+    /// which it passes on to the function; returns the exit code. `name` prefixes the line
+    /// that says where it listens.
     pub async fn run(self, name: &str) -> i32 {
         log::init(log::Format::Text, log::Level::INFO);
         let bind = |addr: SocketAddr, what: &'static str| async move {
@@ -86,7 +180,7 @@ impl Emulator {
                 .await
                 .map_err(|e| format!("{name}: cannot listen on {addr} for the {what}: {e}"))
         };
-        let listeners = match (
+        let (api, invoke) = match (
             bind(self.api, "Runtime API").await,
             bind(self.listen, "invoke endpoint").await,
         ) {
@@ -96,11 +190,6 @@ impl Emulator {
                 return 1;
             }
         };
-        let (api, invoke) = listeners;
-        let (Ok(api_addr), Ok(listen_addr)) = (api.local_addr(), invoke.local_addr()) else {
-            eprintln!("{name}: cannot read the listening addresses");
-            return 1;
-        };
         let mut stop = match Stop::new() {
             Ok(stop) => stop,
             Err(e) => {
@@ -108,33 +197,124 @@ impl Emulator {
                 return 1;
             }
         };
+        self.serve(name, api, invoke, async move { stop.recv().await })
+            .await
+    }
+
+    /// Serves on listeners the caller bound (`api` for the Runtime API, `invoke` for the invoke
+    /// endpoint) until `shutdown` resolves, as mini-redis's `server::run`: waiting callers then
+    /// get 503, the function gets SIGTERM and up to its timeout to finish the invocation in
+    /// flight, and every connection its answer. Returns the exit code. [`Emulator::api`] and
+    /// [`Emulator::listen`] are not used.
+    ///
+    /// ```no_run
+    /// use faas_runtime::emulator::Emulator;
+    /// use tokio::net::TcpListener;
+    ///
+    /// # async fn demo() -> std::io::Result<()> {
+    /// let api = TcpListener::bind("127.0.0.1:0").await?;
+    /// let invoke = TcpListener::bind("127.0.0.1:0").await?;
+    /// let invoke_addr = invoke.local_addr()?; // POST here
+    /// let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    /// let emulator = Emulator::new(vec!["./bootstrap".into()]);
+    /// let served = tokio::spawn(emulator.serve("test", api, invoke, async move {
+    ///     let _ = stopped.await;
+    /// }));
+    /// // ... invoke, then:
+    /// let _ = stop.send(());
+    /// assert_eq!(served.await.unwrap(), 0);
+    /// # Ok(()) }
+    /// ```
+    pub async fn serve(
+        self,
+        name: &str,
+        api: TcpListener,
+        invoke: TcpListener,
+        shutdown: impl Future<Output = ()>,
+    ) -> i32 {
+        let (Ok(api_addr), Ok(listen_addr)) = (api.local_addr(), invoke.local_addr()) else {
+            eprintln!("{name}: cannot read the listening addresses");
+            return 1;
+        };
         let f = &self.function;
-        let arn = format!(
-            "arn:aws:lambda:us-east-1:012345678912:function:{}",
-            f.function_name
+        let limits = self.limits;
+        let arn = format!("{EMULATED_ARN_PREFIX}{}", f.function_name);
+        let mut sandbox = Sandbox::new(
+            self.timeout,
+            arn,
+            f.memory_size_mb,
+            limits.max_waiting,
+            limits.max_buffered,
         );
-        let sandbox = Arc::new(Sandbox::new(self.timeout, arn, f.memory_size_mb));
+        sandbox.max_stream_bytes = limits.max_stream_bytes;
+        let sandbox = Arc::new(sandbox);
+        let stop_servers = Arc::new(StopSignal::default());
+        let api_limits = PortLimits {
+            max_connections: limits.max_api_connections.max(1),
+            header_timeout: limits.header_timeout + self.timeout,
+            grace: SHUTDOWN_GRACE,
+            half_close: false,
+        };
+        let invoke_limits = PortLimits {
+            max_connections: limits.max_connections.max(1),
+            header_timeout: limits.header_timeout,
+            grace: SHUTDOWN_GRACE,
+            half_close: false,
+        };
+        let body_timeout = limits.body_timeout;
         let rapi_sandbox = Arc::clone(&sandbox);
-        tokio::spawn(http::serve(api, move |r| {
-            rapi::handle(Arc::clone(&rapi_sandbox), r)
-        }));
+        let api_server = tokio::spawn(http::serve(
+            api,
+            api_limits,
+            move |r| rapi::handle(Arc::clone(&rapi_sandbox), body_timeout, r),
+            Arc::clone(&stop_servers),
+        ));
         let invoke_sandbox = Arc::clone(&sandbox);
-        tokio::spawn(http::serve(invoke, move |r| {
-            invoke::handle(Arc::clone(&invoke_sandbox), r)
-        }));
+        let invoke_server = tokio::spawn(http::serve(
+            invoke,
+            invoke_limits,
+            move |r| invoke::handle(Arc::clone(&invoke_sandbox), body_timeout, r),
+            Arc::clone(&stop_servers),
+        ));
         let env = function_env(api_addr, f);
         eprintln!(
             "{name}: invoke with POST http://{listen_addr}{INVOKE_PATH} (Runtime API on {api_addr})"
         );
-        supervisor::supervise(name, sandbox, &self.command, &env, &mut stop).await
+        if let Some(path) = std::env::var_os(READY_FILE_VAR) {
+            if let Err(e) = write_ready_file(Path::new(&path), listen_addr, api_addr) {
+                eprintln!("{name}: cannot write {READY_FILE_VAR}: {e}");
+            }
+        }
+        let code = supervisor::supervise(name, sandbox, &self.command, &env, shutdown).await;
+        stop_servers.fire();
+        let _ = api_server.await;
+        let _ = invoke_server.await;
+        code
     }
 }
 
-/// `AWS_LAMBDA_FUNCTION_TIMEOUT` in seconds, or [`DEFAULT_TIMEOUT`].
+fn write_ready_file(path: &Path, invoke: SocketAddr, api: SocketAddr) -> std::io::Result<()> {
+    let mut temporary = path.as_os_str().to_owned();
+    temporary.push(".tmp");
+    std::fs::write(
+        &temporary,
+        format!("{{\"invoke\":\"{invoke}\",\"api\":\"{api}\"}}\n"),
+    )?;
+    std::fs::rename(&temporary, path)
+}
+
+/// `AWS_LAMBDA_FUNCTION_TIMEOUT` in seconds, or [`DEFAULT_TIMEOUT`]; an error names the
+/// variable and the value.
+///
+/// ```
+/// # // SAFETY: doctests run in their own process.
+/// unsafe { std::env::remove_var("AWS_LAMBDA_FUNCTION_TIMEOUT") };
+/// assert_eq!(faas_runtime::emulator::timeout_from_env().unwrap().as_secs(), 300);
+/// ```
 pub fn timeout_from_env() -> Result<Duration, String> {
-    match std::env::var("AWS_LAMBDA_FUNCTION_TIMEOUT") {
+    match std::env::var(env::FUNCTION_TIMEOUT) {
         Err(_) => Ok(DEFAULT_TIMEOUT),
-        Ok(v) => parse_timeout(&v).map_err(|e| format!("AWS_LAMBDA_FUNCTION_TIMEOUT {e}")),
+        Ok(v) => parse_timeout(&v).map_err(|e| format!("{} {e}", env::FUNCTION_TIMEOUT)),
     }
 }
 
@@ -157,25 +337,22 @@ pub fn parse_timeout(text: &str) -> Result<Duration, String> {
 /// The environment a function process gets: the API address, and Lambda's function settings
 /// where the caller did not set them.
 fn function_env(api: SocketAddr, f: &FunctionSettings) -> Vec<(String, String)> {
-    let mut env = vec![("AWS_LAMBDA_RUNTIME_API".to_owned(), api.to_string())];
+    let mut vars = vec![(env::RUNTIME_API.to_owned(), api.to_string())];
     for (key, value) in [
-        ("AWS_LAMBDA_FUNCTION_NAME", f.function_name.clone()),
-        ("AWS_LAMBDA_FUNCTION_VERSION", f.version.clone()),
-        (
-            "AWS_LAMBDA_FUNCTION_MEMORY_SIZE",
-            f.memory_size_mb.to_string(),
-        ),
-        ("AWS_LAMBDA_LOG_GROUP_NAME", f.log_group_name.clone()),
-        ("AWS_LAMBDA_LOG_STREAM_NAME", f.log_stream_name.clone()),
+        (env::FUNCTION_NAME, f.function_name.clone()),
+        (env::FUNCTION_VERSION, f.version.clone()),
+        (env::FUNCTION_MEMORY_SIZE, f.memory_size_mb.to_string()),
+        (env::LOG_GROUP_NAME, f.log_group_name.clone()),
+        (env::LOG_STREAM_NAME, f.log_stream_name.clone()),
     ] {
         if std::env::var_os(key).is_none() {
-            env.push((key.to_owned(), value));
+            vars.push((key.to_owned(), value));
         }
     }
-    env
+    vars
 }
 
-/// Local mode: this very binary, run under the emulator.
+/// Local mode: this very binary, run under the emulator (called by the crate's mode choice).
 pub(crate) async fn local_mode(config: &Config) -> i32 {
     // Without /proc (an empty chroot), argv[0] still names the binary.
     let exe = match std::env::current_exe() {
@@ -203,6 +380,7 @@ pub(crate) async fn local_mode(config: &Config) -> i32 {
         timeout,
         function: (*config.function).clone(),
         command,
+        limits: Limits::default(),
     };
     emulator
         .run("faas-runtime (local mode, AWS_LAMBDA_RUNTIME_API is unset)")

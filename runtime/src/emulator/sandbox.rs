@@ -1,41 +1,85 @@
-//! One function process as the emulator sees it: the invocation queue, the invocation in
-//! flight, and the runtime's [`RuntimeState`]. The Runtime API server, the invoke endpoint and
+//! One function process as the emulator sees it, and the life of every invocation in it:
+//! admission to the queue, the turn (one invocation at a time), dispatch to `/next`, the
+//! deadline, the answer and the `REPORT` line. The Runtime API server, the invoke endpoint and
 //! the supervisor each hold an `Arc<Sandbox>` and meet only here.
+//!
+//! Every resource an invocation holds is a guard (its [`Ticket`], its turn permit, its share
+//! of the buffer budget), so a caller that hangs up at any point releases exactly what it held,
+//! and the invocation itself lives in the sandbox: its deadline applies whatever the caller does.
 
 use std::collections::hash_map::RandomState;
 use std::hash::{BuildHasher, Hasher};
-use std::sync::Mutex;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use hyper::body::Bytes;
-use tokio::sync::{Notify, Semaphore, SemaphorePermit, mpsc, oneshot};
+use hyper::header::HeaderValue;
+use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore, mpsc, oneshot};
 
 use super::http::error_body;
+use super::report::{self, Figures, peak_memory_kib};
 use super::state::{Call, InvalidTransition, RuntimeState};
 use crate::protocol::error_type;
 
-/// How many invokes may wait for the one in flight before new ones get 429.
-const MAX_WAITING: usize = 64;
+/// What the caller sent, on its way to the runtime.
+pub(crate) struct Event {
+    pub body: Bytes,
+    /// The caller's `X-Amzn-Trace-Id`, forwarded byte for byte; one is made when absent.
+    pub trace_id: Option<HeaderValue>,
+    pub client_context: Option<HeaderValue>,
+    pub identity: Option<HeaderValue>,
+    /// The body's share of the buffer budget, released once the runtime has it.
+    pub held: Option<OwnedSemaphorePermit>,
+}
 
-/// An event on its way to the runtime.
+/// An event handed to the runtime by `/next`.
 pub(crate) struct Invocation {
     pub id: String,
-    pub body: Bytes,
     pub deadline_ms: u64,
-    pub trace_id: String,
-    pub client_context: Option<String>,
-    pub identity: Option<String>,
-    outcome: oneshot::Sender<Outcome>,
+    pub trace_id: HeaderValue,
+    pub body: Bytes,
+    pub client_context: Option<HeaderValue>,
+    pub identity: Option<HeaderValue>,
 }
+
+/// A response body on its way to the caller.
+#[derive(Debug)]
+pub(crate) enum Payload {
+    /// The whole body.
+    Buffered(Bytes),
+    /// A streamed response, forwarded chunk by chunk as the runtime posts it.
+    Stream(Streamed),
+}
+
+/// The caller's end of a streamed response: the chunks as they come, then how it ended.
+#[derive(Debug)]
+pub(crate) struct Streamed {
+    /// Chunks in order; closed when the runtime's body ended (or broke).
+    pub data: mpsc::Receiver<Bytes>,
+    /// `None` for a stream that ended well, or the error body (JSON) that ended it: one from
+    /// the function's trailers, a panic posted to `/error` mid-stream, a timeout, the limit.
+    pub end: oneshot::Receiver<Option<Bytes>>,
+}
+
+/// Chunks buffered between the runtime's stream and its caller: backpressure past these.
+const STREAM_BUFFER: usize = 4;
 
 /// How an invocation ended, as the caller will see it.
 #[derive(Debug)]
 pub(crate) enum Outcome {
     /// The function's response.
-    Response(Bytes),
+    Response(Payload),
     /// A function error (the runtime's `/error` body) or one the emulator made (timeout, exit).
     Error(Bytes),
+    /// Not run: the emulator is stopping (503).
+    Unavailable(&'static str),
+}
+
+impl Outcome {
+    fn error(error_type: &str, message: &str) -> Self {
+        Outcome::Error(error_body(error_type, message).into())
+    }
 }
 
 /// A Runtime API call that cannot be accepted.
@@ -43,28 +87,61 @@ pub(crate) enum Outcome {
 pub(crate) enum Refusal {
     /// 403: the runtime's state does not allow the call.
     State(InvalidTransition),
+    /// 403: a newer `/next` took this one's place (the runtime reconnected, or polls twice).
+    Superseded,
     /// 400: the request id is not the invocation in flight.
     UnknownRequestId,
-    /// The process that asked has been replaced; nobody is listening for the answer.
+    /// 410: the process that asked has been replaced; nobody is listening for the answer.
     Replaced,
 }
 
-/// Why an invocation was not queued.
+/// Why an invocation was not admitted.
+#[derive(Debug)]
 pub(crate) enum Busy {
+    /// 429: the queue is full.
     TooManyWaiting,
+    /// 503: the emulator is stopping.
+    Stopping,
+}
+
+/// The message every caller the emulator could not serve because it stops gets.
+pub(crate) const STOPPING: &str = "the emulator is shutting down; the invocation did not run";
+
+/// The invocation whose turn it is.
+struct Current {
+    id: String,
+    /// When its caller got the turn: its deadline runs from here.
+    started: Instant,
+    deadline: tokio::time::Instant,
+    deadline_ms: u64,
+    /// Taken by `/next`; `None` once dispatched.
+    event: Option<Event>,
+    dispatched: bool,
+    /// `None` once the caller has its answer: a stream's, before the invocation ends.
+    caller: Option<oneshot::Sender<Outcome>>,
+    /// How a streamed response ends, once it started.
+    stream_end: Option<oneshot::Sender<Option<Bytes>>>,
+    /// The sandbox's one turn, released when the invocation ends.
+    _turn: OwnedSemaphorePermit,
 }
 
 struct Inner {
     state: RuntimeState,
-    /// The invocation handed to the runtime and its caller's channel.
-    in_flight: Option<(String, oneshot::Sender<Outcome>)>,
-    /// The function process, for memory figures and for the supervisor.
+    current: Option<Current>,
+    /// Number of the newest `/next` call; an older one still waiting leaves.
+    poll: u64,
+    /// Number of the function process; `/next` calls of an older one leave.
+    process: u64,
     pid: Option<u32>,
     started: Instant,
     /// Set at the first `/next` of a process; reported once, with the next invocation.
     init_duration: Option<Duration>,
     /// The body of `/init/error`, answered to callers once the failed process has exited.
     init_error: Option<Bytes>,
+    /// Tickets numbered below this were waiting when init failed: they get `failed_init`.
+    fail_before: u64,
+    failed_init: Option<Bytes>,
+    stopping: bool,
 }
 
 /// The shared state of one emulated function.
@@ -72,40 +149,119 @@ pub(crate) struct Sandbox {
     pub timeout: Duration,
     pub function_arn: String,
     pub memory_size_mb: u32,
+    max_waiting: usize,
+    /// Largest streamed response ([`super::Limits::max_stream_bytes`]).
+    pub max_stream_bytes: usize,
+    /// Bytes of events buffered at once, across all callers (permits are bytes).
+    pub budget: Arc<Semaphore>,
     inner: Mutex<Inner>,
-    queue: mpsc::UnboundedSender<Invocation>,
-    queued: tokio::sync::Mutex<mpsc::UnboundedReceiver<Invocation>>,
-    /// One invocation at a time per process.
-    slot: Semaphore,
+    /// One invocation at a time per process; FIFO, so callers keep their order.
+    turn: Arc<Semaphore>,
+    /// Callers admitted and not yet given their turn.
     waiting: AtomicUsize,
-    /// Wakes the supervisor when an invocation timed out: the process must be replaced.
-    pub timed_out: Notify,
-    /// Wakes the `/next` calls of a process that has exited, so they leave the queue to the
-    /// next process instead of taking an event to a dead connection.
-    replaced: Notify,
+    tickets: AtomicU64,
+    /// Wakes `/next` calls: an invocation is ready, a newer poll came, the process changed.
+    work: Notify,
+    /// Wakes the deadline watch: an invocation started or ended.
+    deadline_changed: Notify,
+}
+
+/// A caller's place in the queue: holding it counts against the queue's length, dropping it
+/// (at any point, e.g. when the caller hangs up) gives the place back.
+pub(crate) struct Ticket {
+    sandbox: Arc<Sandbox>,
+    number: u64,
+    counted: bool,
+}
+
+impl Drop for Ticket {
+    fn drop(&mut self) {
+        if self.counted {
+            self.sandbox.waiting.fetch_sub(1, Ordering::SeqCst);
+        }
+    }
+}
+
+impl Ticket {
+    /// Waits for this caller's turn, runs `event` and returns how it ended. Dropping the future
+    /// cancels nothing that ran: an invocation that started ends in the sandbox, on time.
+    pub async fn invoke(mut self, event: Event) -> Outcome {
+        let sandbox = Arc::clone(&self.sandbox);
+        let Ok(turn) = Arc::clone(&sandbox.turn).acquire_owned().await else {
+            return Outcome::Unavailable(STOPPING);
+        };
+        self.counted = false;
+        sandbox.waiting.fetch_sub(1, Ordering::SeqCst);
+        let (caller, outcome) = oneshot::channel();
+        {
+            let mut inner = sandbox.inner();
+            if inner.stopping {
+                return Outcome::Unavailable(STOPPING);
+            }
+            if self.number < inner.fail_before {
+                if let Some(failure) = inner.failed_init.clone() {
+                    return Outcome::Error(failure);
+                }
+            }
+            let now_ms = SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .unwrap_or_default()
+                .as_millis() as u64;
+            inner.current = Some(Current {
+                id: request_id(),
+                started: Instant::now(),
+                deadline: tokio::time::Instant::now() + sandbox.timeout,
+                deadline_ms: now_ms + sandbox.timeout.as_millis() as u64,
+                event: Some(event),
+                dispatched: false,
+                caller: Some(caller),
+                stream_end: None,
+                _turn: turn,
+            });
+        }
+        sandbox.work.notify_waiters();
+        sandbox.deadline_changed.notify_waiters();
+        outcome.await.unwrap_or_else(|_| {
+            Outcome::error(error_type::EXIT, "the emulator dropped the invocation")
+        })
+    }
 }
 
 impl Sandbox {
-    pub fn new(timeout: Duration, function_arn: String, memory_size_mb: u32) -> Self {
-        let (queue, queued) = mpsc::unbounded_channel();
+    pub fn new(
+        timeout: Duration,
+        function_arn: String,
+        memory_size_mb: u32,
+        max_waiting: usize,
+        max_buffered: usize,
+    ) -> Self {
         Self {
             timeout,
             function_arn,
             memory_size_mb,
+            max_waiting,
+            max_stream_bytes: crate::protocol::MAX_STREAMED_RESPONSE,
+            budget: Arc::new(Semaphore::new(
+                max_buffered.max(crate::protocol::MAX_PAYLOAD),
+            )),
             inner: Mutex::new(Inner {
                 state: RuntimeState::Started,
-                in_flight: None,
+                current: None,
+                poll: 0,
+                process: 0,
                 pid: None,
                 started: Instant::now(),
                 init_duration: None,
                 init_error: None,
+                fail_before: 0,
+                failed_init: None,
+                stopping: false,
             }),
-            queue,
-            queued: tokio::sync::Mutex::new(queued),
-            slot: Semaphore::new(1),
+            turn: Arc::new(Semaphore::new(1)),
             waiting: AtomicUsize::new(0),
-            timed_out: Notify::new(),
-            replaced: Notify::new(),
+            tickets: AtomicU64::new(0),
+            work: Notify::new(),
+            deadline_changed: Notify::new(),
         }
     }
 
@@ -115,112 +271,154 @@ impl Sandbox {
 
     // ---- the invoke endpoint's side ----
 
-    /// Waits for this process's one invocation slot, or refuses when too many already wait.
-    pub async fn acquire(&self) -> Result<SemaphorePermit<'_>, Busy> {
-        if let Ok(permit) = self.slot.try_acquire() {
-            return Ok(permit);
+    /// A place in the queue, before the caller's body is read; refused when the queue is full
+    /// or the emulator stops.
+    pub fn admit(self: &Arc<Self>) -> Result<Ticket, Busy> {
+        if self.inner().stopping {
+            return Err(Busy::Stopping);
         }
-        if self.waiting.fetch_add(1, Ordering::SeqCst) >= MAX_WAITING {
+        if self.waiting.fetch_add(1, Ordering::SeqCst) >= self.max_waiting {
             self.waiting.fetch_sub(1, Ordering::SeqCst);
             return Err(Busy::TooManyWaiting);
         }
-        let permit = self.slot.acquire().await;
-        self.waiting.fetch_sub(1, Ordering::SeqCst);
-        permit.map_err(|_| Busy::TooManyWaiting)
+        Ok(Ticket {
+            sandbox: Arc::clone(self),
+            number: self.tickets.fetch_add(1, Ordering::SeqCst),
+            counted: true,
+        })
     }
 
-    /// Queues an event for the runtime; the receiver yields its outcome.
-    pub fn enqueue(
-        &self,
-        body: Bytes,
-        trace_id: Option<String>,
-        client_context: Option<String>,
-        identity: Option<String>,
-    ) -> (String, oneshot::Receiver<Outcome>) {
-        let (outcome, receiver) = oneshot::channel();
-        let now_ms = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .unwrap_or_default()
-            .as_millis() as u64;
-        let id = request_id();
-        let invocation = Invocation {
-            id: id.clone(),
-            body,
-            deadline_ms: now_ms + self.timeout.as_millis() as u64,
-            trace_id: trace_id.unwrap_or_else(new_trace_id),
-            client_context,
-            identity,
-            outcome,
+    /// Ends the current invocation with `outcome`: the `REPORT` line if it ran, the answer to
+    /// its caller (who may have gone), and the turn to the next caller.
+    fn finish(&self, inner: &mut Inner, outcome: Outcome) {
+        let Some(current) = inner.current.take() else {
+            return;
         };
-        // The receiver lives as long as the sandbox, so sending cannot fail.
-        let _ = self.queue.send(invocation);
-        (id, receiver)
-    }
-
-    /// The invocation `id` ran out of time: forget it and have the supervisor replace the
-    /// process, as Lambda does.
-    pub fn time_out(&self, id: &str) {
-        let mut inner = self.inner();
-        if inner
-            .in_flight
-            .as_ref()
-            .is_some_and(|(current, _)| current == id)
-        {
-            inner.in_flight = None;
+        if current.dispatched {
+            report::end(
+                &current.id,
+                &Figures {
+                    duration: current.started.elapsed(),
+                    memory_size_mb: self.memory_size_mb,
+                    max_kib: inner.pid.and_then(peak_memory_kib),
+                    init: inner.init_duration.take(),
+                },
+            );
         }
-        drop(inner);
-        self.timed_out.notify_waiters();
+        match (current.stream_end, current.caller) {
+            // A streamed response ends in its own channel: an error (a panic posted to
+            // `/error` mid-stream, the timeout) or nothing for a stream that ended well.
+            (Some(end), _) => {
+                let _ = end.send(match outcome {
+                    Outcome::Error(body) => Some(body),
+                    _ => None,
+                });
+            }
+            (None, Some(caller)) => {
+                let _ = caller.send(outcome);
+            }
+            (None, None) => {}
+        }
+        self.deadline_changed.notify_waiters();
     }
 
-    /// Init duration to report with this invocation (once per process), and the peak memory.
-    pub fn report_figures(&self) -> (Option<Duration>, Option<u64>) {
-        let mut inner = self.inner();
-        (
-            inner.init_duration.take(),
-            inner.pid.and_then(max_memory_kib),
-        )
+    /// Resolves when the current invocation passes its deadline, after answering its caller
+    /// `Sandbox.Timedout`: the supervisor then replaces the process, as Lambda does.
+    pub async fn overdue(&self) {
+        loop {
+            let changed = self.deadline_changed.notified();
+            tokio::pin!(changed);
+            changed.as_mut().enable();
+            let deadline = self.inner().current.as_ref().map(|c| c.deadline);
+            let Some(deadline) = deadline else {
+                changed.await;
+                continue;
+            };
+            tokio::select! {
+                () = tokio::time::sleep_until(deadline) => {}
+                () = changed.as_mut() => continue,
+            }
+            let mut inner = self.inner();
+            let Some(current) = inner.current.as_ref() else {
+                continue;
+            };
+            if current.deadline > tokio::time::Instant::now() {
+                continue;
+            }
+            let message = format!(
+                "RequestId: {} Error: Task timed out after {}.00 seconds",
+                current.id,
+                self.timeout.as_secs()
+            );
+            self.finish(&mut inner, Outcome::error(error_type::TIMEOUT, &message));
+            return;
+        }
     }
 
     // ---- the Runtime API's side ----
 
-    /// `/next`: waits for an event and hands it to the runtime.
+    /// `/next`: waits for an event and hands it to the runtime. Only the newest `/next` waits;
+    /// an event is taken by exactly one call, under the lock, so none is lost.
     pub async fn next(&self) -> Result<Invocation, Refusal> {
-        {
+        let (poll, process) = {
             let mut inner = self.inner();
             let state = inner.state.after(Call::Next).map_err(Refusal::State)?;
             if inner.state == RuntimeState::Started {
                 inner.init_duration = Some(inner.started.elapsed());
+                // This process initialized: callers are no longer told of an older failure.
+                inner.failed_init = None;
             }
             inner.state = state;
-        }
-        let replaced = self.replaced.notified();
-        tokio::pin!(replaced);
-        replaced.as_mut().enable();
-        let mut queued = tokio::select! {
-            queued = self.queued.lock() => queued,
-            () = replaced.as_mut() => return Err(Refusal::Replaced),
+            inner.poll += 1;
+            (inner.poll, inner.process)
         };
+        // An older `/next` still waiting leaves now.
+        self.work.notify_waiters();
         loop {
-            let received = tokio::select! {
-                received = queued.recv() => received,
-                () = replaced.as_mut() => return Err(Refusal::Replaced),
-            };
-            let Some(mut invocation) = received else {
-                return Err(Refusal::Replaced);
-            };
-            // Its caller timed out while it waited in the queue.
-            if invocation.outcome.is_closed() {
-                continue;
+            let work = self.work.notified();
+            tokio::pin!(work);
+            work.as_mut().enable();
+            {
+                let mut inner = self.inner();
+                if inner.process != process || inner.stopping {
+                    return Err(Refusal::Replaced);
+                }
+                if inner.poll != poll {
+                    return Err(Refusal::Superseded);
+                }
+                let ready = inner.current.as_ref().is_some_and(|c| !c.dispatched);
+                if ready {
+                    if inner
+                        .current
+                        .as_ref()
+                        .is_some_and(|c| c.caller.as_ref().is_none_or(|c| c.is_closed()))
+                    {
+                        // Its caller hung up before it started: nothing to run.
+                        inner.current = None;
+                        self.deadline_changed.notify_waiters();
+                        continue;
+                    }
+                    let state = inner.state.after(Call::Dispatch).map_err(Refusal::State)?;
+                    inner.state = state;
+                    if let Some(current) = inner.current.as_mut() {
+                        if let Some(event) = current.event.take() {
+                            current.dispatched = true;
+                            // The runtime has the body now: its budget goes to the next caller.
+                            drop(event.held);
+                            report::start(&current.id);
+                            return Ok(Invocation {
+                                id: current.id.clone(),
+                                deadline_ms: current.deadline_ms,
+                                trace_id: event.trace_id.unwrap_or_else(new_trace_id),
+                                body: event.body,
+                                client_context: event.client_context,
+                                identity: event.identity,
+                            });
+                        }
+                    }
+                }
             }
-            let mut inner = self.inner();
-            match inner.state.after(Call::Dispatch) {
-                Ok(state) => inner.state = state,
-                Err(e) => return Err(Refusal::State(e)),
-            }
-            let (outcome, _) = oneshot::channel();
-            let outcome = std::mem::replace(&mut invocation.outcome, outcome);
-            inner.in_flight = Some((invocation.id.clone(), outcome));
-            return Ok(invocation);
+            work.await;
         }
     }
 
@@ -228,29 +426,45 @@ impl Sandbox {
     pub fn check_answer(&self, id: &str, call: Call) -> Result<(), Refusal> {
         let inner = self.inner();
         inner.state.after(call).map_err(Refusal::State)?;
-        match &inner.in_flight {
-            Some((current, _)) if current == id => Ok(()),
+        match &inner.current {
+            Some(current) if current.dispatched && current.id == id => Ok(()),
             // Answering an invocation the emulator already gave up on (timed out) is a 400, as
             // for an id it never issued.
             _ => Err(Refusal::UnknownRequestId),
         }
     }
 
+    /// `/response` in streaming mode: hands the caller a [`Streamed`] payload now, before the
+    /// invocation ends, and returns the sender the runtime's chunks go to. The invocation ends
+    /// with [`Sandbox::answer`] when the stream does (or earlier, on its deadline). A caller
+    /// that has gone gets nothing: the chunks are then dropped as they come.
+    pub fn start_stream(&self, id: &str) -> Result<mpsc::Sender<Bytes>, Refusal> {
+        let mut inner = self.inner();
+        inner.state.after(Call::Response).map_err(Refusal::State)?;
+        let current = match inner.current.as_mut() {
+            Some(current) if current.dispatched && current.id == id => current,
+            _ => return Err(Refusal::UnknownRequestId),
+        };
+        let (data_tx, data) = mpsc::channel(STREAM_BUFFER);
+        let (end_tx, end) = oneshot::channel();
+        if let Some(caller) = current.caller.take() {
+            let _ = caller.send(Outcome::Response(Payload::Stream(Streamed { data, end })));
+        }
+        current.stream_end = Some(end_tx);
+        Ok(data_tx)
+    }
+
     /// Completes the invocation in flight with `outcome`.
     pub fn answer(&self, id: &str, call: Call, outcome: Outcome) -> Result<(), Refusal> {
         let mut inner = self.inner();
         let state = inner.state.after(call).map_err(Refusal::State)?;
-        match inner.in_flight.take() {
-            Some((current, sender)) if current == id => {
+        match &inner.current {
+            Some(current) if current.dispatched && current.id == id => {
                 inner.state = state;
-                // The caller may have gone away; the answer is then dropped, as in Lambda.
-                let _ = sender.send(outcome);
+                self.finish(&mut inner, outcome);
                 Ok(())
             }
-            other => {
-                inner.in_flight = other;
-                Err(Refusal::UnknownRequestId)
-            }
+            _ => Err(Refusal::UnknownRequestId),
         }
     }
 
@@ -268,51 +482,63 @@ impl Sandbox {
     pub fn runtime_started(&self, pid: Option<u32>) {
         let mut inner = self.inner();
         inner.state = RuntimeState::Started;
+        inner.process += 1;
         inner.pid = pid;
         inner.started = Instant::now();
         inner.init_duration = None;
+        inner.init_error = None;
+        drop(inner);
+        self.work.notify_waiters();
     }
 
     /// The function process ended (`how` says how): its invocation fails with
     /// `Runtime.ExitError`. A process that never reached `/next` failed to initialize: the
-    /// waiting callers get its `/init/error` body, or a `Runtime.ExitError` naming the exit, so
-    /// nobody waits for the timeout. Returns whether init failed.
+    /// callers already waiting get its `/init/error` body, or a `Runtime.ExitError` naming the
+    /// exit, so nobody waits for the timeout. Returns whether init failed.
     pub fn runtime_exited(&self, how: &str) -> bool {
-        let (in_flight, init_error, never_ready) = {
-            let mut inner = self.inner();
-            inner.pid = None;
-            let never_ready =
-                matches!(inner.state, RuntimeState::Started | RuntimeState::InitError);
-            (inner.in_flight.take(), inner.init_error.take(), never_ready)
-        };
-        self.replaced.notify_waiters();
-        if let Some((id, sender)) = in_flight {
+        let mut inner = self.inner();
+        inner.pid = None;
+        inner.process += 1;
+        let never_ready = matches!(inner.state, RuntimeState::Started | RuntimeState::InitError);
+        let dispatched = inner.current.as_ref().is_some_and(|c| c.dispatched);
+        if dispatched {
+            let id = inner
+                .current
+                .as_ref()
+                .map(|c| c.id.clone())
+                .unwrap_or_default();
             let message = format!("RequestId: {id} Error: Runtime exited with error: {how}");
-            let _ = sender.send(Outcome::Error(
-                error_body(error_type::EXIT, &message).into(),
-            ));
+            self.finish(&mut inner, Outcome::error(error_type::EXIT, &message));
         }
-        if !never_ready {
-            return false;
-        }
-        let failure = init_error.unwrap_or_else(|| {
-            let message = format!("Runtime exited during init with error: {how}");
-            error_body(error_type::EXIT, &message).into()
-        });
-        if let Ok(mut queued) = self.queued.try_lock() {
-            while let Ok(invocation) = queued.try_recv() {
-                let _ = invocation.outcome.send(Outcome::Error(failure.clone()));
+        if never_ready {
+            let failure: Bytes = inner.init_error.take().unwrap_or_else(|| {
+                let message = format!("Runtime exited during init with error: {how}");
+                error_body(error_type::EXIT, &message).into()
+            });
+            if inner.current.is_some() {
+                self.finish(&mut inner, Outcome::Error(failure.clone()));
             }
+            inner.fail_before = self.tickets.load(Ordering::SeqCst);
+            inner.failed_init = Some(failure);
         }
-        true
+        drop(inner);
+        self.work.notify_waiters();
+        never_ready
     }
-}
 
-/// Peak resident memory (`VmHWM`) of `pid`, in KiB.
-fn max_memory_kib(pid: u32) -> Option<u64> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
-    line.split_whitespace().nth(1)?.parse().ok()
+    /// The emulator stops: callers waiting for their turn, a turn not yet dispatched and every
+    /// later caller get 503. The invocation in flight is left to finish.
+    pub fn stop(&self) {
+        let mut inner = self.inner();
+        inner.stopping = true;
+        self.turn.close();
+        self.budget.close();
+        if inner.current.as_ref().is_some_and(|c| !c.dispatched) {
+            self.finish(&mut inner, Outcome::Unavailable(STOPPING));
+        }
+        drop(inner);
+        self.work.notify_waiters();
+    }
 }
 
 /// 64 random bits; std's `RandomState` is seeded from the OS, which is all an id needs.
@@ -341,22 +567,47 @@ fn request_id() -> String {
 }
 
 /// An X-Ray trace header for an invoke that brought none.
-fn new_trace_id() -> String {
+fn new_trace_id() -> HeaderValue {
     let secs = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .unwrap_or_default()
         .as_secs();
-    format!(
+    let text = format!(
         "Root=1-{secs:08x}-{:016x}{:08x};Parent={:016x};Sampled=0",
         random_u64(),
         random_u64() as u32,
         random_u64()
-    )
+    );
+    HeaderValue::from_str(&text).unwrap_or_else(|_| HeaderValue::from_static("Root=1-0-0"))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn sandbox() -> Arc<Sandbox> {
+        sandbox_timing_out_after(Duration::from_secs(3))
+    }
+
+    fn sandbox_timing_out_after(timeout: Duration) -> Arc<Sandbox> {
+        Arc::new(Sandbox::new(
+            timeout,
+            "arn".into(),
+            128,
+            2,
+            crate::protocol::MAX_PAYLOAD,
+        ))
+    }
+
+    fn event(body: &'static [u8]) -> Event {
+        Event {
+            body: Bytes::from_static(body),
+            trace_id: None,
+            client_context: None,
+            identity: None,
+            held: None,
+        }
+    }
 
     #[test]
     fn request_ids_are_uuid_v4() {
@@ -369,38 +620,106 @@ mod tests {
 
     #[tokio::test(flavor = "current_thread")]
     async fn an_event_goes_to_next_and_its_answer_to_the_caller() {
-        let sandbox = Sandbox::new(Duration::from_secs(3), "arn".into(), 128);
+        let sandbox = sandbox();
         sandbox.runtime_started(None);
-        let (id, outcome) = sandbox.enqueue(Bytes::from_static(b"{}"), None, None, None);
+        let ticket = sandbox.admit().unwrap();
+        let caller = tokio::spawn(ticket.invoke(event(b"{}")));
         let invocation = sandbox.next().await.unwrap();
-        assert_eq!(invocation.id, id);
+        assert_eq!(&invocation.body[..], b"{}");
         assert!(matches!(
             sandbox.check_answer("other", Call::Response),
             Err(Refusal::UnknownRequestId)
         ));
+        let answer = Outcome::Response(Payload::Buffered(Bytes::from_static(b"1")));
         sandbox
-            .answer(
-                &id,
-                Call::Response,
-                Outcome::Response(Bytes::from_static(b"1")),
-            )
+            .answer(&invocation.id, Call::Response, answer)
             .unwrap();
-        assert!(matches!(outcome.await, Ok(Outcome::Response(b)) if &b[..] == b"1"));
         assert!(matches!(
-            sandbox.check_answer(&id, Call::Response),
+            caller.await.unwrap(),
+            Outcome::Response(Payload::Buffered(b)) if &b[..] == b"1"
+        ));
+        assert!(matches!(
+            sandbox.check_answer(&invocation.id, Call::Response),
             Err(Refusal::State(_))
         ));
     }
 
     #[tokio::test(flavor = "current_thread")]
+    async fn tickets_dropped_while_waiting_give_their_place_back() {
+        let sandbox = sandbox();
+        let first = sandbox.admit().unwrap();
+        let second = sandbox.admit().unwrap();
+        assert!(matches!(sandbox.admit(), Err(Busy::TooManyWaiting)));
+        // Cancelled at its await (the caller hung up): the place is free again.
+        let waiting = tokio::spawn(second.invoke(event(b"2")));
+        tokio::task::yield_now().await;
+        waiting.abort();
+        let _ = waiting.await;
+        drop(first);
+        assert!(sandbox.admit().is_ok());
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn the_deadline_holds_when_the_caller_is_gone() {
+        let sandbox = sandbox_timing_out_after(Duration::from_millis(200));
+        sandbox.runtime_started(None);
+        let caller = tokio::spawn(sandbox.admit().unwrap().invoke(event(b"{}")));
+        let invocation = sandbox.next().await.unwrap();
+        caller.abort();
+        let _ = caller.await;
+        tokio::time::timeout(Duration::from_secs(5), sandbox.overdue())
+            .await
+            .expect("the sandbox times the invocation out without its caller");
+        assert!(matches!(
+            sandbox.check_answer(&invocation.id, Call::Response),
+            Err(Refusal::UnknownRequestId)
+        ));
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn a_second_next_takes_over_and_the_event_is_not_lost() {
+        let sandbox = sandbox();
+        sandbox.runtime_started(None);
+        let first = {
+            let sandbox = Arc::clone(&sandbox);
+            tokio::spawn(async move { sandbox.next().await.map(|i| i.id) })
+        };
+        tokio::task::yield_now().await;
+        let second = {
+            let sandbox = Arc::clone(&sandbox);
+            tokio::spawn(async move { sandbox.next().await.map(|i| i.id) })
+        };
+        tokio::task::yield_now().await;
+        let caller = tokio::spawn(sandbox.admit().unwrap().invoke(event(b"{}")));
+        assert!(matches!(first.await.unwrap(), Err(Refusal::Superseded)));
+        let id = second.await.unwrap().unwrap();
+        sandbox
+            .answer(&id, Call::Error, Outcome::Error(Bytes::from_static(b"e")))
+            .unwrap();
+        assert!(matches!(caller.await.unwrap(), Outcome::Error(_)));
+    }
+
+    #[tokio::test(flavor = "current_thread")]
     async fn a_crash_fails_the_invocation_in_flight() {
-        let sandbox = Sandbox::new(Duration::from_secs(3), "arn".into(), 128);
-        let (_, outcome) = sandbox.enqueue(Bytes::new(), None, None, None);
+        let sandbox = sandbox();
+        let caller = tokio::spawn(sandbox.admit().unwrap().invoke(event(b"")));
         sandbox.next().await.unwrap();
         assert!(!sandbox.runtime_exited("signal: 9"), "it had reached /next");
-        let Ok(Outcome::Error(body)) = outcome.await else {
+        let Outcome::Error(body) = caller.await.unwrap() else {
             panic!("no error")
         };
         assert!(String::from_utf8_lossy(&body).contains("Runtime.ExitError"));
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn stopping_answers_the_waiting_callers() {
+        let sandbox = sandbox();
+        let first = tokio::spawn(sandbox.admit().unwrap().invoke(event(b"1")));
+        let second = tokio::spawn(sandbox.admit().unwrap().invoke(event(b"2")));
+        tokio::task::yield_now().await;
+        sandbox.stop();
+        assert!(matches!(first.await.unwrap(), Outcome::Unavailable(_)));
+        assert!(matches!(second.await.unwrap(), Outcome::Unavailable(_)));
+        assert!(matches!(sandbox.admit(), Err(Busy::Stopping)));
     }
 }

@@ -2,6 +2,7 @@
 //! crash or a timeout, and passes SIGTERM on so the invocation in flight can finish.
 
 use std::ffi::OsString;
+use std::future::Future;
 use std::process::ExitStatus;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -9,21 +10,21 @@ use std::time::{Duration, Instant};
 use tokio::process::{Child, Command};
 
 use super::sandbox::Sandbox;
-use crate::shutdown::Stop;
 
 /// A process that dies sooner than this after starting counts as a failed start: the next one
 /// waits longer, so a function that cannot start does not spin.
 const HEALTHY_AFTER: Duration = Duration::from_secs(1);
 const MAX_RESTART_DELAY: Duration = Duration::from_secs(5);
 
-/// Keeps one function process running until a stop signal; returns the exit code.
+/// Keeps one function process running until `stop` resolves; returns the exit code.
 pub(crate) async fn supervise(
     name: &str,
     sandbox: Arc<Sandbox>,
     command: &[OsString],
     env: &[(String, String)],
-    stop: &mut Stop,
+    stop: impl Future<Output = ()>,
 ) -> i32 {
+    let mut stop = std::pin::pin!(stop);
     let Some((program, args)) = command.split_first() else {
         eprintln!("{name}: no function command to run");
         return 2;
@@ -42,6 +43,7 @@ pub(crate) async fn supervise(
                     "{name}: cannot start the function {}: {e}",
                     program.to_string_lossy()
                 );
+                sandbox.stop();
                 return 127;
             }
         };
@@ -49,11 +51,11 @@ pub(crate) async fn supervise(
         let started = Instant::now();
         let status = tokio::select! {
             status = child.wait() => status,
-            () = sandbox.timed_out.notified() => {
+            () = sandbox.overdue() => {
                 tracing::warn!("an invocation timed out: replacing the function process");
                 kill(&mut child).await
             }
-            () = stop.recv() => return shut_down(name, &sandbox, child).await,
+            () = stop.as_mut() => return shut_down(name, &sandbox, child).await,
         };
         let how = describe(status);
         let init_failed = sandbox.runtime_exited(&how);
@@ -74,13 +76,18 @@ pub(crate) async fn supervise(
         );
         tokio::select! {
             () = tokio::time::sleep(delay) => {}
-            () = stop.recv() => return 0,
+            () = stop.as_mut() => {
+                sandbox.stop();
+                return 0;
+            }
         }
     }
 }
 
-/// SIGTERM to the function, then up to the function timeout for it to finish its invocation.
+/// Waiting callers get 503 at once; SIGTERM to the function, then up to the function timeout
+/// for it to finish its invocation.
 async fn shut_down(name: &str, sandbox: &Sandbox, mut child: Child) -> i32 {
+    sandbox.stop();
     if let Some(pid) = child.id().and_then(|pid| i32::try_from(pid).ok()) {
         // SAFETY: kill(2) on our own child's pid; no memory is involved.
         unsafe { libc::kill(pid, libc::SIGTERM) };
