@@ -87,7 +87,8 @@ container-tests:
 nix-checks:
 	nix/tests/eval.sh
 
-## bench: ours vs AWS's lambda_runtime (Rust) and awslambdaric (Python), echo functions under faas-emulator.
+## bench: ours (jemalloc on/off) vs AWS's lambda_runtime (musl, glibc) and awslambdaric, and a C floor:
+## echo functions and a 512 KB JSON workload under faas-emulator (checks/bench.sh; a few minutes).
 bench: setup
 	checks/bench.sh
 

@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
 # Regenerates the "Measured here" section of README.md from the programs that measure:
-# images/build-bootstrap.sh (binary size), checks/container-tests.sh (image size through
+# images/build-bootstrap.sh (binary sizes, x86_64 and aarch64), checks/container-tests.sh (image size through
 # `faas-check size`, startup through `faas-check startup`) and checks/bench.sh (`faas-check
-# bench` against AWS's runtimes). Their printed figures are pasted verbatim between the
-# README's `<!-- measured:begin -->` and `<!-- measured:end -->` markers; nothing is typed by hand.
+# bench` against AWS's runtimes and a C floor). Their printed figures are pasted verbatim
+# between the README's `<!-- measured:begin -->` and `<!-- measured:end -->` markers, with the
+# comparison table, the targets and docs/bench.svg made from bench.sh's figures by
+# checks/bench_report.py; nothing is typed by hand, and no path of this machine is printed
+# (paths are shown relative to the repository; the section is refused if one slips through).
 #
-#   checks/report.sh        (make report; about 3 minutes when the builds are cached)
+#   checks/report.sh        (make report; about 6 minutes when the builds are cached)
 set -euo pipefail
 
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)"
@@ -20,9 +23,19 @@ images/build-bootstrap.sh --target aarch64-unknown-linux-musl | sed "s|: $repo/|
 echo "report.sh: container tests" >&2
 checks/container-tests.sh >"$out/containers.txt"
 echo "report.sh: benchmark" >&2
-checks/bench.sh >"$out/bench.txt"
+checks/bench.sh --out "$out" >"$out/bench.txt"
 echo "report.sh: soak (100,000 invocations)" >&2
 make -s soak >"$out/soak.txt" || true
+
+# The size report of the amd64 + arm64 index: the indented block from its `image:` line.
+awk '/^    image: .*index[^ ]*oci\.tar/{on=1} on && /^    /{sub(/^    /, ""); print; next} on{exit}' \
+    "$out/containers.txt" | sed 's|^image: [^ ]*/|image: |' >"$out/index-size.txt"
+# size_of PLATFORM FIELD: a figure of one platform's block.
+size_of() { awk -v p="platform: $1" -v f="$2: " '$0==p{on=1} on && index($0,f)==1{split(substr($0,length(f)+1),a," "); print a[1]; exit}' "$out/index-size.txt"; }
+bootstrap_bytes="$(sed -n 's/^size: \([0-9]*\) bytes$/\1/p' "$out/build.txt")"
+mkdir -p docs
+python3 checks/bench_report.py "$out/echo.json" "$out/json.json" docs/bench.svg \
+    --bootstrap-bytes "$bootstrap_bytes" --image-bytes "$(size_of linux/amd64 compressed)" >"$out/comparison.md"
 
 {
     echo "<!-- measured:begin -->"
@@ -38,11 +51,6 @@ make -s soak >"$out/soak.txt" || true
     cat "$out/build-aarch64.txt"
     echo '```'
     echo
-    # The size report of the amd64 + arm64 index: the indented block from its `image:` line.
-    awk '/^    image: .*index[^ ]*oci\.tar/{on=1} on && /^    /{sub(/^    /, ""); print; next} on{exit}' \
-        "$out/containers.txt" | sed 's|^image: [^ ]*/|image: |' >"$out/index-size.txt"
-    # size_of PLATFORM FIELD: a figure of one platform's block.
-    size_of() { awk -v p="platform: $1" -v f="$2: " '$0==p{on=1} on && index($0,f)==1{split(substr($0,length(f)+1),a," "); print a[1]; exit}' "$out/index-size.txt"; }
     echo "**Image sizes** (\`faas-check size\` of the exported OCI image index holding both platforms, in"
     echo "\`checks/container-tests.sh\`; compressed = the gzip layer blobs a registry stores and a host pulls):"
     echo
@@ -76,11 +84,23 @@ make -s soak >"$out/soak.txt" || true
         sed 's/^    //; s|/[^ ]*/||'
     echo '```'
     echo
-    echo "**Against AWS's own runtimes** (\`checks/bench.sh\`: echo functions, each under \`faas-emulator\`,"
-    echo "invoked in turn; *overhead* is the emulator's REPORT Duration, dispatch to response posted;"
-    echo "*init* is process start to the first \`GET /next\`):"
+    echo "**Against AWS's own runtimes and a C floor** (\`checks/bench.sh\`, one run: each function under"
+    echo "\`faas-emulator\`, all invoked in turn; *init* is process spawn to the first \`GET /next\`; *CPU*"
+    echo "is the function process's on-CPU time from \`/proc/PID/task/*/schedstat\`, summed over threads,"
+    echo "divided by the invocations; the C floor speaks the protocol over one blocking socket and"
+    echo "parses no JSON; *orders* deserializes a 512 KB JSON event into typed structs and serializes"
+    echo "a summary, \`checks/peers/orders\`):"
     echo
-    sed -n '/^| function/,$p' "$out/bench.txt"
+    cat "$out/comparison.md"
+    echo
+    echo "Where the time goes, what was tried for each missed target and what meeting it would take:"
+    echo "[docs/performance.md](docs/performance.md)."
+    echo
+    echo "![ours, lambda_runtime and the C floor, relative to lambda_runtime (musl)](docs/bench.svg)"
+    echo
+    echo "Every figure of that run (REPORT durations, round trips, ratios):"
+    echo
+    sed 's/^## /### /' "$out/bench.txt"
     echo
     echo "**Soak** (\`make soak\`: local mode of the \`echo\` example, debug build, half the invocations on"
     echo "one keep-alive connection and half on new connections; resident memory and open fds of both"
@@ -91,6 +111,15 @@ make -s soak >"$out/soak.txt" || true
     echo '```'
     echo "<!-- measured:end -->"
 } >"$out/section.md"
+
+# No path of this machine in the README.
+for path in "$repo" "$out" "${TMPDIR:-/tmp}/" "$HOME/"; do
+    if grep -qF "$path" "$out/section.md"; then
+        grep -nF "$path" "$out/section.md" >&2
+        echo "report.sh: the section above prints a path of this machine ($path); refusing it" >&2
+        exit 1
+    fi
+done
 
 python3 - "$repo/README.md" "$out/section.md" <<'PY'
 import sys

@@ -3,52 +3,57 @@
 //! (timings from another run or another machine are not comparable).
 //!
 //! ```text
-//! faas-check bench [--invocations N] [--starts N] [--baseline NAME] [--event JSON]
-//!                  [--emulator PATH] NAME=COMMAND...
+//! faas-check bench [--invocations N] [--starts N] [--baseline NAME]
+//!                  [--event JSON | --event-file PATH] [--expect-file PATH]
+//!                  [--emulator PATH] [--json PATH] NAME=COMMAND...
 //! ```
 //!
 //! `COMMAND` is split on whitespace (no quoting); use `env VAR=... prog ...` for an
 //! environment. For each function:
 //!
-//! - init: the `Init Duration` of the emulator's first `REPORT` line (process spawn to its
-//!   first `GET /next`), median over `--starts` fresh starts (default 10);
-//! - overhead: the `REPORT` `Duration` (event queued → handed to the function → handler →
-//!   response posted), median and p99 over `--invocations` sequential invocations of a
-//!   small JSON event (default 1000) on one start, after a first, cold one that is not
-//!   counted;
+//! - init: process spawn to its first `GET /next` on a bare loopback listener (as `faas-check
+//!   startup --bootstrap`, without the emulator's own latency), and the process's time on CPU
+//!   by then; medians over `--starts` fresh starts (default 10);
+//! - CPU per invocation: the function process's time on CPU over the `--invocations`
+//!   sequential invocations (default 1000), divided by their count; read from the first
+//!   field of `/proc/PID/task/*/schedstat`, summed over its threads, so it counts the
+//!   runtime and the handler and nothing of the emulator or the caller;
+//! - duration: the `REPORT` `Duration` (event queued → handed to the function → handler →
+//!   response posted), median and p99 over the same invocations, which follow a first,
+//!   cold one that is not counted;
 //! - round trip: the same invocations as the caller sees them (connect, POST, answer);
-//! - memory: the largest `Max Memory Used` (whole MB, as Lambda reports it) and, finer, the
-//!   function process's peak RSS (`VmHWM`, KiB) after the invocations;
+//! - memory: the function process's peak RSS (`VmHWM`) after a tenth of the invocations
+//!   and after all of them (a flat process does not grow between the two), and the largest
+//!   `Max Memory Used` (whole MB, as Lambda reports it);
 //! - binary: the file's size when COMMAND is a single file.
+//!
+//! Every answer must equal (as JSON) `--expect-file`'s document, by default the event itself
+//! (an echo). `--json PATH` also writes the figures as JSON, for checks/report.sh's chart.
 //!
 //! The functions are measured interleaved, so that drift of the machine during the run
 //! (other load, frequency) hits all of them alike: all are started at once and invoked
 //! round-robin, one invocation at a time; then the fresh starts go round-robin too.
 //!
-//! Exits 1 only when a function does not answer with its event (an echo is expected), never
-//! because of a timing; 2 on a usage error.
+//! Exits 1 only when a function gives a wrong answer, never because of a timing; 2 on a
+//! usage error.
 
 use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use serde_json::Value;
+use serde_json::{Value, json};
 
 use crate::Outcome;
 use crate::args::Args;
-use crate::startup::Stats;
+use crate::procfs::{children, cpu_ns, peak_rss_kib};
+use crate::startup;
+use crate::stats::Sample;
 use faas_checks::fixture::Function;
 use faas_checks::http;
 use faas_runtime::protocol::INVOKE_PATH;
 
-/// The event every invocation sends; an echo must answer it unchanged (as JSON).
+/// The event every invocation sends by default; an echo must answer it unchanged (as JSON).
 const DEFAULT_EVENT: &str = r#"{"name":"world","n":42,"tags":["a","b"],"nested":{"ok":true}}"#;
-
-/// The figures of the old design note (../shared/spec/container-optimization-techniques.md)
-/// that the baseline is also compared with: binary bytes, init ms, per-invocation ms.
-const NOTE_BINARY_BYTES: f64 = 1.9e6;
-const NOTE_INIT_MS: f64 = 15.0;
-const NOTE_OVERHEAD_MS: f64 = 10.0;
 
 const INVOKE_TIMEOUT: Duration = Duration::from_secs(30);
 const REPORT_WAIT: Duration = Duration::from_secs(10);
@@ -58,16 +63,39 @@ pub fn run(argv: &[String]) -> Result<Outcome, String> {
     let args = Args::parse(
         argv,
         &[],
-        &["invocations", "starts", "baseline", "event", "emulator"],
+        &[
+            "invocations",
+            "starts",
+            "baseline",
+            "event",
+            "event-file",
+            "expect-file",
+            "emulator",
+            "json",
+        ],
     )?;
     let invocations: usize = args.parsed("invocations", 1000)?;
     let starts: usize = args.parsed("starts", 10)?;
     if invocations == 0 || starts == 0 {
         return Err("--invocations and --starts must be at least 1".into());
     }
-    let event = args.value("event").unwrap_or(DEFAULT_EVENT);
-    let expected: Value =
-        serde_json::from_str(event).map_err(|e| format!("--event is not JSON: {e}"))?;
+    let event: Vec<u8> = match (args.value("event"), args.value("event-file")) {
+        (Some(_), Some(_)) => return Err("give --event or --event-file, not both".into()),
+        (Some(event), None) => event.as_bytes().to_vec(),
+        (None, Some(path)) => std::fs::read(path).map_err(|e| format!("reading {path}: {e}"))?,
+        (None, None) => DEFAULT_EVENT.as_bytes().to_vec(),
+    };
+    let parse = |what: &str, bytes: &[u8]| -> Result<Value, String> {
+        serde_json::from_slice(bytes).map_err(|e| format!("{what} is not JSON: {e}"))
+    };
+    let event_json = parse("the event", &event)?;
+    let expected = match args.value("expect-file") {
+        Some(path) => parse(
+            path,
+            &std::fs::read(path).map_err(|e| format!("reading {path}: {e}"))?,
+        )?,
+        None => event_json,
+    };
     let functions = args
         .positional
         .iter()
@@ -88,14 +116,19 @@ pub fn run(argv: &[String]) -> Result<Outcome, String> {
         return Err(format!("{} is missing", emulator.display()));
     }
 
+    let event_text = if event.len() > 200 {
+        format!("{} bytes of JSON", event.len())
+    } else {
+        String::from_utf8_lossy(&event).into_owned()
+    };
     println!(
         "{invocations} sequential invocations per function (after one cold invocation, not counted), \
-         {starts} fresh starts; event {event}; {} CPUs",
+         {starts} fresh starts; event: {event_text}; {} CPUs",
         std::thread::available_parallelism().map_or(0, |n| n.get())
     );
     let bench = Bench {
         emulator: &emulator,
-        event: event.as_bytes(),
+        event: &event,
         expected: &expected,
         invocations,
         starts,
@@ -107,8 +140,8 @@ pub fn run(argv: &[String]) -> Result<Outcome, String> {
     let mut results = Vec::new();
     let mut failed = false;
     for ((name, _), result) in functions.iter().zip(bench.measure_all(&commands)) {
-        match result {
-            Ok(figures) => results.push((name.as_str(), figures)),
+        match result.and_then(|figures| Summary::of(&figures)) {
+            Ok(summary) => results.push((name.as_str(), summary)),
             Err(message) => {
                 println!("FAIL {name}: {message}");
                 failed = true;
@@ -116,16 +149,25 @@ pub fn run(argv: &[String]) -> Result<Outcome, String> {
         }
     }
     println!();
-    print_table(&results);
+    print_table(&results, invocations);
     println!();
     if let Some((_, base)) = results.iter().find(|(name, _)| *name == baseline) {
-        for (name, figures) in results.iter().filter(|(name, _)| *name != baseline) {
-            println!("{baseline} vs {name}: {}", ratios(base, figures));
+        println!("ratios, {baseline} / each (below 1.00: {baseline} is faster or smaller):");
+        for (name, summary) in results.iter().filter(|(name, _)| *name != baseline) {
+            println!("  {baseline} / {name}: {}", ratios(base, summary));
         }
-        println!(
-            "{baseline} vs the design note (1.9 MB binary, ~15 ms init, ~10 ms per invocation): {}",
-            note_ratios(base)
-        );
+    }
+    if let Some(path) = args.value("json") {
+        let functions: Vec<Value> = results.iter().map(|(name, s)| s.to_json(name)).collect();
+        let document = json!({
+            "invocations": invocations,
+            "starts": starts,
+            "event_bytes": event.len(),
+            "baseline": baseline,
+            "functions": functions,
+        });
+        let text = serde_json::to_string_pretty(&document).map_err(|e| e.to_string())?;
+        std::fs::write(path, text + "\n").map_err(|e| format!("writing {path}: {e}"))?;
     }
     Ok(if failed { Outcome::Fail } else { Outcome::Pass })
 }
@@ -154,10 +196,25 @@ fn sibling(name: &str) -> Result<PathBuf, String> {
 struct Figures {
     binary_bytes: Option<u64>,
     init_ms: Vec<f64>,
-    overhead_ms: Vec<f64>,
+    init_cpu_us: Vec<f64>,
+    duration_ms: Vec<f64>,
     round_trip_ms: Vec<f64>,
+    /// Nanoseconds on CPU of the function process over the counted invocations.
+    cpu_ns: Option<u64>,
+    invocations: usize,
     max_memory_mb: Option<u64>,
+    /// `VmHWM` after a tenth of the invocations, and after all of them.
+    early_rss_kib: Option<u64>,
     peak_rss_kib: Option<u64>,
+}
+
+/// A function started for the sequential invocations, with what is read off its process.
+struct Running {
+    function: Function,
+    /// The function process (the emulator's child).
+    pid: u32,
+    /// Its CPU nanoseconds after the cold invocation.
+    cpu_start_ns: u64,
 }
 
 struct Bench<'a> {
@@ -187,80 +244,92 @@ impl Bench<'_> {
             .collect();
         // One start each for the sequential invocations (also the first of the starts),
         // and a first, cold invocation that is not counted.
-        let mut running: Vec<Option<Function>> = Vec::new();
+        let mut running: Vec<Option<Running>> = Vec::new();
         for (command, result) in commands.iter().zip(&mut results) {
-            let function = self.start(command).and_then(|function| {
-                self.invoke(&function)?;
-                Ok(function)
-            });
-            match function {
-                Ok(function) => running.push(Some(function)),
+            match self.start_running(command) {
+                Ok(r) => running.push(Some(r)),
                 Err(message) => {
                     *result = Err(message);
                     running.push(None);
                 }
             }
         }
-        for _ in 0..self.invocations {
+        let early = (self.invocations / 10).max(1);
+        for done in 1..=self.invocations {
             for (slot, result) in running.iter_mut().zip(&mut results) {
-                let (Some(function), Ok(figures)) = (slot.as_ref(), result.as_mut()) else {
+                let (Some(r), Ok(figures)) = (slot.as_ref(), result.as_mut()) else {
                     continue;
                 };
-                match self.invoke(function) {
+                match self.invoke(&r.function) {
                     Ok(ms) => figures.round_trip_ms.push(ms),
                     Err(message) => {
                         *result = Err(message);
                         *slot = None;
+                        continue;
                     }
+                }
+                if done == early {
+                    figures.early_rss_kib = peak_rss_kib(r.pid);
                 }
             }
         }
         for (slot, result) in running.iter_mut().zip(&mut results) {
-            if let (Some(function), Ok(figures)) = (slot.take(), result.as_mut()) {
-                if let Err(message) = self.summarize(&function, figures) {
+            if let (Some(r), Ok(figures)) = (slot.take(), result.as_mut()) {
+                if let Err(message) = self.summarize(&r, figures) {
                     *result = Err(message);
                 }
             }
         }
         drop(running);
-        for _ in 1..self.starts {
+        for _ in 0..self.starts {
             for (command, result) in commands.iter().zip(&mut results) {
                 let Ok(figures) = result.as_mut() else {
                     continue;
                 };
-                match self.init_ms(command) {
-                    Ok(ms) => figures.init_ms.push(ms),
-                    Err(message) => *result = Err(message),
+                match startup::time_start(command) {
+                    Ok(start) => {
+                        figures.init_ms.push(start.wall_ms);
+                        figures.init_cpu_us.push(start.cpu_us);
+                    }
+                    Err(message) => *result = Err(format!("a fresh start: {message}")),
                 }
             }
         }
         results
     }
 
-    /// The REPORT figures and peak RSS of the sequential invocations' start.
-    fn summarize(&self, function: &Function, figures: &mut Figures) -> Result<(), String> {
-        let reports = wait_for_reports(function, self.invocations + 1)?;
-        let init = reports[0].init_ms;
-        figures
-            .init_ms
-            .push(init.ok_or("the first REPORT has no Init Duration")?);
-        figures.overhead_ms = reports[1..].iter().map(|r| r.duration_ms).collect();
-        figures.max_memory_mb = reports.iter().filter_map(|r| r.max_memory_mb).max();
-        figures.peak_rss_kib = children(function.pid())
-            .into_iter()
-            .filter_map(peak_rss_kib)
-            .max();
-        Ok(())
-    }
-
-    /// One fresh start and its first invocation: the Init Duration.
-    fn init_ms(&self, command: &[String]) -> Result<f64, String> {
+    /// Starts `command`, answers its cold invocation, and finds its process.
+    fn start_running(&self, command: &[String]) -> Result<Running, String> {
         let function = self.start(command)?;
         self.invoke(&function)?;
-        let report = wait_for_reports(&function, 1)?;
-        report[0]
-            .init_ms
-            .ok_or_else(|| "a first REPORT has no Init Duration".to_string())
+        let pid = match children(function.pid()).as_slice() {
+            [pid] => *pid,
+            other => {
+                return Err(format!(
+                    "the emulator has {} child processes, not one",
+                    other.len()
+                ));
+            }
+        };
+        let cpu_start_ns =
+            cpu_ns(pid).ok_or_else(|| format!("cannot read /proc/{pid}/task/*/schedstat"))?;
+        Ok(Running {
+            function,
+            pid,
+            cpu_start_ns,
+        })
+    }
+
+    /// The CPU time, peak RSS and REPORT figures of the sequential invocations' start.
+    fn summarize(&self, r: &Running, figures: &mut Figures) -> Result<(), String> {
+        let cpu_end_ns = cpu_ns(r.pid).ok_or("the function process is gone")?;
+        figures.cpu_ns = Some(cpu_end_ns.saturating_sub(r.cpu_start_ns));
+        figures.invocations = self.invocations;
+        figures.peak_rss_kib = peak_rss_kib(r.pid);
+        let reports = wait_for_reports(&r.function, self.invocations + 1)?;
+        figures.duration_ms = reports[1..].iter().map(|r| r.duration_ms).collect();
+        figures.max_memory_mb = reports.iter().filter_map(|r| r.max_memory_mb).max();
+        Ok(())
     }
 
     fn start(&self, command: &[String]) -> Result<Function, String> {
@@ -268,7 +337,7 @@ impl Bench<'_> {
         Function::try_emulated_command(self.emulator, &command, &[], &[])
     }
 
-    /// One invocation that must echo the event; its round trip in milliseconds.
+    /// One invocation that must give the expected answer; its round trip in milliseconds.
     fn invoke(&self, function: &Function) -> Result<f64, String> {
         let started = Instant::now();
         let answer = http::request(
@@ -292,7 +361,7 @@ impl Bench<'_> {
             && answer.json().as_ref() == Some(self.expected);
         if !echoed {
             return Err(format!(
-                "did not echo the event: status {}, body {}\nlast output:\n{}",
+                "did not give the expected answer: status {}, body {}\nlast output:\n{}",
                 answer.status,
                 answer.body_excerpt(),
                 tail(&function.output(), 20)
@@ -331,7 +400,6 @@ fn wait_for_reports(function: &Function, count: usize) -> Result<Vec<Report>, St
 struct Report {
     duration_ms: f64,
     max_memory_mb: Option<u64>,
-    init_ms: Option<f64>,
 }
 
 /// Parses `REPORT RequestId: ID\tDuration: X ms\t...\tMax Memory Used: N MB[\tInit Duration: Y ms]`
@@ -347,140 +415,154 @@ fn parse_report(line: &str) -> Option<Report> {
     Some(Report {
         duration_ms: field("Duration", " ms")?.parse().ok()?,
         max_memory_mb: field("Max Memory Used", " MB").and_then(|v| v.parse().ok()),
-        init_ms: field("Init Duration", " ms").and_then(|v| v.parse().ok()),
     })
 }
 
-/// The pids whose parent is `pid` (the function process under the emulator).
-fn children(pid: u32) -> Vec<u32> {
-    let Ok(dir) = std::fs::read_dir("/proc") else {
-        return Vec::new();
-    };
-    dir.filter_map(|entry| entry.ok()?.file_name().to_str()?.parse::<u32>().ok())
-        .filter(|child| {
-            std::fs::read_to_string(format!("/proc/{child}/stat"))
-                .ok()
-                .and_then(|stat| parent_pid(&stat))
-                == Some(pid)
+/// One function's figures, summarized.
+struct Summary {
+    binary_bytes: Option<u64>,
+    init_ms: f64,
+    init_cpu_us: f64,
+    cpu_us: f64,
+    duration_ms: Sample,
+    round_trip_ms: f64,
+    early_rss_kib: Option<u64>,
+    peak_rss_kib: Option<u64>,
+    max_memory_mb: Option<u64>,
+}
+
+impl Summary {
+    fn of(f: &Figures) -> Result<Summary, String> {
+        let sample = |what: &str, values: &[f64]| {
+            Sample::new(values.to_vec()).ok_or_else(|| format!("no {what} measured"))
+        };
+        Ok(Summary {
+            binary_bytes: f.binary_bytes,
+            init_ms: sample("init", &f.init_ms)?.median(),
+            init_cpu_us: sample("init CPU", &f.init_cpu_us)?.median(),
+            cpu_us: f.cpu_ns.ok_or("no CPU time measured")? as f64
+                / 1e3
+                / f.invocations.max(1) as f64,
+            duration_ms: sample("duration", &f.duration_ms)?,
+            round_trip_ms: sample("round trip", &f.round_trip_ms)?.median(),
+            early_rss_kib: f.early_rss_kib,
+            peak_rss_kib: f.peak_rss_kib,
+            max_memory_mb: f.max_memory_mb,
         })
-        .collect()
-}
+    }
 
-/// The parent pid from a `/proc/PID/stat` line (`pid (comm) state ppid ...`; comm may hold
-/// spaces and parentheses).
-fn parent_pid(stat: &str) -> Option<u32> {
-    let (_, rest) = stat.rsplit_once(')')?;
-    rest.split_whitespace().nth(1)?.parse().ok()
-}
-
-/// `VmHWM` of `pid`, in KiB.
-fn peak_rss_kib(pid: u32) -> Option<u64> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    vm_hwm_kib(&status)
-}
-
-fn vm_hwm_kib(status: &str) -> Option<u64> {
-    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
-    line.trim_start_matches("VmHWM:")
-        .trim()
-        .trim_end_matches("kB")
-        .trim()
-        .parse()
-        .ok()
-}
-
-/// The `p`-th percentile (0 < p <= 100) of a non-empty sample, by nearest rank.
-fn percentile(samples: &[f64], p: f64) -> f64 {
-    let mut s = samples.to_vec();
-    s.sort_by(f64::total_cmp);
-    let rank = (p / 100.0 * s.len() as f64).ceil() as usize;
-    s[rank.clamp(1, s.len()) - 1]
-}
-
-fn median(samples: &[f64]) -> f64 {
-    Stats::of(samples).median
-}
-
-fn print_table(results: &[(&str, Figures)]) {
-    println!(
-        "| function | binary | init median | overhead median | overhead p99 | round trip median | Max Memory Used | peak RSS |"
-    );
-    println!("|---|---:|---:|---:|---:|---:|---:|---:|");
-    for (name, f) in results {
-        println!(
-            "| {name} | {} | {:.2} ms | {:.3} ms | {:.3} ms | {:.3} ms | {} | {} |",
-            f.binary_bytes
-                .map_or_else(|| "-".to_string(), |b| format!("{b} B")),
-            median(&f.init_ms),
-            median(&f.overhead_ms),
-            percentile(&f.overhead_ms, 99.0),
-            median(&f.round_trip_ms),
-            f.max_memory_mb
-                .map_or_else(|| "-".to_string(), |m| format!("{m} MB")),
-            f.peak_rss_kib
-                .map_or_else(|| "-".to_string(), |k| format!("{k} KiB")),
-        );
+    fn to_json(&self, name: &str) -> Value {
+        json!({
+            "name": name,
+            "binary_bytes": self.binary_bytes,
+            "init_ms": self.init_ms,
+            "init_cpu_us": self.init_cpu_us,
+            "cpu_us_per_invocation": self.cpu_us,
+            "duration_ms_median": self.duration_ms.median(),
+            "duration_ms_p99": self.duration_ms.percentile(99.0),
+            "round_trip_ms_median": self.round_trip_ms,
+            "early_rss_kib": self.early_rss_kib,
+            "peak_rss_kib": self.peak_rss_kib,
+            "max_memory_mb": self.max_memory_mb,
+        })
     }
 }
 
-/// `ours` against `theirs` where less is better: "2.50x faster" or "1.20x slower".
-fn ratio(ours: f64, theirs: f64, better: &str, worse: &str) -> String {
+/// `n` with a thousands separator: 1,185,240.
+fn grouped(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// A figure read off a function's summary.
+type Cell<T> = fn(&Summary) -> T;
+
+/// The figures as a markdown table, one column per function.
+fn print_table(results: &[(&str, Summary)], invocations: usize) {
+    let rows: [(String, Cell<String>); 9] = [
+        ("init median (spawn to first GET /next)".into(), |s| {
+            format!("{:.2} ms", s.init_ms)
+        }),
+        ("init CPU median".into(), |s| {
+            format!("{:.0} us", s.init_cpu_us)
+        }),
+        ("CPU per invocation (function process)".into(), |s| {
+            format!("{:.1} us", s.cpu_us)
+        }),
+        ("REPORT duration median".into(), |s| {
+            format!("{:.3} ms", s.duration_ms.median())
+        }),
+        ("REPORT duration p99".into(), |s| {
+            format!("{:.3} ms", s.duration_ms.percentile(99.0))
+        }),
+        ("round trip median".into(), |s| {
+            format!("{:.3} ms", s.round_trip_ms)
+        }),
+        (
+            format!(
+                "peak RSS after {} → {} invocations",
+                grouped((invocations / 10).max(1) as u64),
+                grouped(invocations as u64)
+            ),
+            |s| match (s.early_rss_kib, s.peak_rss_kib) {
+                (Some(a), Some(b)) => format!("{} → {} KiB", grouped(a), grouped(b)),
+                (None, Some(b)) => format!("{} KiB", grouped(b)),
+                _ => "-".to_string(),
+            },
+        ),
+        ("Max Memory Used (REPORT)".into(), |s| {
+            s.max_memory_mb
+                .map_or_else(|| "-".to_string(), |m| format!("{m} MB"))
+        }),
+        ("binary".into(), |s| {
+            s.binary_bytes
+                .map_or_else(|| "-".to_string(), |b| format!("{} B", grouped(b)))
+        }),
+    ];
+    let names: Vec<&str> = results.iter().map(|(name, _)| *name).collect();
+    println!("| | {} |", names.join(" | "));
+    println!("|---|{}", "---:|".repeat(names.len()));
+    for (label, cell) in &rows {
+        let cells: Vec<String> = results.iter().map(|(_, s)| cell(s)).collect();
+        println!("| {label} | {} |", cells.join(" | "));
+    }
+}
+
+/// `ours / theirs` as "0.82x" (three decimals below 0.1: "0.004x"); "n/a" when either is
+/// not positive.
+fn ratio(ours: f64, theirs: f64) -> String {
     if !(ours > 0.0 && theirs > 0.0) {
         "n/a".to_string()
-    } else if ours <= theirs {
-        format!("{:.2}x {better}", theirs / ours)
+    } else if ours / theirs < 0.1 {
+        format!("{:.3}x", ours / theirs)
     } else {
-        format!("{:.2}x {worse}", ours / theirs)
+        format!("{:.2}x", ours / theirs)
     }
 }
 
-/// A named figure read off a function's measurements.
-type Figure<T> = (&'static str, fn(&Figures) -> T);
-
-/// Every figure of `ours` against `theirs`, in one line.
-fn ratios(ours: &Figures, theirs: &Figures) -> String {
-    let timings: [Figure<f64>; 4] = [
-        ("init", |f| median(&f.init_ms)),
-        ("overhead", |f| median(&f.overhead_ms)),
-        ("overhead p99", |f| percentile(&f.overhead_ms, 99.0)),
-        ("round trip", |f| median(&f.round_trip_ms)),
+/// Every figure of `ours` over `theirs`, in one line.
+fn ratios(ours: &Summary, theirs: &Summary) -> String {
+    let figures: [(&str, Cell<Option<f64>>); 7] = [
+        ("init", |s| Some(s.init_ms)),
+        ("init CPU", |s| Some(s.init_cpu_us)),
+        ("CPU per invocation", |s| Some(s.cpu_us)),
+        ("duration", |s| Some(s.duration_ms.median())),
+        ("round trip", |s| Some(s.round_trip_ms)),
+        ("peak RSS", |s| s.peak_rss_kib.map(|k| k as f64)),
+        ("binary", |s| s.binary_bytes.map(|b| b as f64)),
     ];
-    let sizes: [Figure<Option<u64>>; 2] = [
-        ("peak RSS", |f| f.peak_rss_kib),
-        ("binary", |f| f.binary_bytes),
-    ];
-    let mut parts: Vec<String> = timings
+    figures
         .iter()
-        .map(|(name, of)| format!("{name} {}", ratio(of(ours), of(theirs), "faster", "slower")))
-        .collect();
-    for (name, of) in sizes {
-        if let (Some(a), Some(b)) = (of(ours), of(theirs)) {
-            parts.push(format!(
-                "{name} {}",
-                ratio(a as f64, b as f64, "smaller", "larger")
-            ));
-        }
-    }
-    parts.join(", ")
-}
-
-/// The baseline against the design note's figures.
-fn note_ratios(ours: &Figures) -> String {
-    let mut parts = Vec::new();
-    if let Some(bytes) = ours.binary_bytes {
-        let r = ratio(bytes as f64, NOTE_BINARY_BYTES, "smaller", "larger");
-        parts.push(format!("binary {r}"));
-    }
-    let init = ratio(median(&ours.init_ms), NOTE_INIT_MS, "faster", "slower");
-    parts.push(format!("init {init}"));
-    let overhead = ratio(
-        median(&ours.overhead_ms),
-        NOTE_OVERHEAD_MS,
-        "faster",
-        "slower",
-    );
-    parts.push(format!("overhead {overhead}"));
-    parts.join(", ")
+        .filter_map(|(name, of)| Some(format!("{name} {}", ratio(of(ours)?, of(theirs)?))))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 #[cfg(test)]
@@ -496,7 +578,6 @@ mod tests {
             Some(Report {
                 duration_ms: 0.96,
                 max_memory_mb: Some(17),
-                init_ms: Some(168.02),
             })
         );
         let warm = "REPORT RequestId: x\tDuration: 0.14 ms\tBilled Duration: 1 ms\t\
@@ -506,7 +587,6 @@ mod tests {
             Some(Report {
                 duration_ms: 0.14,
                 max_memory_mb: Some(2),
-                init_ms: None,
             })
         );
         // The emulator prints `-` when it could not read the memory figure.
@@ -526,23 +606,14 @@ mod tests {
     }
 
     #[test]
-    fn percentiles_and_medians() {
-        let samples: Vec<f64> = (1..=100).rev().map(f64::from).collect();
-        assert_eq!(percentile(&samples, 99.0), 99.0);
-        assert_eq!(percentile(&samples, 100.0), 100.0);
-        assert_eq!(percentile(&samples, 50.0), 50.0);
-        assert_eq!(median(&samples), 50.5);
-        assert_eq!(percentile(&[7.0], 99.0), 7.0);
-        assert_eq!(percentile(&[1.0, 2.0, 3.0], 99.0), 3.0);
-        assert_eq!(median(&[3.0, 1.0, 2.0]), 2.0);
-    }
-
-    #[test]
-    fn ratios_say_which_way() {
-        assert_eq!(ratio(1.0, 2.5, "faster", "slower"), "2.50x faster");
-        assert_eq!(ratio(3.0, 2.0, "smaller", "larger"), "1.50x larger");
-        assert_eq!(ratio(2.0, 2.0, "faster", "slower"), "1.00x faster");
-        assert_eq!(ratio(0.0, 2.0, "faster", "slower"), "n/a");
+    fn ratios_are_ours_over_theirs() {
+        assert_eq!(ratio(1.0, 2.5), "0.40x");
+        assert_eq!(ratio(3.0, 2.0), "1.50x");
+        assert_eq!(ratio(0.0, 2.0), "n/a");
+        assert_eq!(ratio(1.0, 250.0), "0.004x");
+        assert_eq!(grouped(1185240), "1,185,240");
+        assert_eq!(grouped(932), "932");
+        assert_eq!(grouped(100000), "100,000");
     }
 
     #[test]
@@ -566,10 +637,5 @@ mod tests {
         assert!(parse_function("=x").is_err());
         assert!(parse_function("name=").is_err());
         assert!(parse_function("no-equals").is_err());
-        assert_eq!(parent_pid("42 (a (b) c) S 7 42 42 0"), Some(7));
-        assert_eq!(
-            vm_hwm_kib("VmPeak:\t 9 kB\nVmHWM:\t    1536 kB\n"),
-            Some(1536)
-        );
     }
 }

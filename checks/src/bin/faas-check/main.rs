@@ -7,7 +7,7 @@
 //! faas-check startup --bootstrap PATH [--runs N] [--max-median-ms MS]
 //! faas-check invoke --url http://HOST:PORT [--panic] [--wait SECONDS]
 //! faas-check hardening --image IMAGE [--archive PATH] [--only FILE]... [--needle TEXT]...
-//! faas-check bench [--invocations N] [--starts N] [--baseline NAME] NAME=COMMAND...
+//! faas-check bench [--invocations N] [--starts N] [--baseline NAME] [--event-file PATH] NAME=COMMAND...
 //! ```
 //!
 //! Each subcommand prints what it measured and exits 0 when every check passed, 1 when
@@ -21,33 +21,65 @@ mod engine;
 mod hardening;
 mod image;
 mod invoke;
+mod procfs;
 mod size;
 mod startup;
+mod stats;
 
 use std::process::ExitCode;
 
-const USAGE: &str = "\
-usage: faas-check <command> [options]
-
-commands:
+/// Each subcommand and its usage (`faas-check COMMAND --help` prints one, `--help` all).
+const COMMANDS: &[(&str, &str)] = &[
+    (
+        "size",
+        "\
   size <oci-archive | docker-archive | oci-layout-dir> [--budget BYTES] [--top N]
       layer count, compressed and uncompressed layer bytes and the largest files;
-      fails above --budget compressed bytes
+      fails above --budget compressed bytes",
+    ),
+    (
+        "startup",
+        "\
   startup --image IMAGE [--runs N] [--network bridge|host] [--max-median-ms MS]
       container start to the first answered local-mode invocation (published port)
   startup --bootstrap PATH [--runs N] [--max-median-ms MS]
-      process exec to its first `GET /2018-06-01/runtime/invocation/next`
+      process exec to its first `GET /2018-06-01/runtime/invocation/next`",
+    ),
+    (
+        "invoke",
+        "\
   invoke --url http://HOST:PORT [--panic] [--wait SECONDS]
-      the invocation suite against a live local-mode endpoint
+      the invocation suite against a live local-mode endpoint",
+    ),
+    (
+        "hardening",
+        "\
   hardening --image IMAGE [--archive PATH] [--only FILE]... [--needle TEXT]... [--no-default-needles]
       read-only, no capabilities, no-new-privileges, non-root; no shell or other files
-      than --only in the layers; no build-machine path in any layer
-  bench [--invocations N] [--starts N] [--baseline NAME] [--event JSON] [--emulator PATH] NAME=COMMAND...
-      each echo function under faas-emulator: init, per-invocation overhead (median, p99),
-      round trip, memory and binary size, with ratios against --baseline (default: the
-      first); fails only when a function does not echo the event, never on a timing
+      than --only in the layers; no build-machine path in any layer",
+    ),
+    (
+        "bench",
+        "\
+  bench [--invocations N] [--starts N] [--baseline NAME] [--event JSON | --event-file PATH]
+        [--expect-file PATH] [--emulator PATH] [--json PATH] NAME=COMMAND...
+      each function under faas-emulator: init, CPU per invocation (schedstat), REPORT
+      duration (median, p99), round trip, peak RSS (and its growth), binary size, with
+      ratios against --baseline (default: the first); fails only when a function gives a
+      wrong answer (by default it must echo the event), never on a timing",
+    ),
+];
 
-exit status: 0 all checks passed, 1 a check failed, 2 usage or measurement error";
+const EXIT_STATUS: &str =
+    "exit status: 0 all checks passed, 1 a check failed, 2 usage or measurement error";
+
+fn usage() -> String {
+    let commands: Vec<&str> = COMMANDS.iter().map(|(_, usage)| *usage).collect();
+    format!(
+        "usage: faas-check <command> [options]\n\ncommands:\n{}\n\n{EXIT_STATUS}",
+        commands.join("\n")
+    )
+}
 
 /// What a subcommand found: every check passed, or some failed.
 pub enum Outcome {
@@ -56,11 +88,27 @@ pub enum Outcome {
 }
 
 fn main() -> ExitCode {
-    let argv: Vec<String> = std::env::args().skip(1).collect();
+    let argv: Result<Vec<String>, _> = std::env::args_os()
+        .skip(1)
+        .map(std::ffi::OsString::into_string)
+        .collect();
+    let argv = match argv {
+        Ok(argv) => argv,
+        Err(arg) => {
+            eprintln!("faas-check: argument {arg:?} is not valid UTF-8");
+            return ExitCode::from(2);
+        }
+    };
     let Some((command, rest)) = argv.split_first() else {
-        eprintln!("{USAGE}");
+        eprintln!("{}", usage());
         return ExitCode::from(2);
     };
+    if let Some((_, usage)) = COMMANDS.iter().find(|(name, _)| name == command) {
+        if args::asks_for_help(rest) {
+            println!("usage:\n{usage}\n\n{EXIT_STATUS}");
+            return ExitCode::SUCCESS;
+        }
+    }
     let result = match command.as_str() {
         "size" => size::run(rest),
         "startup" => startup::run(rest),
@@ -68,10 +116,12 @@ fn main() -> ExitCode {
         "hardening" => hardening::run(rest),
         "bench" => bench::run(rest),
         "-h" | "--help" | "help" => {
-            println!("{USAGE}");
+            println!("{}", usage());
             return ExitCode::SUCCESS;
         }
-        other => Err(format!("unknown command `{other}`")),
+        other => Err(format!(
+            "unknown command `{other}` (faas-check --help lists them)"
+        )),
     };
     match result {
         Ok(Outcome::Pass) => ExitCode::SUCCESS,

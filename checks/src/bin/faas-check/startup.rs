@@ -21,6 +21,8 @@ use std::time::{Duration, Instant};
 use crate::Outcome;
 use crate::args::Args;
 use crate::engine::{self, Container};
+use crate::procfs;
+use crate::stats::Sample;
 
 /// Expected upper bound of a container start, in milliseconds (see the module docs).
 pub const IMAGE_BUDGET_MS: f64 = 1000.0;
@@ -49,24 +51,27 @@ pub fn run(argv: &[String]) -> Result<Outcome, String> {
             (what, IMAGE_BUDGET_MS, samples)
         }
         (None, Some(path)) => {
-            let samples = sample(runs, || time_bootstrap(path))?;
+            let command = [path.to_string()];
+            let samples = sample(runs, || Ok(time_start(&command)?.wall_ms))?;
             let what = format!("exec to first GET /next ({path})");
             (what, BOOTSTRAP_BUDGET_MS, samples)
         }
         _ => return Err("give exactly one of --image IMAGE or --bootstrap PATH".into()),
     };
     let max_median: f64 = args.parsed("max-median-ms", budget * 10.0)?;
-    let stats = Stats::of(&samples);
+    let stats = Sample::new(samples).ok_or("no runs")?;
+    let median = stats.median();
     println!("{what}: {runs} runs");
     println!(
-        "min {:.2} ms  median {:.2} ms  max {:.2} ms  (budget {budget} ms, fail above {max_median} ms)",
-        stats.min, stats.median, stats.max
+        "min {:.2} ms  median {median:.2} ms  max {:.2} ms  (budget {budget} ms, fail above {max_median} ms)",
+        stats.min(),
+        stats.max()
     );
-    if stats.median <= max_median {
-        println!("PASS median {:.2} ms <= {max_median} ms", stats.median);
+    if median <= max_median {
+        println!("PASS median {median:.2} ms <= {max_median} ms");
         Ok(Outcome::Pass)
     } else {
-        println!("FAIL median {:.2} ms > {max_median} ms", stats.median);
+        println!("FAIL median {median:.2} ms > {max_median} ms");
         Ok(Outcome::Fail)
     }
 }
@@ -96,8 +101,19 @@ fn time_container(image: &str, network: &str) -> Result<f64, String> {
     Ok(elapsed.as_secs_f64() * 1000.0)
 }
 
-/// One process start to its first `GET /next`, in milliseconds.
-fn time_bootstrap(path: &str) -> Result<f64, String> {
+/// What one process start to its first `GET /next` cost.
+pub struct Start {
+    /// From spawning the process to its first request line arriving, in milliseconds.
+    pub wall_ms: f64,
+    /// The process's time on CPU by then (schedstat, all threads), in microseconds.
+    pub cpu_us: f64,
+}
+
+/// Starts `command` (program and arguments) with `AWS_LAMBDA_RUNTIME_API` pointing at a
+/// loopback listener bound here, and measures it up to its first
+/// `GET /2018-06-01/runtime/invocation/next`; the process is killed after.
+pub fn time_start(command: &[String]) -> Result<Start, String> {
+    let (program, args) = command.split_first().ok_or("an empty command")?;
     let listener =
         TcpListener::bind("127.0.0.1:0").map_err(|e| format!("binding a loopback port: {e}"))?;
     let api = listener
@@ -107,7 +123,8 @@ fn time_bootstrap(path: &str) -> Result<f64, String> {
         .set_nonblocking(true)
         .map_err(|e| format!("setting the listener non-blocking: {e}"))?;
     let start = Instant::now();
-    let mut child = Command::new(path)
+    let mut child = Command::new(program)
+        .args(args)
         .env("AWS_LAMBDA_RUNTIME_API", api.to_string())
         .env("AWS_LAMBDA_FUNCTION_NAME", "startup")
         .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
@@ -118,16 +135,20 @@ fn time_bootstrap(path: &str) -> Result<f64, String> {
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
-        .map_err(|e| format!("starting {path}: {e}"))?;
+        .map_err(|e| format!("starting {program}: {e}"))?;
     let result = first_request_line(&listener, start, &mut child);
     let elapsed = start.elapsed();
+    let cpu_ns = procfs::cpu_ns(child.id());
     let _ = child.kill();
     let _ = child.wait();
     let line = result?;
     if !line.starts_with(&format!("GET {} ", faas_runtime::protocol::NEXT_PATH)) {
         return Err(format!("the first request was `{line}`, not GET /next"));
     }
-    Ok(elapsed.as_secs_f64() * 1000.0)
+    Ok(Start {
+        wall_ms: elapsed.as_secs_f64() * 1000.0,
+        cpu_us: cpu_ns.ok_or("cannot read the process's schedstat")? as f64 / 1000.0,
+    })
 }
 
 /// Accepts one connection (polling every 20 us, so the clock stops close to the
@@ -164,52 +185,4 @@ fn first_request_line(
         .read_line(&mut line)
         .map_err(|e| format!("reading the request line: {e}"))?;
     Ok(line.trim_end().to_string())
-}
-
-/// Min, median and max of a sample.
-#[derive(Debug, PartialEq)]
-pub struct Stats {
-    pub min: f64,
-    pub median: f64,
-    pub max: f64,
-}
-
-impl Stats {
-    /// Summarizes a non-empty sample; the median of an even count is the mean of the
-    /// two middle values.
-    pub fn of(samples: &[f64]) -> Stats {
-        let mut s = samples.to_vec();
-        s.sort_by(f64::total_cmp);
-        let n = s.len();
-        let median = if n % 2 == 1 {
-            s[n / 2]
-        } else {
-            (s[n / 2 - 1] + s[n / 2]) / 2.0
-        };
-        Stats {
-            min: s[0],
-            median,
-            max: s[n - 1],
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn stats_of_odd_and_even_samples() {
-        let odd = Stats::of(&[5.0, 1.0, 3.0]);
-        assert_eq!(
-            odd,
-            Stats {
-                min: 1.0,
-                median: 3.0,
-                max: 5.0
-            }
-        );
-        let even = Stats::of(&[4.0, 1.0, 2.0, 3.0]);
-        assert_eq!(even.median, 2.5);
-    }
 }

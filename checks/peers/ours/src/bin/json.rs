@@ -1,0 +1,21 @@
+//! The orders workload (checks/peers/orders/orders.rs) on our runtime: a 512 KB JSON event
+//! deserialized into typed structs, a summary serialized back.
+
+#[path = "../../../orders/orders.rs"]
+mod orders;
+
+// With the feature, jemalloc as `bootstrap` ships it; without, musl's malloc.
+#[cfg(feature = "jemalloc")]
+#[global_allocator]
+static ALLOC: faas_runtime::Jemalloc = faas_runtime::Jemalloc;
+
+async fn handler(
+    batch: orders::Batch,
+    _ctx: faas_runtime::Context,
+) -> Result<orders::Summary, faas_runtime::Error> {
+    Ok(orders::summarize(batch))
+}
+
+fn main() {
+    faas_runtime::run(handler)
+}
