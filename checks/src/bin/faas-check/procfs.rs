@@ -24,21 +24,8 @@ fn parent_pid(stat: &str) -> Option<u32> {
     rest.split_whitespace().nth(1)?.parse().ok()
 }
 
-/// `VmHWM` of `pid`, in KiB.
-pub fn peak_rss_kib(pid: u32) -> Option<u64> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    vm_hwm_kib(&status)
-}
-
-fn vm_hwm_kib(status: &str) -> Option<u64> {
-    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
-    line.trim_start_matches("VmHWM:")
-        .trim()
-        .trim_end_matches("kB")
-        .trim()
-        .parse()
-        .ok()
-}
+/// `VmHWM` of `pid`, in KiB: the emulator's own reader, which its `REPORT` lines use.
+pub use faas_runtime::emulator::peak_memory_kib as peak_rss_kib;
 
 /// Nanoseconds on CPU of `pid`, summed over its threads: the first field of
 /// `/proc/PID/task/TID/schedstat`.
@@ -64,10 +51,6 @@ mod tests {
     #[test]
     fn proc_files_are_parsed() {
         assert_eq!(parent_pid("42 (a (b) c) S 7 42 42 0"), Some(7));
-        assert_eq!(
-            vm_hwm_kib("VmPeak:\t 9 kB\nVmHWM:\t    1536 kB\n"),
-            Some(1536)
-        );
         assert_eq!(schedstat_cpu_ns("27512345 1234 56\n"), Some(27512345));
         assert_eq!(schedstat_cpu_ns(""), None);
     }
