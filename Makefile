@@ -52,6 +52,8 @@ aarch64-tests: aarch64
 lint:
 	cargo fmt --all -- --check
 	cargo clippy --workspace --all-targets --all-features --locked -- -D warnings
+	# The crate as crates.io would take it (metadata, readme, every file it needs).
+	cargo publish --dry-run -p faas-runtime --allow-dirty
 
 # The end-to-end tests run the workspace's binaries and the runtime's examples as processes:
 # `cargo test` alone builds examples but not another package's binaries.
