@@ -73,6 +73,7 @@ soak:
 	SOAK_INVOCATIONS=$(SOAK_INVOCATIONS) cargo test -p faas-checks --test soak --locked -- --nocapture
 
 ## fuzz: each target in fuzz/ for FUZZ_SECONDS (nightly and cargo-fuzz installed if missing).
+## The emulator's START/REPORT lines of every run go to /dev/null; libFuzzer reports on stderr.
 FUZZ_SECONDS ?= 30
 FUZZ_TARGETS = invoke_request runtime_api_request client_context context_headers runtime_api_address
 fuzz:
@@ -80,7 +81,7 @@ fuzz:
 	@command -v g++ >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq g++; }
 	@cargo fuzz --version >/dev/null 2>&1 || cargo install cargo-fuzz --locked
 	for t in $(FUZZ_TARGETS); do \
-		cargo +nightly fuzz run $$t fuzz/corpus/$$t -- -max_total_time=$(FUZZ_SECONDS) || exit 1; \
+		cargo +nightly fuzz run $$t fuzz/corpus/$$t -- -max_total_time=$(FUZZ_SECONDS) >/dev/null || exit 1; \
 	done
 
 container-tests:
