@@ -40,6 +40,29 @@ impl Response {
         serde_json::from_slice(&self.body).ok()
     }
 
+    /// The body as JSON, or a panic that shows it: for tests.
+    pub fn expect_json(&self) -> serde_json::Value {
+        serde_json::from_slice(&self.body)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.body_excerpt()))
+    }
+
+    /// Asserts a failed invocation as Lambda's Invoke API answers it (200, `X-Amz-Function-Error:
+    /// Unhandled`, the three error fields, `errorType` `error_type`); returns the body. For tests.
+    pub fn expect_function_error(&self, error_type: &str) -> serde_json::Value {
+        assert_eq!(self.status, 200, "{}", self.body_excerpt());
+        assert_eq!(
+            self.header("x-amz-function-error"),
+            Some("Unhandled"),
+            "{}",
+            self.body_excerpt()
+        );
+        let body = self.expect_json();
+        assert_eq!(body["errorType"], error_type, "{body}");
+        assert!(body["errorMessage"].is_string(), "{body}");
+        assert!(body["stackTrace"].is_array(), "{body}");
+        body
+    }
+
     /// The body for messages, shortened.
     pub fn body_excerpt(&self) -> String {
         let text = String::from_utf8_lossy(&self.body);

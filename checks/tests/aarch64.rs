@@ -18,8 +18,7 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use faas_checks::fixture::{Function, profile_dir};
-use faas_checks::http::Response;
-use serde_json::{Value, json};
+use serde_json::json;
 
 const QEMU: &str = "qemu-aarch64-static";
 const BUILD: &str = "make aarch64 (or images/build-bootstrap.sh --target aarch64-unknown-linux-musl [--example NAME])";
@@ -61,24 +60,6 @@ fn emulated(relative: &str) -> Function {
     Function::emulated_command(&[OsStr::new(QEMU), binary.as_os_str()], &[], &[])
 }
 
-fn json_of(r: &Response) -> Value {
-    serde_json::from_slice(&r.body)
-        .unwrap_or_else(|e| panic!("not JSON ({e}): {}", r.body_excerpt()))
-}
-
-fn assert_function_error(r: &Response, error_type: &str) -> Value {
-    assert_eq!(r.status, 200, "{}", r.body_excerpt());
-    assert_eq!(
-        r.header("x-amz-function-error"),
-        Some("Unhandled"),
-        "{}",
-        r.body_excerpt()
-    );
-    let body = json_of(r);
-    assert_eq!(body["errorType"], error_type, "{body}");
-    body
-}
-
 #[test]
 #[ignore = "needs the aarch64 cross build and qemu: make aarch64-tests runs it"]
 fn aarch64_hello_answers_under_emulation() {
@@ -88,9 +69,9 @@ fn aarch64_hello_answers_under_emulation() {
     let first = started.elapsed();
     assert_eq!(r.status, 200, "{}\n{}", r.body_excerpt(), f.output());
     assert_eq!(r.header("x-amz-function-error"), None);
-    assert_eq!(json_of(&r), json!({"message": "Hello, Graviton!"}));
+    assert_eq!(r.expect_json(), json!({"message": "Hello, Graviton!"}));
     let r = f.invoke(br#"{"name":""}"#);
-    assert_function_error(&r, "EmptyName");
+    r.expect_function_error("EmptyName");
     // Not a figure of the runtime: qemu translates every instruction on first use.
     println!(
         "emulated (qemu-aarch64-static on x86_64), not comparable to native: emulator start to first answer {:.1} ms",
@@ -108,7 +89,7 @@ fn aarch64_hello_answers_under_emulation() {
 #[ignore = "needs the aarch64 cross build and qemu: make aarch64-tests runs it"]
 fn aarch64_handler_error_reaches_caller_with_its_type() {
     let f = emulated("examples/error");
-    let body = assert_function_error(&f.invoke(b"{}"), "OrderRejected");
+    let body = f.invoke(b"{}").expect_function_error("OrderRejected");
     assert_eq!(body["errorMessage"], "the order was rejected on purpose");
 }
 
@@ -117,7 +98,7 @@ fn aarch64_handler_error_reaches_caller_with_its_type() {
 fn aarch64_panic_is_posted_by_the_hook_and_the_function_restarts() {
     let f = emulated("examples/panic");
     for _ in 0..2 {
-        let body = assert_function_error(&f.invoke(b"{}"), "Runtime.Panic");
+        let body = f.invoke(b"{}").expect_function_error("Runtime.Panic");
         let message = body["errorMessage"].as_str().unwrap_or_default();
         assert!(
             message.contains("the panic example panicked on purpose"),
@@ -138,7 +119,7 @@ fn aarch64_sigterm_during_an_invocation_finishes_it_then_exits_0() {
         f.signal(libc::SIGTERM);
         let r = call.join().unwrap();
         assert_eq!(r.status, 200, "{}\n{}", r.body_excerpt(), f.output());
-        assert_eq!(json_of(&r), json!({"slept_ms": 1500}));
+        assert_eq!(r.expect_json(), json!({"slept_ms": 1500}));
     });
     let status = f
         .wait(Duration::from_secs(20))

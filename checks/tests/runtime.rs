@@ -4,30 +4,9 @@
 use std::time::{Duration, Instant};
 
 use faas_checks::fixture::{Function, binary, example};
-use faas_checks::http::Response;
 use serde_json::{Value, json};
 
 const MAX_PAYLOAD: usize = 6 * 1024 * 1024;
-
-fn json_of(r: &Response) -> Value {
-    serde_json::from_slice(&r.body)
-        .unwrap_or_else(|e| panic!("not JSON ({e}): {}", r.body_excerpt()))
-}
-
-fn assert_function_error(r: &Response, error_type: &str) -> Value {
-    assert_eq!(r.status, 200, "{}", r.body_excerpt());
-    assert_eq!(
-        r.header("x-amz-function-error"),
-        Some("Unhandled"),
-        "{}",
-        r.body_excerpt()
-    );
-    let body = json_of(r);
-    assert_eq!(body["errorType"], error_type, "{body}");
-    assert!(body["errorMessage"].is_string(), "{body}");
-    assert!(body["stackTrace"].is_array(), "{body}");
-    body
-}
 
 #[test]
 fn typed_event_gets_typed_response() {
@@ -35,7 +14,7 @@ fn typed_event_gets_typed_response() {
     let r = f.invoke(br#"{"name":"Ada"}"#);
     assert_eq!(r.status, 200);
     assert_eq!(r.header("x-amz-function-error"), None);
-    assert_eq!(json_of(&r), json!({"message": "Hello, Ada!"}));
+    assert_eq!(r.expect_json(), json!({"message": "Hello, Ada!"}));
 }
 
 #[test]
@@ -45,31 +24,35 @@ fn untyped_event_is_echoed_unchanged_with_unicode() {
         json!({"text": "ünïcødé ✓ 🚀 中文", "n": [1, 2.5, null, true], "nested": {"a": {}}});
     let r = f.invoke(event.to_string().as_bytes());
     assert_eq!(r.status, 200);
-    assert_eq!(json_of(&r), event);
+    assert_eq!(r.expect_json(), event);
 }
 
 #[test]
 fn handler_error_reaches_caller_with_its_type() {
     let f = Function::emulated(&example("error"), &[], &[]);
-    let body = assert_function_error(&f.invoke(b"{}"), "OrderRejected");
+    let body = f.invoke(b"{}").expect_function_error("OrderRejected");
     assert_eq!(body["errorMessage"], "the order was rejected on purpose");
     let f = Function::emulated(&binary("bootstrap"), &[], &[]);
-    assert_function_error(&f.invoke(br#"{"name":""}"#), "EmptyName");
+    f.invoke(br#"{"name":""}"#)
+        .expect_function_error("EmptyName");
 }
 
 #[test]
 fn invalid_json_event_is_an_unmarshal_error_and_the_loop_goes_on() {
     let f = Function::emulated(&binary("bootstrap"), &[], &[]);
-    let body = assert_function_error(&f.invoke(b"{not json"), "Runtime.UnmarshalError");
+    let body = f
+        .invoke(b"{not json")
+        .expect_function_error("Runtime.UnmarshalError");
     assert!(
         body["errorMessage"].as_str().unwrap().contains("Greeting"),
         "{body}"
     );
     // Valid JSON of the wrong shape is the same error.
-    assert_function_error(&f.invoke(br#"{"nom":"x"}"#), "Runtime.UnmarshalError");
+    f.invoke(br#"{"nom":"x"}"#)
+        .expect_function_error("Runtime.UnmarshalError");
     assert_eq!(f.invoke(br#"{"name":"still here"}"#).status, 200);
     assert_eq!(
-        json_of(&f.invoke(br#"{"name":"B"}"#))["message"],
+        f.invoke(br#"{"name":"B"}"#).expect_json()["message"],
         "Hello, B!"
     );
 }
@@ -77,10 +60,8 @@ fn invalid_json_event_is_an_unmarshal_error_and_the_loop_goes_on() {
 #[test]
 fn non_utf8_event_is_an_unmarshal_error() {
     let f = Function::emulated(&example("echo"), &[], &[]);
-    assert_function_error(
-        &f.invoke(&[b'"', 0xff, 0xfe, b'"']),
-        "Runtime.UnmarshalError",
-    );
+    f.invoke(&[b'"', 0xff, 0xfe, b'"'])
+        .expect_function_error("Runtime.UnmarshalError");
     assert_eq!(f.invoke(b"1").body, b"1");
 }
 
@@ -88,7 +69,7 @@ fn non_utf8_event_is_an_unmarshal_error() {
 fn panic_is_reported_to_caller_and_the_function_restarts() {
     let f = Function::emulated(&example("panic"), &[], &[]);
     for _ in 0..2 {
-        let body = assert_function_error(&f.invoke(b"{}"), "Runtime.Panic");
+        let body = f.invoke(b"{}").expect_function_error("Runtime.Panic");
         let message = body["errorMessage"].as_str().unwrap();
         assert!(
             message.contains("the panic example panicked on purpose"),
@@ -101,7 +82,7 @@ fn panic_is_reported_to_caller_and_the_function_restarts() {
 fn timeout_fails_the_invocation_and_replaces_the_process() {
     let f = Function::emulated(&example("sleep"), &[], &["--timeout", "1"]);
     let started = Instant::now();
-    let body = assert_function_error(&f.invoke(b"{}"), "Sandbox.Timedout");
+    let body = f.invoke(b"{}").expect_function_error("Sandbox.Timedout");
     assert!(
         body["errorMessage"]
             .as_str()
@@ -111,7 +92,10 @@ fn timeout_fails_the_invocation_and_replaces_the_process() {
     );
     assert!(started.elapsed() < Duration::from_secs(10));
     // The next invocation runs in a fresh process.
-    assert_eq!(json_of(&f.invoke(br#"{"ms":10}"#)), json!({"slept_ms": 10}));
+    assert_eq!(
+        f.invoke(br#"{"ms":10}"#).expect_json(),
+        json!({"slept_ms": 10})
+    );
 }
 
 #[test]
@@ -126,7 +110,10 @@ fn event_of_exactly_6_mib_passes_and_one_byte_more_gets_413() {
     event.insert(1, b'a');
     let r = f.invoke(&event);
     assert_eq!(r.status, 413);
-    assert_eq!(json_of(&r)["errorType"], "RequestEntityTooLargeException");
+    assert_eq!(
+        r.expect_json()["errorType"],
+        "RequestEntityTooLargeException"
+    );
     // Nothing broke.
     assert_eq!(f.invoke(b"[]").body, b"[]");
 }
@@ -138,7 +125,7 @@ fn response_over_6_mib_is_refused_and_the_caller_told() {
     assert_eq!(ok.status, 200);
     assert_eq!(ok.body.len(), MAX_PAYLOAD);
     let r = f.invoke(format!(r#"{{"bytes":{}}}"#, MAX_PAYLOAD + 1).as_bytes());
-    assert_function_error(&r, "Function.ResponseSizeTooLarge");
+    r.expect_function_error("Function.ResponseSizeTooLarge");
     // The runtime logged the API's 413 and kept serving.
     assert!(
         f.wait_for_output("413", Duration::from_secs(5)).is_some(),
@@ -170,7 +157,7 @@ fn every_context_header_round_trips() {
     ];
     let r = f.invoke_with(&headers, b"{}");
     assert_eq!(r.status, 200, "{}", r.body_excerpt());
-    let body = json_of(&r);
+    let body = r.expect_json();
     let ctx = &body["context"];
     let id = ctx["requestId"].as_str().unwrap();
     assert_eq!(id.len(), 36, "{id}");
@@ -210,7 +197,7 @@ fn every_context_header_round_trips() {
                "log_group_name": "/aws/lambda/orders", "log_stream_name": "2026/11/26/[7]abc"})
     );
     // Without a trace header the emulator makes one, and the env var is gone between invocations.
-    let body = json_of(&f.invoke(b"{}"));
+    let body = f.invoke(b"{}").expect_json();
     assert!(
         body["context"]["xrayTraceId"]
             .as_str()
@@ -242,7 +229,7 @@ fn base64(bytes: &[u8]) -> String {
 #[test]
 fn init_error_is_posted_and_the_process_exits_non_zero() {
     let f = Function::emulated(&example("init_fail"), &[], &[]);
-    let body = assert_function_error(&f.invoke(b"{}"), "ConfigMissing");
+    let body = f.invoke(b"{}").expect_function_error("ConfigMissing");
     assert_eq!(body["errorMessage"], "ORDERS_TABLE is not set");
     let line = f
         .wait_for_output("the function process ended", Duration::from_secs(5))
@@ -256,7 +243,7 @@ fn init_error_is_posted_and_the_process_exits_non_zero() {
 #[test]
 fn bad_configuration_is_an_init_error() {
     let f = Function::emulated(&example("echo"), &[("AWS_LAMBDA_LOG_FORMAT", "xml")], &[]);
-    let body = assert_function_error(&f.invoke(b"{}"), "Runtime.ConfigError");
+    let body = f.invoke(b"{}").expect_function_error("Runtime.ConfigError");
     assert!(
         body["errorMessage"]
             .as_str()
@@ -275,7 +262,7 @@ fn sigterm_during_an_invocation_finishes_it_then_exits_0() {
         f.signal(libc::SIGTERM);
         let r = call.join().unwrap();
         assert_eq!(r.status, 200, "{}", r.body_excerpt());
-        assert_eq!(json_of(&r), json!({"slept_ms": 700}));
+        assert_eq!(r.expect_json(), json!({"slept_ms": 700}));
     });
     let status = f
         .wait(Duration::from_secs(10))
@@ -542,7 +529,7 @@ fn local_mode_serves_the_invoke_endpoint_itself() {
         "{banner}"
     );
     assert_eq!(
-        json_of(&f.invoke(br#"{"name":"local"}"#)),
+        f.invoke(br#"{"name":"local"}"#).expect_json(),
         json!({"message": "Hello, local!"})
     );
     assert!(
@@ -555,7 +542,7 @@ fn local_mode_serves_the_invoke_endpoint_itself() {
 fn local_mode_survives_a_panic() {
     let f = Function::local(&example("panic"), &[]);
     for _ in 0..2 {
-        assert_function_error(&f.invoke(b"{}"), "Runtime.Panic");
+        f.invoke(b"{}").expect_function_error("Runtime.Panic");
     }
 }
 
@@ -724,7 +711,7 @@ fn runtime_api_forms_work_under_the_emulator() {
         );
         let r = f.invoke(br#"{"form":1}"#);
         assert_eq!(r.status, 200, "{form}: {}", f.output());
-        assert_eq!(json_of(&r), json!({"form": 1}), "{form}");
+        assert_eq!(r.expect_json(), json!({"form": 1}), "{form}");
     }
 }
 
@@ -761,7 +748,7 @@ fn aws_lambda_events_types_work_as_event_and_response() {
     let r = f.invoke(event.to_string().as_bytes());
     assert_eq!(r.status, 200, "{}", f.output());
     assert_eq!(
-        json_of(&r),
+        r.expect_json(),
         json!({"batchItemFailures": [{"itemIdentifier": "m-2"}]})
     );
 }
