@@ -114,13 +114,8 @@ impl Client {
             .header(HOST, self.endpoint.authority().clone())
             .header(CONTENT_TYPE, "application/octet-stream")
             .header(TRANSFER_ENCODING, "chunked")
-            .header(header::FUNCTION_RESPONSE_MODE, "streaming")
-            .header(
-                TRAILER,
-                HeaderValue::from_static(
-                    "Lambda-Runtime-Function-Error-Type, Lambda-Runtime-Function-Error-Body",
-                ),
-            )
+            .header(header::FUNCTION_RESPONSE_MODE, header::STREAMING)
+            .header(TRAILER, HeaderValue::from_static(header::STREAM_TRAILERS))
             .body(Either::Right(body));
         let Ok(request) = request else {
             return Err(self.unreachable(1, format!("cannot build a request for {path}")));

@@ -87,6 +87,11 @@ pub mod header {
     pub const FUNCTION_ERROR_BODY: &str = "lambda-runtime-function-error-body";
     /// `streaming` on a `/response` whose body is streamed (chunked, errors in trailers).
     pub const FUNCTION_RESPONSE_MODE: &str = "lambda-runtime-function-response-mode";
+    /// [`FUNCTION_RESPONSE_MODE`]'s value for a streamed response.
+    pub const STREAMING: &str = "streaming";
+    /// The `Trailer` header of a streamed response: the two trailers a failed stream ends with.
+    pub const STREAM_TRAILERS: &str =
+        "Lambda-Runtime-Function-Error-Type, Lambda-Runtime-Function-Error-Body";
     /// Set by the invoke endpoint when the function failed (as Lambda's `Invoke` API).
     pub const AMZ_FUNCTION_ERROR: &str = "x-amz-function-error";
     /// The invoke request's client context (base64 JSON), forwarded as [`CLIENT_CONTEXT`].

@@ -84,7 +84,10 @@ async fn answer(
     let streaming = request
         .headers()
         .get(header::FUNCTION_RESPONSE_MODE)
-        .is_some_and(|mode| mode.as_bytes().eq_ignore_ascii_case(b"streaming"));
+        .is_some_and(|mode| {
+            mode.as_bytes()
+                .eq_ignore_ascii_case(header::STREAMING.as_bytes())
+        });
     if call == Call::Response && streaming {
         return stream(sandbox, id, request.into_body()).await;
     }
