@@ -53,11 +53,22 @@ impl Stream {
             .nth(1)
             .and_then(|s| s.parse().ok())
             .unwrap_or(0);
+        // A whole answer (an error before any chunk, a buffered function) has a length.
+        let length = head.lines().find_map(|line| {
+            let (name, value) = line.split_once(':')?;
+            name.eq_ignore_ascii_case("content-length")
+                .then(|| value.trim().parse::<usize>().ok())?
+        });
+        let mut buffered = Vec::new();
+        if let Some(length) = length {
+            buffered.resize(length, 0);
+            reader.read_exact(&mut buffered).unwrap();
+        }
         Self {
             reader,
             status,
             head,
-            buffered: Vec::new(),
+            buffered,
         }
     }
 
@@ -70,6 +81,14 @@ impl Stream {
                     let m: Vec<u8> = self.buffered.drain(..total).collect();
                     return Some(parse(&m));
                 }
+            }
+            if !self
+                .head
+                .to_ascii_lowercase()
+                .contains("transfer-encoding: chunked")
+            {
+                assert!(self.buffered.is_empty(), "a partial message");
+                return None;
             }
             let mut size = String::new();
             if self.reader.read_line(&mut size).unwrap() == 0 {
@@ -137,8 +156,8 @@ fn the_caller_holds_the_first_chunk_before_the_second_is_written() {
     assert!(
         s.head
             .to_ascii_lowercase()
-            .contains("content-type: application/vnd.amazon.eventstream"),
-        "{}",
+            .contains("content-type: application/octet-stream"),
+        "the stream's own content type (Lambda's default), not the framing's: {}",
         s.head
     );
     let first = s.next().unwrap();
@@ -236,6 +255,43 @@ fn the_buffered_invoke_of_a_streaming_function_gets_the_whole_body() {
     let r = f.invoke(br#"{"prompt": "one two", "delay_ms": 1}"#);
     assert_eq!(r.status, 200);
     assert_eq!(r.body, b"one two ");
+}
+
+#[test]
+fn the_functions_content_type_reaches_the_caller() {
+    let f = Function::emulated(&example("stream"), &[], &[]);
+    let event = r#"{"prompt": "data:1", "delay_ms": 1, "content_type": "text/event-stream"}"#;
+    let s = Stream::open(&f.invoke_addr, event);
+    let head = s.head.to_ascii_lowercase();
+    assert!(head.contains("content-type: text/event-stream"), "{head}");
+    let messages = s.all();
+    assert_eq!(text(&messages[0]), "data:1 ");
+    assert_eq!(complete(&messages[1]), serde_json::json!({"LogResult": ""}));
+    // The buffered Invoke of the same function answers with it too.
+    let r = f.invoke(event.as_bytes());
+    assert_eq!(r.status, 200, "{}", r.body_excerpt());
+    assert_eq!(r.header("content-type"), Some("text/event-stream"));
+    assert_eq!(r.body, b"data:1 ");
+    // A value that is no header value fails the stream before its first byte, clearly.
+    let bad = r#"{"prompt": "x", "content_type": "text/plain\r\nX-Injected: 1"}"#;
+    let messages = Stream::open(&f.invoke_addr, bad).all();
+    assert_eq!(messages.len(), 1, "{messages:?}");
+    let done = complete(&messages[0]);
+    assert_eq!(done["ErrorCode"], "Runtime.InvalidContentType", "{done}");
+    // So does an event that is no JSON, as a whole answer (JSON, with a length).
+    let s = Stream::open(&f.invoke_addr, "{not json");
+    assert!(
+        s.head
+            .to_ascii_lowercase()
+            .contains("content-type: application/json"),
+        "{}",
+        s.head
+    );
+    let messages = s.all();
+    assert_eq!(
+        complete(&messages[0])["ErrorCode"],
+        "Runtime.UnmarshalError"
+    );
 }
 
 #[test]

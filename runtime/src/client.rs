@@ -103,16 +103,19 @@ impl Client {
     }
 
     /// Posts `body`, a streamed response for `request_id`, chunk by chunk as the handler
-    /// writes it. Not retried: a stream cannot be replayed, so a broken connection ends it.
+    /// writes it; the request starts with the handler's first piece (its content type, a
+    /// chunk, or the end). Not retried: a stream cannot be replayed, so a broken connection
+    /// ends it.
     pub async fn respond_streaming(
         &mut self,
         request_id: &str,
-        body: StreamBody,
+        mut body: StreamBody,
     ) -> Result<(), Unreachable> {
         let path = self.invocation_path(request_id, "/response");
+        let content_type = body.content_type().await;
         let request = Request::post(path.as_str())
             .header(HOST, self.endpoint.authority().clone())
-            .header(CONTENT_TYPE, "application/octet-stream")
+            .header(CONTENT_TYPE, content_type)
             .header(TRANSFER_ENCODING, "chunked")
             .header(header::FUNCTION_RESPONSE_MODE, header::STREAMING)
             .header(TRAILER, HeaderValue::from_static(header::STREAM_TRAILERS))
@@ -212,7 +215,7 @@ impl Client {
                 }
             }
             if body.is_some() {
-                request = request.header(CONTENT_TYPE, "application/json");
+                request = request.header(CONTENT_TYPE, protocol::JSON_CONTENT_TYPE);
             }
             let payload = body.as_ref().map(|(b, _)| b.clone()).unwrap_or_default();
             let Ok(request) = request.body(Either::Left(Full::new(payload))) else {

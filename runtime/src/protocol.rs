@@ -24,8 +24,13 @@ pub const STREAM_INVOKE_SUFFIX: &str = "/response-streaming-invocations";
 /// The streaming invoke path of the default function name, as [`INVOKE_PATH`].
 pub const STREAM_INVOKE_PATH: &str =
     "/2021-11-15/functions/function/response-streaming-invocations";
-/// The content type of an `InvokeWithResponseStream` answer: AWS's event-stream framing.
+/// The content type of AWS's event-stream framing (the body of an `InvokeWithResponseStream`
+/// answer, whose `Content-Type` header is the stream's own: `ResponseStreamContentType`).
 pub const EVENT_STREAM_CONTENT_TYPE: &str = "application/vnd.amazon.eventstream";
+/// Events, responses and error bodies.
+pub const JSON_CONTENT_TYPE: &str = "application/json";
+/// A streamed response's content type when the function sets none (Lambda's default).
+pub const DEFAULT_STREAM_CONTENT_TYPE: &str = "application/octet-stream";
 /// Last segment of the path the runtime posts a response to (after the request id).
 pub const RESPONSE_SEGMENT: &str = "response";
 /// Last segment of the path the runtime posts an invocation error to (after the request id).
@@ -128,6 +133,8 @@ pub mod error_type {
     pub const INVALID_STATE: &str = "InvalidStateTransition";
     /// The Runtime API stopped reading a streamed response (caller gone, or over the limit).
     pub const STREAM_CLOSED: &str = "Runtime.StreamClosed";
+    /// A streamed response's content type is no header value, or was set after its first chunk.
+    pub const INVALID_CONTENT_TYPE: &str = "Runtime.InvalidContentType";
     /// Too many invocations are already waiting.
     pub const TOO_MANY_REQUESTS: &str = "TooManyRequestsException";
     /// The function's response or error body ended before its declared length (RAPID's name).

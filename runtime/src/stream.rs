@@ -7,6 +7,9 @@
 //! more, so it travels in two HTTP trailers, the error type and the base64 of the error's JSON.
 //! The channel between handler and connection holds one chunk: a handler that produces faster
 //! than the connection sends waits, and a chunk costs no allocation beyond its own bytes.
+//! The request starts with the first chunk (or the end), so a handler can still choose the
+//! stream's `Content-Type` until then: Lambda hands it to the caller (`InvokeWithResponseStream`'s
+//! `ResponseStreamContentType`, a function URL's `Content-Type`).
 
 use std::convert::Infallible;
 use std::pin::Pin;
@@ -18,9 +21,12 @@ use hyper::header::HeaderValue;
 use tokio::sync::mpsc;
 
 use crate::Error;
-use crate::protocol::{error_type, header};
+use crate::protocol::{DEFAULT_STREAM_CONTENT_TYPE, error_type, header};
 
 /// The writing end of a streamed response, handed to a [`crate::run_streaming`] handler.
+///
+/// The stream's content type is `application/octet-stream` unless the handler sets another
+/// with [`ResponseStream::set_content_type`] before its first chunk.
 ///
 /// ```no_run
 /// use faas_runtime::{Context, Error, ResponseStream};
@@ -37,13 +43,39 @@ use crate::protocol::{error_type, header};
 /// ```
 #[derive(Debug, Clone)]
 pub struct ResponseStream {
-    sender: mpsc::Sender<Frame<Bytes>>,
+    sender: mpsc::Sender<Piece>,
     sent: usize,
+}
+
+/// What goes from a [`ResponseStream`] to the connection, in order.
+#[derive(Debug)]
+enum Piece {
+    /// The stream's content type; only as the first piece.
+    ContentType(HeaderValue),
+    /// A chunk, or the error trailers.
+    Frame(Frame<Bytes>),
 }
 
 /// The request body a [`ResponseStream`] feeds; it ends when every handle is dropped.
 #[derive(Debug)]
-pub(crate) struct StreamBody(mpsc::Receiver<Frame<Bytes>>);
+pub(crate) struct StreamBody {
+    pieces: mpsc::Receiver<Piece>,
+    /// The first frame, received while waiting for the content type.
+    first: Option<Frame<Bytes>>,
+}
+
+impl StreamBody {
+    /// The stream's content type: waits for the handler's first piece (a content type, a
+    /// chunk, or the end of the stream), since the request's headers go before its body.
+    pub(crate) async fn content_type(&mut self) -> HeaderValue {
+        match self.pieces.recv().await {
+            Some(Piece::ContentType(value)) => return value,
+            Some(Piece::Frame(frame)) => self.first = Some(frame),
+            None => {}
+        }
+        HeaderValue::from_static(DEFAULT_STREAM_CONTENT_TYPE)
+    }
+}
 
 impl hyper::body::Body for StreamBody {
     type Data = Bytes;
@@ -53,15 +85,60 @@ impl hyper::body::Body for StreamBody {
         mut self: Pin<&mut Self>,
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<Bytes>, Infallible>>> {
-        self.0.poll_recv(cx).map(|frame| frame.map(Ok))
+        if let Some(frame) = self.first.take() {
+            return Poll::Ready(Some(Ok(frame)));
+        }
+        loop {
+            match std::task::ready!(self.pieces.poll_recv(cx)) {
+                Some(Piece::Frame(frame)) => return Poll::Ready(Some(Ok(frame))),
+                // A clone set it after another clone's first chunk: the headers are gone.
+                Some(Piece::ContentType(value)) => {
+                    tracing::warn!("content type {value:?} set after the stream started; ignored");
+                }
+                None => return Poll::Ready(None),
+            }
+        }
     }
 }
 
 impl ResponseStream {
     /// A stream and the request body it feeds; the channel holds one chunk.
     pub(crate) fn new() -> (Self, StreamBody) {
-        let (sender, receiver) = mpsc::channel(1);
-        (Self { sender, sent: 0 }, StreamBody(receiver))
+        let (sender, pieces) = mpsc::channel(1);
+        let body = StreamBody {
+            pieces,
+            first: None,
+        };
+        (Self { sender, sent: 0 }, body)
+    }
+
+    /// Sets the stream's `Content-Type` (`text/event-stream`, `application/x-ndjson`, ...),
+    /// which Lambda passes to the caller; `application/octet-stream` if never set. Only before
+    /// the first chunk: the request's headers go with it.
+    ///
+    /// ```no_run
+    /// # async fn f(mut out: faas_runtime::ResponseStream) -> Result<(), faas_runtime::Error> {
+    /// out.set_content_type("text/event-stream").await?;
+    /// out.send("data: hello\n\n").await?;
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// Fails (`Runtime.InvalidContentType`) for a value that is no header value, or once this
+    /// handle has sent a chunk; (`Runtime.StreamClosed`) as [`ResponseStream::send`].
+    pub async fn set_content_type(&mut self, content_type: &str) -> Result<(), Error> {
+        let invalid = |why: String| Error::new(error_type::INVALID_CONTENT_TYPE, why);
+        if self.sent > 0 {
+            return Err(invalid(format!(
+                "content type {content_type:?} set after {} bytes were streamed",
+                self.sent
+            )));
+        }
+        let value = HeaderValue::from_str(content_type)
+            .map_err(|_| invalid(format!("{content_type:?} is no HTTP header value")))?;
+        self.sender
+            .send(Piece::ContentType(value))
+            .await
+            .map_err(|_| self.closed())
     }
 
     /// Sends one chunk to the caller; waits while the previous one is still being written.
@@ -76,17 +153,22 @@ impl ResponseStream {
             return Ok(());
         }
         let len = chunk.len();
-        self.sender.send(Frame::data(chunk)).await.map_err(|_| {
-            Error::new(
-                error_type::STREAM_CLOSED,
-                format!(
-                    "the Runtime API stopped reading the response stream after {} bytes",
-                    self.sent
-                ),
-            )
-        })?;
+        self.sender
+            .send(Piece::Frame(Frame::data(chunk)))
+            .await
+            .map_err(|_| self.closed())?;
         self.sent += len;
         Ok(())
+    }
+
+    fn closed(&self) -> Error {
+        Error::new(
+            error_type::STREAM_CLOSED,
+            format!(
+                "the Runtime API stopped reading the response stream after {} bytes",
+                self.sent
+            ),
+        )
     }
 
     /// Bytes sent so far.
@@ -115,7 +197,8 @@ impl ResponseStream {
         };
         trailers.insert(header::FUNCTION_ERROR_TYPE, kind);
         trailers.insert(header::FUNCTION_ERROR_BODY, body);
-        if self.sender.send(Frame::trailers(trailers)).await.is_err() {
+        let trailers = Piece::Frame(Frame::trailers(trailers));
+        if self.sender.send(trailers).await.is_err() {
             tracing::warn!("the stream's error could not be sent: the Runtime API stopped reading");
         }
     }
@@ -150,11 +233,60 @@ mod tests {
         };
         let ((), (data, trailers)) = tokio::join!(writer, reader);
         assert_eq!(data, ["one", "two"]);
+        // Nothing set: the default, and the first chunk (received while waiting) comes first.
         assert_eq!(trailers[header::FUNCTION_ERROR_TYPE], "Broken");
         assert_eq!(
             trailers[header::FUNCTION_ERROR_BODY].to_str().unwrap(),
             crate::base64::encode(&Error::new("Broken", "mid-stream").to_json())
         );
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn the_content_type_goes_first_and_only_before_the_first_chunk() {
+        let (mut stream, mut body) = ResponseStream::new();
+        let mut clone = stream.clone();
+        let writer = async move {
+            let e = stream.set_content_type("bad\nvalue").await.unwrap_err();
+            assert_eq!(e.error_type(), error_type::INVALID_CONTENT_TYPE);
+            stream.set_content_type("text/event-stream").await.unwrap();
+            stream.send("data: 1\n\n").await.unwrap();
+            let e = stream.set_content_type("text/plain").await.unwrap_err();
+            assert_eq!(e.error_type(), error_type::INVALID_CONTENT_TYPE);
+            // A clone that has sent nothing may still try: ignored, not in the body.
+            clone.set_content_type("text/plain").await.unwrap();
+            clone.send("data: 2\n\n").await.unwrap();
+        };
+        let reader = async {
+            let content_type = body.content_type().await;
+            let mut data = Vec::new();
+            while let Some(frame) = body.frame().await {
+                data.push(frame.unwrap().into_data().unwrap());
+            }
+            (content_type, data)
+        };
+        let ((), (content_type, data)) = tokio::join!(writer, reader);
+        assert_eq!(content_type, "text/event-stream");
+        assert_eq!(data, ["data: 1\n\n", "data: 2\n\n"]);
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn without_a_content_type_the_default_and_the_first_chunk_are_kept() {
+        let (mut stream, mut body) = ResponseStream::new();
+        let writer = async move { stream.send("x").await.unwrap() };
+        let reader = async {
+            let content_type = body.content_type().await;
+            let first = body.frame().await.unwrap().unwrap().into_data().unwrap();
+            (content_type, first, body.frame().await.is_none())
+        };
+        let ((), (content_type, first, ended)) = tokio::join!(writer, reader);
+        assert_eq!(content_type, DEFAULT_STREAM_CONTENT_TYPE);
+        assert_eq!(first, "x");
+        assert!(ended);
+        // A stream that ends before any piece: the default, and an empty body.
+        let (stream, mut body) = ResponseStream::new();
+        drop(stream);
+        assert_eq!(body.content_type().await, DEFAULT_STREAM_CONTENT_TYPE);
+        assert!(body.frame().await.is_none());
     }
 
     #[tokio::test(flavor = "current_thread")]

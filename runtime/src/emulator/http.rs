@@ -23,7 +23,7 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore};
 
 use super::event_stream::EventStream;
-use crate::protocol::{MAX_PAYLOAD, error_type};
+use crate::protocol::{self, MAX_PAYLOAD, error_type};
 
 /// Bodies past this are cut off; up to it they are read and dropped so that the client, which
 /// is still sending, reads our 413 (or 429) instead of a reset connection.
@@ -503,9 +503,10 @@ pub(crate) async fn drain_within(body: Incoming, deadline: Duration) {
 pub(crate) fn json(status: StatusCode, body: impl Into<Bytes>) -> Reply {
     let mut reply = Response::new(Either::Left(Full::new(body.into())));
     *reply.status_mut() = status;
-    reply
-        .headers_mut()
-        .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    reply.headers_mut().insert(
+        CONTENT_TYPE,
+        HeaderValue::from_static(protocol::JSON_CONTENT_TYPE),
+    );
     reply
 }
 

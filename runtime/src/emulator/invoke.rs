@@ -84,13 +84,18 @@ pub(crate) async fn handle(
         ),
         // InvokeWithResponseStream: AWS's event stream, whatever the function did.
         (Outcome::Response(Payload::Stream(stream)), true) => {
-            event_stream_reply(Either::Right(EventStream::new(stream)))
+            let content_type = stream.content_type.clone();
+            event_stream_reply(Either::Right(EventStream::new(stream)), content_type)
         }
-        (Outcome::Response(Payload::Buffered(body)), true) => {
-            event_stream_reply(Either::Left(event_stream::whole(Ok(&body))))
-        }
+        (Outcome::Response(Payload::Buffered(body)), true) => event_stream_reply(
+            Either::Left(event_stream::whole(Ok(&body))),
+            HeaderValue::from_static(protocol::JSON_CONTENT_TYPE),
+        ),
         (Outcome::Error(body), true) => {
-            let mut reply = event_stream_reply(Either::Left(event_stream::whole(Err(&body))));
+            let mut reply = event_stream_reply(
+                Either::Left(event_stream::whole(Err(&body))),
+                HeaderValue::from_static(protocol::JSON_CONTENT_TYPE),
+            );
             mark_function_error(&mut reply);
             reply
         }
@@ -101,17 +106,16 @@ pub(crate) async fn handle(
     }
 }
 
-/// 200 with an event-stream body.
-fn event_stream_reply(body: Either<Bytes, EventStream>) -> Reply {
+/// 200 with an event-stream body. Its `Content-Type` is not the framing's but that of the
+/// payload inside, as Lambda's (SDKs read it as `ResponseStreamContentType`): the stream's own,
+/// or JSON for a whole response or an error.
+fn event_stream_reply(body: Either<Bytes, EventStream>, content_type: HeaderValue) -> Reply {
     let body = match body {
         Either::Left(whole) => Either::Left(Full::new(whole)),
         Either::Right(stream) => Either::Right(stream),
     };
     let mut reply = Response::new(body);
-    reply.headers_mut().insert(
-        CONTENT_TYPE,
-        HeaderValue::from_static(protocol::EVENT_STREAM_CONTENT_TYPE),
-    );
+    reply.headers_mut().insert(CONTENT_TYPE, content_type);
     reply
 }
 
@@ -129,7 +133,13 @@ async fn gather(mut stream: Streamed) -> Reply {
         body.extend_from_slice(&chunk);
     }
     match stream.end.await {
-        Ok(None) => http::json(StatusCode::OK, body),
+        Ok(None) => {
+            let mut reply = http::json(StatusCode::OK, body);
+            reply
+                .headers_mut()
+                .insert(CONTENT_TYPE, stream.content_type);
+            reply
+        }
         Ok(Some(error)) => function_error(error),
         Err(_) => function_error(http::error_body(
             error_type::EXIT,

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use http_body_util::BodyExt;
 use hyper::body::{Bytes, Incoming};
-use hyper::header::HeaderValue;
+use hyper::header::{CONTENT_TYPE, HeaderValue};
 use hyper::{Method, Request, StatusCode};
 
 use super::http::{self, BodyError, Reply};
@@ -89,7 +89,15 @@ async fn answer(
                 .eq_ignore_ascii_case(header::STREAMING.as_bytes())
         });
     if call == Call::Response && streaming {
-        return stream(sandbox, id, request.into_body()).await;
+        let content_type =
+            request
+                .headers()
+                .get(CONTENT_TYPE)
+                .cloned()
+                .unwrap_or(HeaderValue::from_static(
+                    protocol::DEFAULT_STREAM_CONTENT_TYPE,
+                ));
+        return stream(sandbox, id, content_type, request.into_body()).await;
     }
     let error_type = function_error_type(&request, error_type::UNHANDLED);
     let read = http::read_body(request.into_body(), None, body_timeout).await;
@@ -141,8 +149,13 @@ async fn answer(
 /// or without error trailers), cut off (`Runtime.TruncatedResponse`), or over the limit
 /// (`Function.ResponseSizeTooLarge`, and 413 to the runtime). A caller that hangs up does not
 /// stop the function: its chunks are read and dropped.
-async fn stream(sandbox: &Sandbox, id: &str, mut body: Incoming) -> Reply {
-    let chunks = match sandbox.start_stream(id) {
+async fn stream(
+    sandbox: &Sandbox,
+    id: &str,
+    content_type: HeaderValue,
+    mut body: Incoming,
+) -> Reply {
+    let chunks = match sandbox.start_stream(id, content_type) {
         Ok(chunks) => chunks,
         Err(refusal) => return refused(refusal),
     };

@@ -60,6 +60,8 @@ pub(crate) struct Streamed {
     /// `None` for a stream that ended well, or the error body (JSON) that ended it: one from
     /// the function's trailers, a panic posted to `/error` mid-stream, a timeout, the limit.
     pub end: oneshot::Receiver<Option<Bytes>>,
+    /// The `Content-Type` the runtime posted the stream with: the caller's to see.
+    pub content_type: HeaderValue,
 }
 
 /// Chunks buffered between the runtime's stream and its caller: backpressure past these.
@@ -438,7 +440,11 @@ impl Sandbox {
     /// invocation ends, and returns the sender the runtime's chunks go to. The invocation ends
     /// with [`Sandbox::answer`] when the stream does (or earlier, on its deadline). A caller
     /// that has gone gets nothing: the chunks are then dropped as they come.
-    pub fn start_stream(&self, id: &str) -> Result<mpsc::Sender<Bytes>, Refusal> {
+    pub fn start_stream(
+        &self,
+        id: &str,
+        content_type: HeaderValue,
+    ) -> Result<mpsc::Sender<Bytes>, Refusal> {
         let mut inner = self.inner();
         inner.state.after(Call::Response).map_err(Refusal::State)?;
         let current = match inner.current.as_mut() {
@@ -448,7 +454,12 @@ impl Sandbox {
         let (data_tx, data) = mpsc::channel(STREAM_BUFFER);
         let (end_tx, end) = oneshot::channel();
         if let Some(caller) = current.caller.take() {
-            let _ = caller.send(Outcome::Response(Payload::Stream(Streamed { data, end })));
+            let stream = Streamed {
+                data,
+                end,
+                content_type,
+            };
+            let _ = caller.send(Outcome::Response(Payload::Stream(stream)));
         }
         current.stream_end = Some(end_tx);
         Ok(data_tx)
