@@ -405,6 +405,11 @@ impl ScriptedApi {
             .unwrap();
     }
 
+    /// Closes the connection (the next request comes on a new one).
+    fn hang_up(&mut self) {
+        self.conn = None;
+    }
+
     /// Closes the API for good: listener and connection.
     fn vanish(&mut self) {
         self.listener = None;
@@ -424,6 +429,42 @@ impl ScriptedApi {
             .unwrap();
         (status, stderr)
     }
+}
+
+#[test]
+fn chunked_answers_closed_connections_and_a_reset_keep_alive_are_followed() {
+    let mut api = ScriptedApi::start(&example("echo"));
+    // An event in chunks, on a connection the API closes after it.
+    api.expect_next();
+    api.answer("HTTP/1.1 200 OK\r\nLambda-Runtime-Aws-Request-Id: r1\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n4\r\n{\"a\"\r\n3\r\n:1}\r\n0\r\n\r\n");
+    api.hang_up();
+    let (head, body) = api.request();
+    assert!(
+        head.starts_with("POST /2018-06-01/runtime/invocation/r1/response"),
+        "{head}"
+    );
+    assert_eq!(body, r#"{"a":1}"#);
+    api.answer("HTTP/1.1 202 Accepted\r\nContent-Length: 0\r\n\r\n");
+    // A kept-alive connection the API drops while the runtime waits: asked again at once, on
+    // a new connection.
+    api.expect_next();
+    api.hang_up();
+    api.expect_next();
+    api.answer(
+        "HTTP/1.1 200 OK\r\nLambda-Runtime-Aws-Request-Id: r2\r\nContent-Length: 2\r\n\r\n[]",
+    );
+    let (head, body) = api.request();
+    assert!(
+        head.starts_with("POST /2018-06-01/runtime/invocation/r2/response"),
+        "{head}"
+    );
+    assert_eq!(body, "[]");
+    api.answer("HTTP/1.1 202 Accepted\r\nContent-Length: 0\r\n\r\n");
+    api.expect_next();
+    // SAFETY: kill(2) on this test's own child.
+    unsafe { libc::kill(api.function.id() as i32, libc::SIGTERM) };
+    let (status, stderr) = api.finish();
+    assert!(status.success(), "{status}: {stderr}");
 }
 
 #[test]

@@ -1,23 +1,32 @@
 //! The Runtime API client: one HTTP/1.1 keep-alive connection to `AWS_LAMBDA_RUNTIME_API`,
 //! reused for every call and re-opened (with bounded backoff) only when it breaks.
 //!
+//! The socket is blocking and the calls run on the process's one thread, outside the async
+//! runtime: between two invocations a function has nothing else to do, so `GET /next` is one
+//! `write` and one `read` that sleeps until the event comes, and posting a response is another
+//! pair. That is the shape of the C floor in `checks/peers/c-floor`; going through the
+//! reactor instead costs two `epoll_wait` per exchange (docs/performance.md). A streamed
+//! response is the exception: its socket joins the reactor for the stream's duration, so the
+//! handler's own tasks keep running while a slow reader holds the stream back.
+//!
 //! The transport is concrete (one TCP connection to one address, [`Endpoint`]) because the
 //! runtime owns it: no connector generics, no connection pool.
 
 use std::fmt;
+use std::io::{self, IoSlice, Read, Write};
+use std::net::TcpStream;
+use std::os::fd::AsRawFd;
 use std::time::Duration;
 
-use http_body_util::{BodyExt, Either, Full};
+use http_body_util::BodyExt;
+use hyper::HeaderMap;
 use hyper::body::Bytes;
-use hyper::client::conn::http1::{self, SendRequest};
-use hyper::header::{CONTENT_TYPE, HOST, HeaderValue, TRAILER, TRANSFER_ENCODING};
-use hyper::{HeaderMap, Method, Request, StatusCode};
-use hyper_util::rt::TokioIo;
-use tokio::net::TcpStream;
 
 use crate::Error;
 use crate::endpoint::Endpoint;
+use crate::http1::{self, ReadBuf, Response};
 use crate::protocol::{self, header};
+use crate::shutdown;
 use crate::stream::StreamBody;
 
 /// Waits between attempts when the API cannot be reached: about 3 s in all, long enough to ride
@@ -48,15 +57,20 @@ impl fmt::Display for Unreachable {
     }
 }
 
-/// A request body: whole (every call but one), or a streamed response.
-type Body = Either<Full<Bytes>, StreamBody>;
+/// One open connection and what has been read from it.
+struct Connection {
+    stream: TcpStream,
+    read: ReadBuf,
+}
 
 /// A connection to the Runtime API.
 pub(crate) struct Client {
     endpoint: Endpoint,
     /// `/next` under the endpoint's base path, built once.
     next_path: String,
-    conn: Option<SendRequest<Body>>,
+    conn: Option<Connection>,
+    /// The request head being written, kept to reuse its allocation.
+    head: Vec<u8>,
 }
 
 impl Client {
@@ -66,24 +80,34 @@ impl Client {
             next_path: endpoint.path(protocol::NEXT_PATH),
             endpoint,
             conn: None,
+            head: Vec::with_capacity(512),
         }
     }
 
-    /// Long-polls for the next event; there is deliberately no timeout.
-    pub async fn next(&mut self) -> Result<Event, Unreachable> {
+    /// Long-polls for the next event; there is deliberately no timeout. `None` when a stop
+    /// signal (SIGTERM, SIGINT) arrives while waiting: the process should exit.
+    pub fn next(&mut self) -> Result<Option<Event>, Unreachable> {
         let mut failures = 0;
         loop {
-            let (status, headers, body) =
-                self.call(Method::GET, self.next_path.clone(), None).await?;
-            if status.is_success() {
-                return Ok(Event { headers, body });
+            let path = std::mem::take(&mut self.next_path);
+            let answer = self.call("GET", &path, None, true);
+            self.next_path = path;
+            let Some(response) = answer? else {
+                return Ok(None);
+            };
+            if response.status.is_success() {
+                return Ok(Some(Event {
+                    headers: response.headers,
+                    body: response.body,
+                }));
             }
             // A refusal is the API's problem, not the event's: log it, back off, and give up
             // like an unreachable API if it persists.
+            let status = response.status;
             tracing::error!(
                 "{} answered {status}: {}",
                 protocol::NEXT_PATH,
-                String::from_utf8_lossy(&body)
+                String::from_utf8_lossy(&response.body)
             );
             if failures == BACKOFF_MS.len() {
                 return Err(self.unreachable(
@@ -91,21 +115,34 @@ impl Client {
                     format!("{} keeps answering {status}", protocol::NEXT_PATH),
                 ));
             }
-            tokio::time::sleep(Duration::from_millis(BACKOFF_MS[failures])).await;
+            std::thread::sleep(Duration::from_millis(BACKOFF_MS[failures]));
             failures += 1;
         }
     }
 
     /// Posts the handler's response for `request_id`.
-    pub async fn respond(&mut self, request_id: &str, body: Bytes) -> Result<(), Unreachable> {
+    pub fn respond(&mut self, request_id: &str, body: &[u8]) -> Result<(), Unreachable> {
         let path = self.invocation_path(request_id, "/response");
-        self.post(path, body, None).await
+        self.post(&path, body, None)
+    }
+
+    /// Posts a failed invocation for `request_id`.
+    pub fn fail(&mut self, request_id: &str, error: &Error) -> Result<(), Unreachable> {
+        let path = self.invocation_path(request_id, "/error");
+        self.post(&path, &error.to_json(), Some(error.error_type()))
+    }
+
+    /// Posts a failure that happened before the first event.
+    pub fn init_error(&mut self, error: &Error) -> Result<(), Unreachable> {
+        let path = self.endpoint.path(protocol::INIT_ERROR_PATH);
+        self.post(&path, &error.to_json(), Some(error.error_type()))
     }
 
     /// Posts `body`, a streamed response for `request_id`, chunk by chunk as the handler
     /// writes it; the request starts with the handler's first piece (its content type, a
     /// chunk, or the end). Not retried: a stream cannot be replayed, so a broken connection
-    /// ends it.
+    /// ends it. If the API answers before the stream ends (it refused or cut it), the body is
+    /// dropped, so the handler's next `send` fails.
     pub async fn respond_streaming(
         &mut self,
         request_id: &str,
@@ -113,165 +150,143 @@ impl Client {
     ) -> Result<(), Unreachable> {
         let path = self.invocation_path(request_id, "/response");
         let content_type = body.content_type().await;
-        let request = Request::post(path.as_str())
-            .header(HOST, self.endpoint.authority().clone())
-            .header(CONTENT_TYPE, content_type)
-            .header(TRANSFER_ENCODING, "chunked")
-            .header(header::FUNCTION_RESPONSE_MODE, header::STREAMING)
-            .header(TRAILER, HeaderValue::from_static(header::STREAM_TRAILERS))
-            .body(Either::Right(body));
-        let Ok(request) = request else {
-            return Err(self.unreachable(1, format!("cannot build a request for {path}")));
+        let conn = match self.conn.take().filter(Connection::is_open) {
+            Some(conn) => conn,
+            None => self
+                .connect()
+                .map_err(|e| self.unreachable(1, format!("{path}: {e}")))?,
         };
-        let sender = match self.connection().await {
-            Ok(sender) => sender,
-            Err(e) => return Err(self.unreachable(1, e)),
-        };
-        let answer = match sender.send_request(request).await {
-            Ok(response) => {
-                let (parts, incoming) = response.into_parts();
-                incoming
-                    .collect()
-                    .await
-                    .map(|c| (parts.status, c.to_bytes()))
-                    .map_err(|e| format!("reading the answer to {path}: {e}"))
+        let headers: [(&str, &[u8]); 4] = [
+            ("Content-Type", content_type.as_bytes()),
+            ("Transfer-Encoding", b"chunked"),
+            (header::FUNCTION_RESPONSE_MODE, header::STREAMING.as_bytes()),
+            ("Trailer", header::STREAM_TRAILERS.as_bytes()),
+        ];
+        let host = self.endpoint.authority().as_bytes();
+        http1::request_head(&mut self.head, "POST", &path, host, &headers, None);
+        match stream_over(conn, &self.head, &mut body).await {
+            Ok((response, conn)) => {
+                if !response.status.is_success() {
+                    tracing::warn!(
+                        "{path} answered {}: {}",
+                        response.status,
+                        String::from_utf8_lossy(&response.body)
+                    );
+                }
+                self.conn = conn;
             }
-            Err(e) => Err(format!("{path}: {e}")),
-        };
-        // Either way the invocation is over; a broken connection is re-opened by the next
-        // call, which reports the API unreachable if it stays so.
-        match answer {
-            Ok((status, _)) if status.is_success() => {}
-            Ok((status, body)) => {
-                tracing::warn!(
-                    "{path} answered {status}: {}",
-                    String::from_utf8_lossy(&body)
-                );
-            }
-            Err(e) => {
-                tracing::warn!("the response stream broke: {e}");
-                self.conn = None;
-            }
+            // The invocation is over either way; the next call opens a new connection, and
+            // reports the API unreachable if it stays so.
+            Err(e) => tracing::warn!("the response stream broke: {e}"),
         }
         Ok(())
     }
 
-    /// Posts a failed invocation for `request_id`.
-    pub async fn fail(&mut self, request_id: &str, error: &Error) -> Result<(), Unreachable> {
-        let path = self.invocation_path(request_id, "/error");
-        self.post(path, error.to_json().into(), Some(error.error_type()))
-            .await
-    }
-
-    /// Posts a failure that happened before the first event.
-    pub async fn init_error(&mut self, error: &Error) -> Result<(), Unreachable> {
-        self.post(
-            self.endpoint.path(protocol::INIT_ERROR_PATH),
-            error.to_json().into(),
-            Some(error.error_type()),
-        )
-        .await
-    }
-
     /// A POST whose non-2xx answer is logged, not fatal: the invocation is over either way.
-    async fn post(
+    fn post(
         &mut self,
-        path: String,
-        body: Bytes,
+        path: &str,
+        body: &[u8],
         error_type: Option<&str>,
     ) -> Result<(), Unreachable> {
-        let (status, _, answer) = self
-            .call(Method::POST, path.clone(), Some((body, error_type)))
-            .await?;
-        if !status.is_success() {
+        let Some(answer) = self.call("POST", path, Some((body, error_type)), false)? else {
+            return Ok(());
+        };
+        if !answer.status.is_success() {
             tracing::warn!(
-                "{path} answered {status}: {}",
-                String::from_utf8_lossy(&answer)
+                "{path} answered {}: {}",
+                answer.status,
+                String::from_utf8_lossy(&answer.body)
             );
         }
         Ok(())
     }
 
-    /// One request, retried on connection failures with [`BACKOFF_MS`].
-    async fn call(
+    /// One request, retried on connection failures: at once when a kept-alive connection
+    /// turns out closed, then with [`BACKOFF_MS`]. `interruptible`: a stop signal ends the
+    /// wait for the answer (`Ok(None)`).
+    fn call(
         &mut self,
-        method: Method,
-        path: String,
-        body: Option<(Bytes, Option<&str>)>,
-    ) -> Result<(StatusCode, HeaderMap, Bytes), Unreachable> {
-        let mut last = String::new();
-        for attempt in 0..=BACKOFF_MS.len() {
-            if attempt > 0 {
-                tracing::debug!("Runtime API call failed ({last}); retrying");
-                tokio::time::sleep(Duration::from_millis(BACKOFF_MS[attempt - 1])).await;
+        method: &str,
+        path: &str,
+        body: Option<(&[u8], Option<&str>)>,
+        interruptible: bool,
+    ) -> Result<Option<Response>, Unreachable> {
+        let host = self.endpoint.authority().as_bytes();
+        let mut headers: Vec<(&str, &[u8])> = Vec::new();
+        if let Some((_, error_type)) = body {
+            headers.push(("Content-Type", protocol::JSON_CONTENT_TYPE.as_bytes()));
+            // An errorType that is no header value is left out rather than sent half-formed.
+            if let Some(kind) =
+                error_type.filter(|t| hyper::header::HeaderValue::from_str(t).is_ok())
+            {
+                headers.push((header::FUNCTION_ERROR_TYPE, kind.as_bytes()));
             }
-            let mut request = Request::builder()
-                .method(method.clone())
-                .uri(path.as_str())
-                .header(HOST, self.endpoint.authority().clone());
-            if let Some((_, Some(error_type))) = &body {
-                if let Ok(value) = HeaderValue::from_str(error_type) {
-                    request = request.header(header::FUNCTION_ERROR_TYPE, value);
-                }
-            }
-            if body.is_some() {
-                request = request.header(CONTENT_TYPE, protocol::JSON_CONTENT_TYPE);
-            }
-            let payload = body.as_ref().map(|(b, _)| b.clone()).unwrap_or_default();
-            let Ok(request) = request.body(Either::Left(Full::new(payload))) else {
-                last = format!("cannot build a request for {path}");
-                break;
-            };
-            let sender = match self.connection().await {
-                Ok(sender) => sender,
-                Err(e) => {
-                    last = e;
-                    continue;
-                }
-            };
-            match sender.send_request(request).await {
-                Ok(response) => {
-                    let (parts, incoming) = response.into_parts();
-                    match incoming.collect().await {
-                        Ok(collected) => {
-                            return Ok((parts.status, parts.headers, collected.to_bytes()));
-                        }
-                        Err(e) => last = format!("reading the answer to {path}: {e}"),
-                    }
-                }
-                Err(e) => last = format!("{path}: {e}"),
-            }
-            self.conn = None;
         }
-        Err(self.unreachable(BACKOFF_MS.len() + 1, last))
-    }
-
-    /// The open connection, or a new one.
-    async fn connection(&mut self) -> Result<&mut SendRequest<Body>, String> {
-        let alive = match self.conn.as_mut() {
-            Some(conn) => conn.ready().await.is_ok(),
-            None => false,
+        let (payload, length) = match body {
+            Some((payload, _)) => (payload, Some(payload.len())),
+            None => (&[][..], None),
         };
-        if !alive {
-            self.conn = Some(self.connect().await?);
+        http1::request_head(&mut self.head, method, path, host, &headers, length);
+        let mut backoff = 0;
+        loop {
+            let reused = self.conn.is_some();
+            let last = match self.exchange(payload, interruptible) {
+                Ok(Some(response)) => {
+                    if !response.keep_alive {
+                        self.conn = None;
+                    }
+                    return Ok(Some(response));
+                }
+                Ok(None) => return Ok(None),
+                Err(e) => {
+                    self.conn = None;
+                    format!("{path}: {e}")
+                }
+            };
+            if interruptible && shutdown::requested() {
+                return Ok(None);
+            }
+            if reused {
+                continue;
+            }
+            if backoff == BACKOFF_MS.len() {
+                return Err(self.unreachable(backoff + 1, last));
+            }
+            tracing::debug!("Runtime API call failed ({last}); retrying");
+            std::thread::sleep(Duration::from_millis(BACKOFF_MS[backoff]));
+            backoff += 1;
         }
-        self.conn.as_mut().ok_or_else(|| "no connection".to_owned())
     }
 
-    async fn connect(&self) -> Result<SendRequest<Body>, String> {
-        let stream = TcpStream::connect(self.endpoint.socket())
-            .await
-            .map_err(|e| e.to_string())?;
+    /// Writes the request in `self.head` and `body` on the open connection (or a new one) and
+    /// reads the answer.
+    fn exchange(&mut self, body: &[u8], interruptible: bool) -> io::Result<Option<Response>> {
+        if self.conn.is_none() {
+            self.conn = Some(self.connect()?);
+        }
+        let Some(conn) = self.conn.as_mut() else {
+            return Err(io::Error::other("no connection"));
+        };
+        write_all(&mut conn.stream, &self.head, body)?;
+        if !interruptible {
+            return conn.read_response().map(Some);
+        }
+        // A stop signal from here on shuts the socket's reading side, which ends the read.
+        let _idle = shutdown::Idle::watch(conn.stream.as_raw_fd());
+        if shutdown::requested() {
+            return Ok(None);
+        }
+        conn.read_response().map(Some)
+    }
+
+    fn connect(&self) -> io::Result<Connection> {
+        let stream = TcpStream::connect(self.endpoint.socket())?;
         let _ = stream.set_nodelay(true);
-        let (sender, connection) = http1::handshake(TokioIo::new(stream))
-            .await
-            .map_err(|e| e.to_string())?;
-        tokio::spawn(async move {
-            if let Err(e) = connection.await {
-                tracing::debug!("Runtime API connection closed: {e}");
-            }
-        });
-        Ok(sender)
+        Ok(Connection {
+            stream,
+            read: ReadBuf::default(),
+        })
     }
 
     /// `/invocation/{id}{what}` under the endpoint's base path.
@@ -289,4 +304,170 @@ impl Client {
             last,
         }
     }
+}
+
+impl Connection {
+    /// Reads one whole response.
+    fn read_response(&mut self) -> io::Result<Response> {
+        let mut eof = false;
+        loop {
+            if let Some(response) = http1::take_response(&mut self.read, eof).map_err(invalid)? {
+                return Ok(response);
+            }
+            match self.stream.read(self.read.spare()) {
+                Ok(0) if eof || self.read.filled().is_empty() => {
+                    return Err(io::ErrorKind::UnexpectedEof.into());
+                }
+                Ok(0) => eof = true,
+                Ok(n) => self.read.commit(n),
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    /// Whether the API has not closed this kept-alive connection meanwhile (checked before a
+    /// stream, which cannot be retried on a new one).
+    fn is_open(&self) -> bool {
+        let mut probe = [0u8; 1];
+        let _ = self.stream.set_nonblocking(true);
+        let open =
+            matches!(self.stream.peek(&mut probe), Err(e) if e.kind() == io::ErrorKind::WouldBlock);
+        let _ = self.stream.set_nonblocking(false);
+        open
+    }
+}
+
+/// Writes `head` then `body`, in one system call when the socket takes them.
+fn write_all(stream: &mut TcpStream, head: &[u8], body: &[u8]) -> io::Result<()> {
+    let mut slices = [IoSlice::new(head), IoSlice::new(body)];
+    let mut pending = &mut slices[..];
+    IoSlice::advance_slices(&mut pending, 0);
+    while !pending.is_empty() {
+        match stream.write_vectored(pending) {
+            Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
+            Ok(n) => IoSlice::advance_slices(&mut pending, n),
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
+}
+
+fn invalid(message: String) -> io::Error {
+    io::Error::new(io::ErrorKind::InvalidData, message)
+}
+
+/// Sends a chunked request (`head`, then `body` as it comes) on `conn` through the reactor and
+/// reads the answer. Returns the answer and the connection when it can carry the next request.
+async fn stream_over(
+    conn: Connection,
+    head: &[u8],
+    body: &mut StreamBody,
+) -> io::Result<(Response, Option<Connection>)> {
+    let Connection { stream, mut read } = conn;
+    stream.set_nonblocking(true)?;
+    let tcp = tokio::net::TcpStream::from_std(stream)?;
+    let (response, whole) = exchange_stream(&tcp, head, body, &mut read).await?;
+    let reusable = whole && response.keep_alive;
+    let conn = if reusable {
+        let stream = tcp.into_std()?;
+        stream.set_nonblocking(false)?;
+        Some(Connection { stream, read })
+    } else {
+        None
+    };
+    Ok((response, conn))
+}
+
+/// Writes the streamed request and reads its answer: `true` when the whole body was sent.
+async fn exchange_stream(
+    tcp: &tokio::net::TcpStream,
+    head: &[u8],
+    body: &mut StreamBody,
+    read: &mut ReadBuf,
+) -> io::Result<(Response, bool)> {
+    let send = async {
+        write_async(tcp, head).await?;
+        let mut chunk = Vec::new();
+        let mut trailers_sent = false;
+        while let Some(frame) = body.frame().await {
+            let Ok(frame) = frame;
+            chunk.clear();
+            match frame.into_data() {
+                Ok(data) => {
+                    chunk.extend_from_slice(format!("{:x}\r\n", data.len()).as_bytes());
+                    chunk.extend_from_slice(&data);
+                    chunk.extend_from_slice(b"\r\n");
+                }
+                Err(frame) => {
+                    let Ok(trailers) = frame.into_trailers() else {
+                        continue;
+                    };
+                    chunk.extend_from_slice(b"0\r\n");
+                    for (name, value) in &trailers {
+                        for part in [name.as_str().as_bytes(), b": ", value.as_bytes(), b"\r\n"] {
+                            chunk.extend_from_slice(part);
+                        }
+                    }
+                    chunk.extend_from_slice(b"\r\n");
+                    trailers_sent = true;
+                }
+            }
+            write_async(tcp, &chunk).await?;
+            if trailers_sent {
+                break;
+            }
+        }
+        if !trailers_sent {
+            write_async(tcp, b"0\r\n\r\n").await?;
+        }
+        io::Result::Ok(())
+    };
+    tokio::pin!(send);
+    // The API may answer before the body ends (a refusal, or the stream cut at its limit):
+    // then the rest is not sent and the connection is not reused.
+    let early = tokio::select! {
+        biased;
+        sent = &mut send => { sent?; None }
+        answer = read_answer(tcp, read) => Some(answer?),
+    };
+    Ok(match early {
+        Some(response) => (response, false),
+        None => (read_answer(tcp, read).await?, true),
+    })
+}
+
+/// [`Connection::read_response`] through the reactor.
+async fn read_answer(tcp: &tokio::net::TcpStream, read: &mut ReadBuf) -> io::Result<Response> {
+    let mut eof = false;
+    loop {
+        if let Some(response) = http1::take_response(read, eof).map_err(invalid)? {
+            return Ok(response);
+        }
+        tcp.readable().await?;
+        match tcp.try_read(read.spare()) {
+            Ok(0) if eof || read.filled().is_empty() => {
+                return Err(io::ErrorKind::UnexpectedEof.into());
+            }
+            Ok(0) => eof = true,
+            Ok(n) => read.commit(n),
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+/// Writes all of `bytes` through the reactor.
+async fn write_async(tcp: &tokio::net::TcpStream, mut bytes: &[u8]) -> io::Result<()> {
+    while !bytes.is_empty() {
+        tcp.writable().await?;
+        match tcp.try_write(bytes) {
+            Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
+            Ok(n) => bytes = &bytes[n..],
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
 }

@@ -7,64 +7,59 @@ use std::future::Future;
 use std::marker::PhantomData;
 use std::sync::Arc;
 
-use hyper::body::Bytes;
 use serde::de::DeserializeOwned;
+use tokio::runtime::Runtime;
 
 use crate::client::{Client, Unreachable};
 use crate::context::{self, Context, FunctionSettings};
 use crate::endpoint::Endpoint;
 use crate::handler::{Handler, StreamHandler};
 use crate::protocol::error_type;
-use crate::shutdown::Stop;
+use crate::shutdown;
 use crate::trace_env::TraceEnv;
 use crate::{Error, ResponseStream, config, log, panic};
 
 /// A bad setting is an init error: posted to the API when there is one, printed either way.
-pub(crate) async fn config_failed(error: Error) -> i32 {
+pub(crate) fn config_failed(error: Error) -> i32 {
     log::init(log::Format::Text, log::Level::INFO);
     eprintln!("faas-runtime: {}", error.message());
     if let Ok(Some(endpoint)) = config::runtime_api(|key| std::env::var(key).ok()) {
-        if let Err(unreachable) = Client::new(endpoint).init_error(&error).await {
+        if let Err(unreachable) = Client::new(endpoint).init_error(&error) {
             eprintln!("faas-runtime: {unreachable}");
         }
     }
     2
 }
 
-/// The Runtime API client loop; returns the process exit code.
-pub(crate) async fn serve<A: Answer>(
+/// The Runtime API client loop; returns the process exit code. The client's calls block this
+/// thread; `rt` runs `init` and each handler.
+pub(crate) fn serve<A: Answer>(
+    rt: &Runtime,
     api: &Endpoint,
     function: &Arc<FunctionSettings>,
     init: impl Future<Output = Result<A, Error>>,
 ) -> i32 {
     panic::install(api.clone());
     let mut client = Client::new(api.clone());
-    let mut stop = match Stop::new() {
-        Ok(stop) => stop,
-        Err(e) => {
-            let error = Error::new(
-                error_type::CONFIG,
-                format!("cannot listen for SIGTERM: {e}"),
-            );
-            return init_failed(&mut client, error).await;
-        }
-    };
-    let mut handler = match init.await {
+    if let Err(e) = shutdown::watch() {
+        let error = Error::new(
+            error_type::CONFIG,
+            format!("cannot listen for SIGTERM: {e}"),
+        );
+        return init_failed(&mut client, error);
+    }
+    let mut handler = match rt.block_on(init) {
         Ok(handler) => handler,
-        Err(error) => return init_failed(&mut client, error).await,
+        Err(error) => return init_failed(&mut client, error),
     };
     let mut trace_env = TraceEnv::new();
     loop {
-        let next = tokio::select! {
-            biased;
-            () = stop.recv() => {
+        let event = match client.next() {
+            Ok(Some(event)) => event,
+            Ok(None) => {
                 tracing::info!("stop signal while idle: exiting");
                 return 0;
             }
-            next = client.next() => next,
-        };
-        let event = match next {
-            Ok(event) => event,
             Err(unreachable) => {
                 eprintln!("faas-runtime: {unreachable}");
                 return 1;
@@ -82,13 +77,13 @@ pub(crate) async fn serve<A: Answer>(
         // Left in place after the invocation (nothing runs between two); replaced or removed
         // by the next one.
         trace_env.set(ctx.xray_trace_id.as_deref());
-        let posted = handler.answer(&mut client, &id, &event.body, ctx).await;
+        let posted = handler.answer(rt, &mut client, &id, &event.body, ctx);
         context::set_current(None);
         if let Err(unreachable) = posted {
             eprintln!("faas-runtime: {unreachable}");
             return 1;
         }
-        if stop.pending() {
+        if shutdown::requested() {
             tracing::info!("stop signal during an invocation: its result is posted; exiting");
             return 0;
         }
@@ -97,14 +92,15 @@ pub(crate) async fn serve<A: Answer>(
 
 /// How one event is handled and its result posted: [`Buffered`] or [`Streamed`].
 pub(crate) trait Answer {
-    /// Decodes `body`, runs the handler, posts the result for `id`.
+    /// Decodes `body`, runs the handler on `rt`, posts the result for `id`.
     fn answer(
         &mut self,
+        rt: &Runtime,
         client: &mut Client,
         id: &str,
         body: &[u8],
         ctx: Context,
-    ) -> impl Future<Output = Result<(), Unreachable>>;
+    ) -> Result<(), Unreachable>;
 }
 
 /// A handler whose whole response is serialized, then posted.
@@ -117,16 +113,17 @@ impl<H, E> Buffered<H, E> {
 }
 
 impl<E: DeserializeOwned, H: Handler<E>> Answer for Buffered<H, E> {
-    async fn answer(
+    fn answer(
         &mut self,
+        rt: &Runtime,
         client: &mut Client,
         id: &str,
         body: &[u8],
         ctx: Context,
     ) -> Result<(), Unreachable> {
         let result = match decode::<E>(body) {
-            Ok(event) => self.0.call(event, ctx).await.and_then(|response| {
-                serde_json::to_vec(&response).map(Bytes::from).map_err(|e| {
+            Ok(event) => rt.block_on(self.0.call(event, ctx)).and_then(|response| {
+                serde_json::to_vec(&response).map_err(|e| {
                     Error::new(
                         error_type::MARSHAL,
                         format!("the response does not serialize to JSON: {e}"),
@@ -136,10 +133,10 @@ impl<E: DeserializeOwned, H: Handler<E>> Answer for Buffered<H, E> {
             Err(error) => Err(error),
         };
         match result {
-            Ok(body) => client.respond(id, body).await,
+            Ok(body) => client.respond(id, &body),
             Err(error) => {
                 tracing::warn!("invocation failed: {error}");
-                client.fail(id, &error).await
+                client.fail(id, &error)
             }
         }
     }
@@ -155,8 +152,9 @@ impl<H, E> Streamed<H, E> {
 }
 
 impl<E: DeserializeOwned, H: StreamHandler<E>> Answer for Streamed<H, E> {
-    async fn answer(
+    fn answer(
         &mut self,
+        rt: &Runtime,
         client: &mut Client,
         id: &str,
         body: &[u8],
@@ -167,7 +165,7 @@ impl<E: DeserializeOwned, H: StreamHandler<E>> Answer for Streamed<H, E> {
             Ok(event) => event,
             Err(error) => {
                 tracing::warn!("invocation failed: {error}");
-                return client.fail(id, &error).await;
+                return client.fail(id, &error);
             }
         };
         let (stream, body) = ResponseStream::new();
@@ -181,8 +179,10 @@ impl<E: DeserializeOwned, H: StreamHandler<E>> Answer for Streamed<H, E> {
                 tail.fail(&error).await;
             }
         };
-        let ((), posted) = tokio::join!(write, client.respond_streaming(id, body));
-        posted
+        rt.block_on(async {
+            let ((), posted) = tokio::join!(write, client.respond_streaming(id, body));
+            posted
+        })
     }
 }
 
@@ -199,9 +199,9 @@ fn decode<E: DeserializeOwned>(body: &[u8]) -> Result<E, Error> {
     })
 }
 
-async fn init_failed(client: &mut Client, error: Error) -> i32 {
+fn init_failed(client: &mut Client, error: Error) -> i32 {
     eprintln!("faas-runtime: init failed: {error}");
-    if let Err(unreachable) = client.init_error(&error).await {
+    if let Err(unreachable) = client.init_error(&error) {
         eprintln!("faas-runtime: {unreachable}");
     }
     1

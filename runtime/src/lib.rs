@@ -62,6 +62,7 @@ mod endpoint;
 mod error;
 mod event_loop;
 mod handler;
+mod http1;
 mod log;
 mod panic;
 pub mod protocol;
@@ -116,6 +117,44 @@ pub mod fuzzing {
             let plain = |b: u8| b.is_ascii_alphanumeric() || b"-_.".contains(&b);
             assert!(ctx.request_id.bytes().all(plain));
             let _ = ctx.remaining_time();
+        }
+    }
+
+    /// `bytes` as what the Runtime API answers on the client's connection, arriving in pieces
+    /// of every size the first byte picks: reading never panics, a response is whole whatever
+    /// the pieces, and a length-framed body is exactly as long as its header says.
+    pub fn runtime_api_response(bytes: &[u8]) {
+        let Some((&piece, bytes)) = bytes.split_first() else {
+            return;
+        };
+        let piece = usize::from(piece).max(1);
+        let mut buf = crate::http1::ReadBuf::default();
+        let mut whole = Vec::new();
+        for part in bytes.chunks(piece) {
+            let spare = buf.spare();
+            spare[..part.len()].copy_from_slice(part);
+            buf.commit(part.len());
+            match crate::http1::take_response(&mut buf, false) {
+                Ok(Some(response)) => whole.push(response),
+                Ok(None) => {}
+                Err(_) => return,
+            }
+        }
+        while let Ok(Some(response)) = crate::http1::take_response(&mut buf, true) {
+            whole.push(response);
+        }
+        for response in whole {
+            if let Some(length) = response.headers.get(hyper::header::CONTENT_LENGTH) {
+                let chunked = response
+                    .headers
+                    .contains_key(hyper::header::TRANSFER_ENCODING);
+                let length: Option<usize> =
+                    length.to_str().ok().and_then(|l| l.trim().parse().ok());
+                let code = response.status.as_u16();
+                if !chunked && code >= 200 && code != 204 && code != 304 {
+                    assert_eq!(Some(response.body.len()), length);
+                }
+            }
         }
     }
 
@@ -190,9 +229,7 @@ where
     I: FnOnce() -> IFut,
     IFut: Future<Output = Result<F, Error>>,
 {
-    block_on(start(|| async {
-        init().await.map(event_loop::Buffered::new)
-    }))
+    start(|| async { init().await.map(event_loop::Buffered::new) })
 }
 
 /// Like [`run`] for a handler that streams its response (Lambda's response streaming, for
@@ -221,44 +258,41 @@ where
     F: FnMut(E, Context, ResponseStream) -> Fut,
     Fut: Future<Output = Result<(), Error>>,
 {
-    block_on(start(
-        || async move { Ok(event_loop::Streamed::new(handler)) },
-    ))
+    start(|| async move { Ok(event_loop::Streamed::new(handler)) })
 }
 
-/// Runs `main` on a current-thread tokio runtime and exits with its code.
-fn block_on(main: impl Future<Output = i32>) -> ! {
-    let code = match tokio::runtime::Builder::new_current_thread()
+/// Reads the configuration, chooses the mode (the Runtime API client, or local mode) and runs
+/// it on a current-thread tokio runtime; exits with its code.
+fn start<A, I, IFut>(init: I) -> !
+where
+    A: event_loop::Answer,
+    I: FnOnce() -> IFut,
+    IFut: Future<Output = Result<A, Error>>,
+{
+    let rt = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         // The function process watches two or three descriptors; tokio's default 1024-event
         // buffer (12 KiB) is 8% of its start-up instructions (docs/performance.md).
         .max_io_events_per_tick(16)
         .build()
     {
-        // `init()` is called inside the runtime, so it may use tokio right away.
-        Ok(rt) => rt.block_on(main),
+        Ok(rt) => rt,
         Err(e) => {
             eprintln!("faas-runtime: cannot start the async runtime: {e}");
-            1
+            std::process::exit(1)
+        }
+    };
+    // Inside the runtime's context, so `init()` and the handlers may use tokio right away.
+    let _context = rt.enter();
+    let code = match config::Config::from_env() {
+        Err(error) => event_loop::config_failed(error),
+        Ok(config) => {
+            log::init(config.log_format, config.log_level);
+            match &config.runtime_api {
+                Some(api) => event_loop::serve(&rt, api, &config.function, init()),
+                None => rt.block_on(emulator::local_mode(&config)),
+            }
         }
     };
     std::process::exit(code)
-}
-
-/// Reads the configuration and chooses the mode: the Runtime API client, or local mode.
-async fn start<A, I, IFut>(init: I) -> i32
-where
-    A: event_loop::Answer,
-    I: FnOnce() -> IFut,
-    IFut: Future<Output = Result<A, Error>>,
-{
-    let config = match config::Config::from_env() {
-        Ok(config) => config,
-        Err(error) => return event_loop::config_failed(error).await,
-    };
-    log::init(config.log_format, config.log_level);
-    match &config.runtime_api {
-        Some(api) => event_loop::serve(api, &config.function, init()).await,
-        None => emulator::local_mode(&config).await,
-    }
 }

@@ -2,9 +2,14 @@
 //! does. Both are caught so that the invocation in flight can finish first.
 //!
 //! A plain `sigaction` handler sets a flag and writes a byte to a socket pair that
-//! [`Stop::recv`] awaits. tokio's signal driver does the same, but builds a table for every
-//! signal on first use: a tenth of the function process's start-up instructions and ~2 % of
-//! each invocation's (docs/performance.md).
+//! [`Stop::recv`] awaits (local mode's emulator). tokio's signal driver does the same, but
+//! builds a table for every signal on first use: a tenth of the function process's start-up
+//! instructions and ~2 % of each invocation's (docs/performance.md).
+//!
+//! The Runtime API client waits for its next event in a blocking `read`: while it does, the
+//! socket is registered here ([`Idle`]), and the handler shuts its reading side, which ends the
+//! read at once (`shutdown(2)` is async-signal-safe). A signal during an invocation only sets
+//! the flag, which the loop reads ([`requested`]) once the result is posted.
 
 use std::io;
 use std::os::fd::IntoRawFd;
@@ -18,9 +23,20 @@ static RECEIVED: AtomicBool = AtomicBool::new(false);
 static WAKE_WRITE: AtomicI32 = AtomicI32::new(-1);
 /// The read end (every [`Stop`] waits on a duplicate of it), or why installing failed.
 static WAKE_READ: OnceLock<Result<UnixStream, String>> = OnceLock::new();
+/// The socket the client is blocked reading its next event from; -1 when it is not waiting.
+static IDLE_FD: AtomicI32 = AtomicI32::new(-1);
 
 extern "C" fn on_signal(_: libc::c_int) {
     RECEIVED.store(true, Ordering::SeqCst);
+    let idle = IDLE_FD.load(Ordering::SeqCst);
+    if idle >= 0 {
+        // SAFETY: shutdown(2) is async-signal-safe; errno is restored around it.
+        unsafe {
+            let errno = *libc::__errno_location();
+            libc::shutdown(idle, libc::SHUT_RD);
+            *libc::__errno_location() = errno;
+        }
+    }
     let fd = WAKE_WRITE.load(Ordering::SeqCst);
     if fd >= 0 {
         // SAFETY: write(2) is async-signal-safe and errno is restored around it; a full
@@ -58,6 +74,37 @@ fn install() -> Result<UnixStream, String> {
     Ok(read)
 }
 
+/// Installs the handlers for SIGTERM and SIGINT (once per process), for [`requested`] and
+/// [`Idle`]; the error says why they could not be.
+pub(crate) fn watch() -> Result<(), String> {
+    match WAKE_READ.get_or_init(install) {
+        Ok(_) => Ok(()),
+        Err(message) => Err(message.clone()),
+    }
+}
+
+/// Whether a stop signal has arrived.
+pub(crate) fn requested() -> bool {
+    RECEIVED.load(Ordering::SeqCst)
+}
+
+/// While alive, a stop signal shuts the reading side of the socket `fd`: a blocking read of it
+/// returns at once. Check [`requested`] after creating it, before reading.
+pub(crate) struct Idle(());
+
+impl Idle {
+    pub(crate) fn watch(fd: std::os::fd::RawFd) -> Self {
+        IDLE_FD.store(fd, Ordering::SeqCst);
+        Self(())
+    }
+}
+
+impl Drop for Idle {
+    fn drop(&mut self) {
+        IDLE_FD.store(-1, Ordering::SeqCst);
+    }
+}
+
 /// SIGTERM (Lambda's shutdown) and SIGINT (Ctrl-C in a terminal): stop after the invocation in flight.
 pub(crate) struct Stop {
     wake: tokio::net::UnixStream,
@@ -86,10 +133,5 @@ impl Stop {
             let mut drain = [0u8; 16];
             while matches!(self.wake.try_read(&mut drain), Ok(n) if n > 0) {}
         }
-    }
-
-    /// Whether a stop signal has arrived, without waiting.
-    pub(crate) fn pending(&mut self) -> bool {
-        RECEIVED.load(Ordering::SeqCst)
     }
 }
