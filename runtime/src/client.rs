@@ -213,21 +213,25 @@ impl Client {
         interruptible: bool,
     ) -> Result<Option<Response>, Unreachable> {
         let host = self.endpoint.authority().as_bytes();
-        let mut headers: Vec<(&str, &[u8])> = Vec::new();
+        let mut headers: [(&str, &[u8]); 2] = [("", b""); 2];
+        let mut count = 0;
         if let Some((_, error_type)) = body {
-            headers.push(("Content-Type", protocol::JSON_CONTENT_TYPE.as_bytes()));
+            headers[0] = ("Content-Type", protocol::JSON_CONTENT_TYPE.as_bytes());
+            count = 1;
             // An errorType that is no header value is left out rather than sent half-formed.
             if let Some(kind) =
                 error_type.filter(|t| hyper::header::HeaderValue::from_str(t).is_ok())
             {
-                headers.push((header::FUNCTION_ERROR_TYPE, kind.as_bytes()));
+                headers[1] = (header::FUNCTION_ERROR_TYPE, kind.as_bytes());
+                count = 2;
             }
         }
         let (payload, length) = match body {
             Some((payload, _)) => (payload, Some(payload.len())),
             None => (&[][..], None),
         };
-        http1::request_head(&mut self.head, method, path, host, &headers, length);
+        let headers = &headers[..count];
+        http1::request_head(&mut self.head, method, path, host, headers, length);
         let mut backoff = 0;
         loop {
             let reused = self.conn.is_some();
@@ -388,41 +392,34 @@ async fn exchange_stream(
     read: &mut ReadBuf,
 ) -> io::Result<(Response, bool)> {
     let send = async {
-        write_async(tcp, head).await?;
-        let mut chunk = Vec::new();
-        let mut trailers_sent = false;
+        write_async(tcp, &[head]).await?;
+        // Chunk-size lines and trailers; the chunks themselves are written from where they are.
+        let mut framing = Vec::with_capacity(64);
         while let Some(frame) = body.frame().await {
             let Ok(frame) = frame;
-            chunk.clear();
+            framing.clear();
             match frame.into_data() {
                 Ok(data) => {
-                    chunk.extend_from_slice(format!("{:x}\r\n", data.len()).as_bytes());
-                    chunk.extend_from_slice(&data);
-                    chunk.extend_from_slice(b"\r\n");
+                    // Writing to a Vec cannot fail.
+                    let _ = write!(framing, "{:x}\r\n", data.len());
+                    write_async(tcp, &[&framing, &data, b"\r\n"]).await?;
                 }
                 Err(frame) => {
                     let Ok(trailers) = frame.into_trailers() else {
                         continue;
                     };
-                    chunk.extend_from_slice(b"0\r\n");
+                    framing.extend_from_slice(b"0\r\n");
                     for (name, value) in &trailers {
                         for part in [name.as_str().as_bytes(), b": ", value.as_bytes(), b"\r\n"] {
-                            chunk.extend_from_slice(part);
+                            framing.extend_from_slice(part);
                         }
                     }
-                    chunk.extend_from_slice(b"\r\n");
-                    trailers_sent = true;
+                    framing.extend_from_slice(b"\r\n");
+                    return write_async(tcp, &[&framing]).await;
                 }
             }
-            write_async(tcp, &chunk).await?;
-            if trailers_sent {
-                break;
-            }
         }
-        if !trailers_sent {
-            write_async(tcp, b"0\r\n\r\n").await?;
-        }
-        io::Result::Ok(())
+        write_async(tcp, &[b"0\r\n\r\n"]).await
     };
     tokio::pin!(send);
     // The API may answer before the body ends (a refusal, or the stream cut at its limit):
@@ -458,13 +455,20 @@ async fn read_answer(tcp: &tokio::net::TcpStream, read: &mut ReadBuf) -> io::Res
     }
 }
 
-/// Writes all of `bytes` through the reactor.
-async fn write_async(tcp: &tokio::net::TcpStream, mut bytes: &[u8]) -> io::Result<()> {
-    while !bytes.is_empty() {
+/// Writes all of `parts`, in order, through the reactor (one system call when the socket
+/// takes them).
+async fn write_async(tcp: &tokio::net::TcpStream, parts: &[&[u8]]) -> io::Result<()> {
+    let mut slices = [IoSlice::new(&[]); 3];
+    for (slice, part) in slices.iter_mut().zip(parts) {
+        *slice = IoSlice::new(part);
+    }
+    let mut pending = &mut slices[..parts.len().min(3)];
+    IoSlice::advance_slices(&mut pending, 0);
+    while !pending.is_empty() {
         tcp.writable().await?;
-        match tcp.try_write(bytes) {
+        match tcp.try_write_vectored(pending) {
             Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
-            Ok(n) => bytes = &bytes[n..],
+            Ok(n) => IoSlice::advance_slices(&mut pending, n),
             Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
             Err(e) => return Err(e),
         }

@@ -7,6 +7,8 @@
 
 use hyper::body::Bytes;
 use hyper::header::{HeaderName, HeaderValue};
+use std::io::Write;
+
 use hyper::{HeaderMap, StatusCode};
 
 /// Largest response head accepted; the Runtime API's are under 1 KiB.
@@ -55,9 +57,8 @@ pub(crate) fn request_head(
         }
     }
     if let Some(length) = content_length {
-        out.extend_from_slice(b"Content-Length: ");
-        out.extend_from_slice(length.to_string().as_bytes());
-        out.extend_from_slice(b"\r\n");
+        // Writing to a Vec cannot fail.
+        let _ = write!(out, "Content-Length: {length}\r\n");
     }
     out.extend_from_slice(b"\r\n");
 }
