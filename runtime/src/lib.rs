@@ -121,41 +121,62 @@ pub mod fuzzing {
     }
 
     /// `bytes` as what the Runtime API answers on the client's connection, arriving in pieces
-    /// of every size the first byte picks: reading never panics, a response is whole whatever
-    /// the pieces, and a length-framed body is exactly as long as its header says.
+    /// of the size the first byte picks: reading never panics, the pieces give the same
+    /// responses as the whole, and a length-framed body is exactly as long as its header says.
     pub fn runtime_api_response(bytes: &[u8]) {
         let Some((&piece, bytes)) = bytes.split_first() else {
             return;
         };
-        let piece = usize::from(piece).max(1);
-        let mut buf = crate::http1::ReadBuf::default();
-        let mut whole = Vec::new();
-        for part in bytes.chunks(piece) {
-            let spare = buf.spare();
-            spare[..part.len()].copy_from_slice(part);
-            buf.commit(part.len());
-            match crate::http1::take_response(&mut buf, false) {
-                Ok(Some(response)) => whole.push(response),
-                Ok(None) => {}
-                Err(_) => return,
+        let (Ok(pieces), Ok(whole)) = (
+            responses(bytes, usize::from(piece).max(1)),
+            responses(bytes, bytes.len().max(1)),
+        ) else {
+            return;
+        };
+        let summary = |r: &crate::http1::Response| (r.status, r.body.clone(), r.keep_alive);
+        assert_eq!(
+            pieces.iter().map(summary).collect::<Vec<_>>(),
+            whole.iter().map(summary).collect::<Vec<_>>()
+        );
+        for response in whole {
+            let Some(length) = response.headers.get(hyper::header::CONTENT_LENGTH) else {
+                continue;
+            };
+            let chunked = response
+                .headers
+                .contains_key(hyper::header::TRANSFER_ENCODING);
+            let length: Option<usize> = length.to_str().ok().and_then(|l| l.trim().parse().ok());
+            let code = response.status.as_u16();
+            if !chunked && code >= 200 && code != 204 && code != 304 {
+                assert_eq!(Some(response.body.len()), length);
             }
         }
-        while let Ok(Some(response)) = crate::http1::take_response(&mut buf, true) {
-            whole.push(response);
-        }
-        for response in whole {
-            if let Some(length) = response.headers.get(hyper::header::CONTENT_LENGTH) {
-                let chunked = response
-                    .headers
-                    .contains_key(hyper::header::TRANSFER_ENCODING);
-                let length: Option<usize> =
-                    length.to_str().ok().and_then(|l| l.trim().parse().ok());
-                let code = response.status.as_u16();
-                if !chunked && code >= 200 && code != 204 && code != 304 {
-                    assert_eq!(Some(response.body.len()), length);
+    }
+
+    /// Every response in `bytes`, read `piece` bytes at a time, then at the end of the stream.
+    fn responses(bytes: &[u8], piece: usize) -> Result<Vec<crate::http1::Response>, String> {
+        let mut buf = crate::http1::ReadBuf::default();
+        let mut found = Vec::new();
+        for mut part in bytes.chunks(piece) {
+            while !part.is_empty() {
+                let spare = buf.spare();
+                let n = spare.len().min(part.len());
+                spare[..n].copy_from_slice(&part[..n]);
+                buf.commit(n);
+                part = &part[n..];
+                while let Some(response) = crate::http1::take_response(&mut buf, false)? {
+                    found.push(response);
                 }
             }
         }
+        // At the end of the stream a response is whole, or an error.
+        while !buf.filled().is_empty() {
+            match crate::http1::take_response(&mut buf, true)? {
+                Some(response) => found.push(response),
+                None => break,
+            }
+        }
+        Ok(found)
     }
 
     /// `bytes` as `AWS_LAMBDA_RUNTIME_API`: parsing never panics, and an accepted address gives
