@@ -359,7 +359,9 @@ def main():
     if len(sys.argv) == 5 and sys.argv[3] == "--template":
         # A flake instantiated from templates/default: its faas-runtime input is this tree,
         # and nixpkgs (which follows faas-runtime's) the stub.
-        overrides = ["--override-input", "faas-runtime", f"path:{root}",
+        # A git checkout as git sees it (not its target/); a plain copy as it is.
+        tree = f"git+file://{root}" if (root / ".git").exists() else f"path:{root}"
+        overrides = ["--override-input", "faas-runtime", tree,
                      "--override-input", "faas-runtime/nixpkgs", f"path:{stub}"]
         test_flake(root, f"path:{Path(sys.argv[4]).resolve()}", overrides, TEMPLATE)
     else:
