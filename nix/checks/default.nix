@@ -12,6 +12,8 @@ in
     budget = 1048576;
     maxPercentAbove = 5;
   };
+  image-lambda = callPackage ./image-lambda.nix { inherit checksTools; image = images.scratch.tarball; };
+  image-lambda-alpine-equivalent = callPackage ./image-lambda.nix { inherit checksTools; image = images.alpine.tarball; };
   zip-contents = callPackage ./zip-contents.nix { inherit checksTools bootstrap; lambdaZip = zip; };
   startup-time = callPackage ./startup-time.nix { inherit checksTools bootstrap; runs = 20; };
   invocation-tests = callPackage ./invocation-tests.nix { inherit checksTools bootstrap; };

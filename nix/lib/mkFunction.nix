@@ -14,12 +14,13 @@
 #     # expected = ./events/hello.expected.json;   # ... must give this answer, or
 #     # judge = "grep -q Hello";       # ... this command (answer on stdin, event as $1) accepts it
 #   };
-#   => { bootstrap; image; image-tarball; zip; checks = { image-size; zip-contents; startup-time; invocation; }; }
+#   => { bootstrap; image; image-tarball; zip; checks = { image-size; image-lambda; zip-contents; startup-time; invocation; }; }
 #
 # `image` is dockerTools.streamLayeredImage (`./result | podman load`), `image-tarball` the same
 # image as a .tar.gz, `zip` the Lambda deployment package (`bootstrap` at its root). The
 # checks: image-size (the image within `imageBudget` compressed bytes and within
 # `maxPercentAbove` % of its Dockerfile-equivalent, the binary fully stripped and non-PIE),
+# image-lambda (pushed by skopeo, the image is one Lambda takes: `faas-check lambda-image`),
 # zip-contents (bootstrap alone, 0755, the binary's bytes), startup-time (`faas-check
 # startup`), invocation (only when `event` is given). The last two run the binary, so they
 # exist only when the build machine runs it natively (not for an arm64 kit on x86_64).
@@ -76,6 +77,7 @@ let
       image = image.tarball;
       budget = imageBudget;
     };
+    image-lambda = pkgs.callPackage ../checks/image-lambda.nix { inherit checksTools; image = image.tarball; };
     zip-contents = pkgs.callPackage ../checks/zip-contents.nix { inherit checksTools bootstrap; lambdaZip = zip; };
   } // pkgs.lib.optionalAttrs runsHere ({
     startup-time = pkgs.callPackage ../checks/startup-time.nix {

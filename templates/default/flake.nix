@@ -39,6 +39,7 @@
 
       checks = forAllSystems (system: (native system).checks // {
         image-size-aarch64 = (arm64 system).checks.image-size;
+        image-lambda-aarch64 = (arm64 system).checks.image-lambda;
         zip-contents-aarch64 = (arm64 system).checks.zip-contents;
       });
     };

@@ -4,6 +4,7 @@
 //! ```text
 //! faas-check size <oci-archive | docker-archive | oci-layout-dir | zip>... [--budget BYTES] [--top N]
 //! faas-check zip --out FILE BINARY
+//! faas-check lambda-image DIR
 //! faas-check startup --image IMAGE [--runs N] [--network bridge|host] [--max-median-ms MS]
 //! faas-check startup --bootstrap PATH [--runs N] [--max-median-ms MS]
 //! faas-check invoke --url http://HOST:PORT [--panic] [--wait SECONDS]
@@ -22,6 +23,7 @@ mod engine;
 mod hardening;
 mod image;
 mod invoke;
+mod lambda_image;
 mod procfs;
 mod size;
 mod startup;
@@ -46,6 +48,14 @@ const COMMANDS: &[(&str, &str)] = &[
   zip --out FILE BINARY
       the Lambda deployment package: BINARY as `bootstrap` alone at the root, mode 0755,
       fixed time, no extra fields; the same bytes for the same binary everywhere",
+    ),
+    (
+        "lambda-image",
+        "\
+  lambda-image DIR
+      an image as pushed (`skopeo copy ... dir:DIR` or `oci:DIR`) is what Lambda takes: one
+      platform's manifest (OCI or Docker v2 schema 2), config media type, gzip layers, no
+      attestation, architecture/os set, entrypoint /bootstrap held by the layers",
     ),
     (
         "startup",
@@ -126,6 +136,7 @@ fn main() -> ExitCode {
         "hardening" => hardening::run(rest),
         "bench" => bench::run(rest),
         "zip" => zip::run(rest),
+        "lambda-image" => lambda_image::run(rest),
         "-h" | "--help" | "help" => {
             println!("{}", usage());
             return ExitCode::SUCCESS;
