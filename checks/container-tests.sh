@@ -253,8 +253,10 @@ push_as() { # IMAGE FORMAT(v2s2|oci) DEST_DIR
 }
 lambda_takes() { # IMAGE FORMAT ARCH
     push_as "$1" "$2" "$work/push-$3-$2" || return 2
-    "$check" lambda-image "$work/push-$3-$2" || return 1
-    "$check" lambda-image "$work/push-$3-$2" | grep -q "^PASS architecture_and_os: linux/$3$"
+    local out
+    out="$("$check" lambda-image "$work/push-$3-$2")" || { echo "$out"; return 1; }
+    echo "$out"
+    printf '%s\n' "$out" | grep -qx "PASS architecture_and_os: linux/$3"
 }
 for format in v2s2 oci; do
     run_test "lambda_takes_amd64_image_$format" lambda_takes localhost/faas-runtime:scratch "$format" amd64
