@@ -100,8 +100,7 @@ pub fn run(argv: &[String]) -> Result<Outcome, String> {
     let top: usize = args.parsed("top", 10)?;
 
     let mut outcome = Outcome::Pass;
-    // (artifact, platform or "zip", compressed, uncompressed) for the side-by-side table.
-    let mut summary: Vec<(String, String, u64, u64)> = Vec::new();
+    let mut summary: Vec<Row> = Vec::new();
     for path in &args.positional {
         if is_zip_file(Path::new(path))? {
             let (ok, row) = print_zip(path, budget)?;
@@ -117,12 +116,12 @@ pub fn run(argv: &[String]) -> Result<Outcome, String> {
         println!("platforms: {}", platforms.join(", "));
         for image in &images {
             let (ok, compressed, uncompressed) = print_report(image, budget, top)?;
-            summary.push((
-                path.clone(),
-                image.platform_name().to_string(),
+            summary.push(Row {
+                artifact: path.clone(),
+                kind: image.platform_name().to_string(),
                 compressed,
                 uncompressed,
-            ));
+            });
             if !ok {
                 outcome = Outcome::Fail;
             }
@@ -130,13 +129,28 @@ pub fn run(argv: &[String]) -> Result<Outcome, String> {
     }
     if summary.len() > 1 {
         println!("side by side (compressed = what is uploaded or pulled):");
-        for (path, kind, compressed, uncompressed) in &summary {
+        for Row {
+            artifact: path,
+            kind,
+            compressed,
+            uncompressed,
+        } in &summary
+        {
             println!(
                 "  {compressed:>10} B compressed  {uncompressed:>10} B uncompressed  {kind:<14}  {path}"
             );
         }
     }
     Ok(outcome)
+}
+
+/// One line of the side-by-side table: an image platform or a zip.
+struct Row {
+    artifact: String,
+    /// `os/arch` of an image, or `zip`.
+    kind: String,
+    compressed: u64,
+    uncompressed: u64,
 }
 
 fn is_zip_file(path: &Path) -> Result<bool, String> {
@@ -152,10 +166,7 @@ fn is_zip_file(path: &Path) -> Result<bool, String> {
 
 /// Prints a Lambda zip's size (the file is what is uploaded) and its entries; false when
 /// the file is over `budget`.
-fn print_zip(
-    path: &str,
-    budget: Option<u64>,
-) -> Result<(bool, (String, String, u64, u64)), String> {
+fn print_zip(path: &str, budget: Option<u64>) -> Result<(bool, Row), String> {
     let bytes = std::fs::read(path).map_err(|e| format!("{path}: {e}"))?;
     let entries = zip::read(&bytes)?;
     let size = bytes.len() as u64;
@@ -181,10 +192,13 @@ fn print_zip(
         }
         None => true,
     };
-    Ok((
-        ok,
-        (path.to_string(), "zip".to_string(), size, uncompressed),
-    ))
+    let row = Row {
+        artifact: path.to_string(),
+        kind: "zip".to_string(),
+        compressed: size,
+        uncompressed,
+    };
+    Ok((ok, row))
 }
 
 /// Prints one platform's sizes; false when its compressed total is over `budget`, with the
