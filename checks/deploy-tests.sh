@@ -87,11 +87,11 @@ invoke_under_emulator() {
 # --- Zips ----------------------------------------------------------------------------------------
 log "building the zips (x86_64, arm64)"
 zip_builds() { # TARGET OUTDIR
-    images/build-zip.sh --target "$1" --out "$2" | tee "$2.out"
+    images/build-zip.sh --target "$1" --out "$2" | tee "$2-$1.out"
 }
 run_test zip_x86_64_builds zip_builds x86_64-unknown-linux-musl "$work/a"
 run_test zip_arm64_builds zip_builds "$aarch64" "$work/a"
-sed -n 's/^/    /p' "$work/a.out" | grep 'sha256\|size'
+cat "$work/a-x86_64-unknown-linux-musl.out" "$work/a-$aarch64.out" | sed -n 's/^/    /p' | grep 'path\|sha256\|size'
 
 zip_is_reproducible() { # TARGET ARCH
     local target="$1" arch="$2"
