@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # The container test suite: static builds (x86_64 and aarch64), reproducibility, lint, the
-# arm64 image and the amd64+arm64 image index, and the faas-check checks (size, startup,
+# arm64 image and the amd64+arm64 image index, each platform's image as Lambda takes it
+# (pushed by skopeo in Docker v2s2 and OCI form, `faas-check lambda-image`; the index must be
+# refused), and the faas-check checks (size with the Lambda zip beside the image, startup,
 # invoke, hardening) on a real engine (podman + buildah + runc).
 #
 #   checks/container-tests.sh            # from anywhere; KEEP=1 keeps the work dir
