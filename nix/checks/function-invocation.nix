@@ -22,6 +22,7 @@ runCommand "faas-function-invocation"
   curl -sS -D headers --data-binary @"$event" -o answer \
     http://127.0.0.1:8080/2015-03-31/functions/function/invocations || status=1
   kill "$emulator" || true
+  wait "$emulator" || true
   echo "answer: $(cat answer)"
   if grep -qi '^x-amz-function-error:' headers; then
     echo "FAIL the function answered with an error"; status=1
