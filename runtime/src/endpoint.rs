@@ -84,6 +84,11 @@ impl Endpoint {
         &self.authority
     }
 
+    /// The base path every API path goes under, without a trailing slash (`""` for none).
+    pub fn base(&self) -> &str {
+        &self.base
+    }
+
     /// `path` (one of [`crate::protocol`]'s) under the base path.
     pub fn path(&self, path: &str) -> String {
         let mut full = String::with_capacity(self.base.len() + path.len());
