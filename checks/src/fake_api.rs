@@ -262,12 +262,11 @@ fn serve(mut stream: TcpStream, conn: usize, shared: &Shared) {
     }
 }
 
+/// A request's method, target and headers.
+type Head = (String, String, Vec<(String, String)>);
+
 /// Reads a request head; `None` when the connection ends (or the fake stops) first.
-fn read_head(
-    stream: &mut TcpStream,
-    buffered: &mut Vec<u8>,
-    shared: &Shared,
-) -> Option<(String, String, Vec<(String, String)>)> {
+fn read_head(stream: &mut TcpStream, buffered: &mut Vec<u8>, shared: &Shared) -> Option<Head> {
     loop {
         if let Some(end) = buffered.windows(4).position(|w| w == b"\r\n\r\n") {
             let head = String::from_utf8_lossy(&buffered[..end]).into_owned();
@@ -427,11 +426,7 @@ impl Exchange<'_> {
 
     fn chunked_body(&mut self) -> Vec<u8> {
         let mut body = Vec::new();
-        loop {
-            let line = match self.line() {
-                Some(line) => line,
-                None => break,
-            };
+        while let Some(line) = self.line() {
             let size = usize::from_str_radix(line.split(';').next().unwrap_or("").trim(), 16);
             let Ok(size) = size else { break };
             if size == 0 {

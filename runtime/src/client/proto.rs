@@ -55,7 +55,7 @@ impl Call<'_> {
     }
 
     /// The path's pieces after the base path.
-    fn path<'p>(&'p self) -> [&'p str; 3] {
+    fn path(&self) -> [&str; 3] {
         let invocation = protocol::INVOCATION_PREFIX;
         match self {
             Self::Next => [protocol::NEXT_PATH, "", ""],
