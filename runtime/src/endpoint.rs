@@ -89,7 +89,9 @@ impl Endpoint {
         &self.base
     }
 
-    /// `path` (one of [`crate::protocol`]'s) under the base path.
+    /// `path` (one of [`crate::protocol`]'s) under the base path (the client writes the two
+    /// pieces into its request heads instead; see [`Endpoint::base`]).
+    #[cfg(any(test, feature = "fuzzing"))]
     pub fn path(&self, path: &str) -> String {
         let mut full = String::with_capacity(self.base.len() + path.len());
         full.push_str(&self.base);
