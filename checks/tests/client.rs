@@ -170,7 +170,7 @@ fn next_without_a_request_id_or_204_backs_off_then_gives_up() {
         assert_eq!(nexts(api), 7, "{}", rt.output());
         warned(
             rt,
-            &["WARN", "without a lambda-runtime-aws-request-id header"],
+            &["WARN", "with no lambda-runtime-aws-request-id header"],
         );
     }
 }

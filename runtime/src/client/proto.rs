@@ -245,13 +245,13 @@ impl fmt::Display for NotAnEvent {
             Self::NoRequestId(status) => {
                 write!(
                     f,
-                    "{next} answered {status} without a {} header",
+                    "{next} answered {status} with no {} header",
                     header::REQUEST_ID
                 )
             }
             Self::BadRequestId(id) => write!(
                 f,
-                "{next} answered with a {} that cannot go into a path: {id:?}",
+                "{next} answered with a {} that is not usable (it cannot go into a path): {id:?}",
                 header::REQUEST_ID
             ),
         }
