@@ -210,18 +210,20 @@ impl Client {
             if idle && shutdown::requested() {
                 return Ok(None);
             }
-            match proto::retry(&call, &failure) {
-                Retry::Now => tracing::debug!("{call}: {failure}; sending it again"),
-                Retry::Never => {
-                    tracing::warn!("{call}: the answer is lost ({failure}); not sent again");
-                    return Ok(None);
-                }
+            let retry = proto::retry(&call, &failure);
+            if matches!(failure, Failure::Lost { .. }) && retry != Retry::Now {
+                let then = match retry {
+                    Retry::Never => "not sent again",
+                    _ => "asking again",
+                };
+                tracing::warn!("{call}: the answer is lost ({failure}); {then}");
+            } else {
+                tracing::debug!("{call}: {failure}; sending it again");
+            }
+            match retry {
+                Retry::Now => {}
+                Retry::Never => return Ok(None),
                 Retry::Later => {
-                    if let Failure::Lost { .. } = failure {
-                        tracing::warn!("{call}: the answer is lost ({failure}); asking again");
-                    } else {
-                        tracing::debug!("{call}: {failure}; retrying");
-                    }
                     let Some(wait) = backoff.failed() else {
                         return Err(self.unreachable(*attempts, format!("{call}: {failure}")));
                     };
