@@ -66,6 +66,7 @@ mod http1;
 mod log;
 mod panic;
 pub mod protocol;
+mod server;
 mod shutdown;
 mod stream;
 mod trace_env;
