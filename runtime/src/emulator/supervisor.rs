@@ -18,6 +18,9 @@ const MAX_RESTART_DELAY: Duration = Duration::from_secs(5);
 /// How long a stopping function has to exit on SIGTERM before its idle `/next` is answered
 /// 410 (Lambda gives a runtime 300 to 500 ms at shutdown; a process of ours exits at once).
 const STOP_GRACE: Duration = Duration::from_secs(1);
+/// How long a function that exited cleanly by itself waits to be replaced, in case the stop
+/// signal that made it exit is on its way to the emulator too.
+const CLEAN_EXIT_PAUSE: Duration = Duration::from_millis(200);
 
 /// Keeps one function process running until `stop` resolves; returns the exit code.
 pub(crate) async fn supervise(
@@ -60,7 +63,20 @@ pub(crate) async fn supervise(
             }
             () = stop.as_mut() => return shut_down(name, &sandbox, child).await,
         };
+        let clean = matches!(&status, Ok(status) if status.success());
         let how = describe(status);
+        // A function exits 0 when told to stop, and Ctrl-C reaches the whole process group:
+        // the function may have seen it first. Wait a moment for ours before replacing it.
+        if clean
+            && tokio::time::timeout(CLEAN_EXIT_PAUSE, stop.as_mut())
+                .await
+                .is_ok()
+        {
+            sandbox.stop();
+            sandbox.runtime_exited(&how);
+            eprintln!("{name}: stopped; the function process ended ({how})");
+            return 0;
+        }
         let init_failed = sandbox.runtime_exited(&how);
         // A process the emulator killed for a timeout did not fail to start: replacing it
         // at once keeps the restart delay from outgrowing the queue's patience.
