@@ -5,7 +5,8 @@ Event keys (all optional):
   "sleep_ms": N          sleep N ms, then answer {"slept_ms": N} (a whole response)
   "stream": [[bytes, pause_ms], ...]
                          stream a response: each pair is a chunk of `bytes` bytes of "x",
-                         then a pause; "repeat": K repeats the list K times
+                         then a pause; "repeat": K repeats the list K times; prints the
+                         status its POST got and how long after its last pause
   "error_bytes": N       post /error with a body of N control bytes (not JSON)
   "error_mid_stream": true
                          stream one chunk, post /error on a second connection, then end the
@@ -51,14 +52,16 @@ def stream(rid, pieces, tail=b"0\r\n\r\n", before_end=None):
             % (BASE, rid)
         ).encode()
     )
+    paused = time.monotonic()
     for size, pause_ms in pieces:
         sock.sendall(b"%x\r\n" % size + b"x" * size + b"\r\n")
         if pause_ms:
             time.sleep(pause_ms / 1000)
+            paused = time.monotonic()
     if before_end:
         before_end()
     sock.sendall(tail)
-    return sock
+    return sock, paused
 
 
 def post(rid, path, body, headers=None):
@@ -87,8 +90,10 @@ def main():
             post(rid, "/response", json.dumps({"slept_ms": event["sleep_ms"]}))
         elif "stream" in event:
             pieces = [tuple(p) for p in event["stream"]] * event.get("repeat", 1)
-            sock = stream(rid, pieces)
-            say("stream answered %d" % status_of(sock))
+            sock, paused = stream(rid, pieces)
+            status = status_of(sock)
+            since = (time.monotonic() - paused) * 1000
+            say("stream answered %d, %d ms after its last pause" % (status, since))
             sock.close()
         elif "error_bytes" in event:
             status = post(rid, "/error", b"\x01" * event["error_bytes"])
@@ -97,11 +102,11 @@ def main():
             def fail():
                 say("error answered %d" % post(rid, "/error", json.dumps(
                     {"errorType": "MidStream", "errorMessage": "failed mid-stream"})))
-            sock = stream(rid, [(1000, 100)], before_end=fail)
+            sock, _ = stream(rid, [(1000, 100)], before_end=fail)
             say("stream answered %d" % status_of(sock))
             sock.close()
         elif event.get("bad_chunk"):
-            sock = stream(rid, [(1000, 100)], tail=b"zz\r\nxx\r\n")
+            sock, _ = stream(rid, [(1000, 100)], tail=b"zz\r\nxx\r\n")
             say("bad stream answered %d" % status_of(sock))
             sock.close()
 
