@@ -272,7 +272,8 @@ fn stopped_output(mut f: Function) -> String {
     // Both processes' last lines, read by other threads: wait for them, do not race them.
     assert!(
         f.wait_for_output("stop signal", T).is_some()
-            && f.wait_for_output("stopped; the function process ended", T).is_some(),
+            && f.wait_for_output("stopped; the function process ended", T)
+                .is_some(),
         "{}",
         f.output()
     );
@@ -306,7 +307,13 @@ fn stopping_local_mode_logs_no_error_idle_or_mid_invocation() {
             assert_eq!(answer.body, br#"{"slept_ms":300}"#, "{}", busy.output());
         });
         let output = stopped_output(busy);
-        assert!(!output.contains("ERROR"), "round {round}, mid-invocation:\n{output}");
-        assert!(output.contains("stop signal during an invocation"), "{output}");
+        assert!(
+            !output.contains("ERROR"),
+            "round {round}, mid-invocation:\n{output}"
+        );
+        assert!(
+            output.contains("stop signal during an invocation"),
+            "{output}"
+        );
     }
 }

@@ -116,7 +116,10 @@ impl Stream {
             .head
             .to_ascii_lowercase()
             .contains("transfer-encoding: chunked");
-        while chunked {
+        if !chunked {
+            return self.buffered;
+        }
+        loop {
             let mut size = String::new();
             if self.reader.read_line(&mut size).unwrap() == 0 {
                 break;
@@ -391,7 +394,8 @@ fn python(env: &[(&str, &str)], args: &[&str]) -> Function {
 /// The messages of an event-stream body as the AWS SDK for Python reads them (botocore's
 /// `EventStreamBuffer`); panics with botocore's complaint when it refuses the framing.
 fn sdk_messages(body: &[u8]) -> Vec<Value> {
-    let parser = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/streaming/parse_event_stream.py");
+    let parser =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/streaming/parse_event_stream.py");
     let mut child = Command::new("python3")
         .arg(parser)
         .stdin(Stdio::piped())
@@ -479,7 +483,12 @@ fn callers_that_stop_reading_hold_nothing_on_the_functions_side_once_their_invoc
         Duration::from_secs(60),
     )
     .unwrap();
-    assert_eq!(r.header("x-amz-function-error"), None, "{}", r.body_excerpt());
+    assert_eq!(
+        r.header("x-amz-function-error"),
+        None,
+        "{}",
+        r.body_excerpt()
+    );
     assert_eq!(r.body, br#"{"slept_ms": 1}"#);
     drop(stuck);
 }
@@ -548,7 +557,12 @@ fn callers_queued_behind_timeouts_each_get_a_timeout_never_an_init_failure() {
             .collect()
     });
     for answer in &answers {
-        assert_eq!(answer["errorType"], "Sandbox.Timedout", "{answers:?}\n{}", f.output());
+        assert_eq!(
+            answer["errorType"],
+            "Sandbox.Timedout",
+            "{answers:?}\n{}",
+            f.output()
+        );
     }
 }
 
@@ -567,7 +581,11 @@ fn an_oversized_error_reaches_the_sdk_with_its_code_and_a_marker() {
     assert_eq!(done["ErrorCode"], "Unhandled", "{done}");
     let details = done["ErrorDetails"].as_str().unwrap();
     assert!(details.starts_with("\u{1}\u{1}"), "{}", &details[..40]);
-    assert!(details.ends_with("more bytes not shown]"), "{}", &details[details.len() - 80..]);
+    assert!(
+        details.ends_with("more bytes not shown]"),
+        "{}",
+        &details[details.len() - 80..]
+    );
 }
 
 /// The event of a stream that sends its first 6 MiB slowly (six 1 MiB chunks, each followed
@@ -647,10 +665,16 @@ fn the_frame_that_crosses_the_stream_limit_is_cut_not_dropped() {
 #[test]
 fn a_stream_ended_by_an_error_mid_stream_is_not_acknowledged_as_a_response() {
     let f = python(&[], &["--timeout", "30"]);
-    let messages = sdk_messages(&Stream::open(&f.invoke_addr, r#"{"error_mid_stream": true}"#).raw());
+    let messages =
+        sdk_messages(&Stream::open(&f.invoke_addr, r#"{"error_mid_stream": true}"#).raw());
     assert_eq!(payload_bytes(&messages), 1000, "{messages:?}");
     assert_eq!(sdk_complete(&messages)["ErrorCode"], "MidStream");
-    assert!(f.wait_for_output("error answered 202", Duration::from_secs(10)).is_some(), "{}", f.output());
+    assert!(
+        f.wait_for_output("error answered 202", Duration::from_secs(10))
+            .is_some(),
+        "{}",
+        f.output()
+    );
     let line = f
         .wait_for_output("stream answered", Duration::from_secs(10))
         .unwrap_or_else(|| panic!("{}", f.output()));
@@ -663,7 +687,10 @@ fn a_malformed_chunk_mid_stream_ends_with_a_truncated_response_error() {
     let f = python(&[], &["--timeout", "30"]);
     let messages = sdk_messages(&Stream::open(&f.invoke_addr, r#"{"bad_chunk": true}"#).raw());
     assert_eq!(payload_bytes(&messages), 1000, "{messages:?}");
-    assert_eq!(sdk_complete(&messages)["ErrorCode"], "Runtime.TruncatedResponse");
+    assert_eq!(
+        sdk_complete(&messages)["ErrorCode"],
+        "Runtime.TruncatedResponse"
+    );
 }
 
 /// Regression: the buffered `Invoke` of a 10 MB stream gets Lambda's size error, whole.

@@ -542,4 +542,3 @@ pub(crate) async fn drain(mut body: Incoming) {
 pub(crate) async fn drain_within(body: Incoming, deadline: Duration) {
     let _ = tokio::time::timeout(deadline, drain(body)).await;
 }
-

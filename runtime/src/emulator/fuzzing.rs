@@ -108,13 +108,27 @@ async fn serve_bytes(bytes: &[u8], port: Port) -> Vec<u8> {
             Port::Invoke => {
                 let handler =
                     move |r| invoke::handle(Arc::clone(&handler_sandbox), BODY_TIMEOUT, r);
-                server::serve_connection(socket, &conn, &connections, api::REFUSALS, handler, &stopped)
-                    .await;
+                server::serve_connection(
+                    socket,
+                    &conn,
+                    &connections,
+                    api::REFUSALS,
+                    handler,
+                    &stopped,
+                )
+                .await;
             }
             Port::Api => {
                 let handler = move |r| rapi::handle(Arc::clone(&handler_sandbox), BODY_TIMEOUT, r);
-                server::serve_connection(socket, &conn, &connections, api::REFUSALS, handler, &stopped)
-                    .await;
+                server::serve_connection(
+                    socket,
+                    &conn,
+                    &connections,
+                    api::REFUSALS,
+                    handler,
+                    &stopped,
+                )
+                .await;
             }
         }
     });

@@ -31,7 +31,7 @@
 //!    place, turn, dispatch, deadline, answer), the RAPID-like state machine, and the
 //!    lifecycle events observers subscribe to. No HTTP.
 //! 3. `api`: the Runtime API (`rapi`) and the invoke endpoint (`invoke`), HTTP handlers for
-//!    the crate's one server ([`crate::server`]) that map the core's enums to AWS's answers.
+//!    the crate's one server (`crate::server`) that map the core's enums to AWS's answers.
 //! 4. `supervisor` (starts, replaces and stops the function process), `report` (the
 //!    `START`/`END`/`REPORT` lines, a lifecycle subscriber), and this file's wiring.
 

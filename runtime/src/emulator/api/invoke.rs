@@ -22,55 +22,76 @@ pub(crate) async fn handle(
     body_timeout: Duration,
     request: Request<Incoming>,
 ) -> Reply {
-    let streaming = match route(&request) {
-        Ok(streaming) => streaming,
+    let api = match route(&request) {
+        Ok(api) => api,
+        Err(unrouted) => return unrouted_reply(unrouted, request.uri().path()),
+    };
+    let (ticket, event) = match admit(&sandbox, body_timeout, request).await {
+        Ok(admitted) => admitted,
         Err(reply) => return reply,
     };
-    let event = match admit(&sandbox, body_timeout, request).await {
-        Ok(event) => event,
-        Err(reply) => return reply,
-    };
-    let (ticket, event) = event;
     let outcome = ticket.invoke(event).await;
-    if streaming {
-        stream_reply(outcome)
-    } else {
-        whole_reply(outcome).await
+    match api {
+        Api::InvokeWithResponseStream => stream_reply(outcome),
+        Api::Invoke => whole_reply(outcome).await,
     }
 }
 
-/// Which API the request calls: `Ok(true)` for `InvokeWithResponseStream`, `Ok(false)` for
-/// `Invoke`; 404 or 405 otherwise.
-fn route(request: &Request<Incoming>) -> Result<bool, Reply> {
+/// The two invoke APIs.
+enum Api {
+    /// `Invoke`: the whole answer.
+    Invoke,
+    /// `InvokeWithResponseStream`: AWS's event stream.
+    InvokeWithResponseStream,
+}
+
+/// A request that names neither API.
+enum Unrouted {
+    /// 404: not an invoke path.
+    NotFound,
+    /// 405: an invoke path with a method other than POST.
+    MethodNotAllowed,
+}
+
+/// Which API the request calls.
+fn route(request: &Request<Incoming>) -> Result<Api, Unrouted> {
     let path = request.uri().path();
     let named = |prefix: &str, suffix: &str| {
         path.strip_prefix(prefix)
             .and_then(|rest| rest.strip_suffix(suffix))
             .is_some_and(|name| !name.is_empty() && !name.contains('/'))
     };
-    let streaming = named(
+    let api = if named(
         protocol::STREAM_INVOKE_PREFIX,
         protocol::STREAM_INVOKE_SUFFIX,
-    );
-    if !streaming && !named(protocol::INVOKE_PREFIX, protocol::INVOKE_SUFFIX) {
-        let message = format!(
-            "no route {path}: invoke with POST {}",
-            protocol::INVOKE_PATH
-        );
-        return Err(api::error(
-            StatusCode::NOT_FOUND,
-            error_type::NOT_FOUND,
-            &message,
-        ));
-    }
+    ) {
+        Api::InvokeWithResponseStream
+    } else if named(protocol::INVOKE_PREFIX, protocol::INVOKE_SUFFIX) {
+        Api::Invoke
+    } else {
+        return Err(Unrouted::NotFound);
+    };
     if request.method() != Method::POST {
-        return Err(api::error(
+        return Err(Unrouted::MethodNotAllowed);
+    }
+    Ok(api)
+}
+
+fn unrouted_reply(unrouted: Unrouted, path: &str) -> Reply {
+    match unrouted {
+        Unrouted::NotFound => {
+            let message = format!(
+                "no route {path}: invoke with POST {}",
+                protocol::INVOKE_PATH
+            );
+            api::error(StatusCode::NOT_FOUND, error_type::NOT_FOUND, &message)
+        }
+        Unrouted::MethodNotAllowed => api::error(
             StatusCode::METHOD_NOT_ALLOWED,
             error_type::METHOD_NOT_ALLOWED,
             "invoke with POST",
-        ));
+        ),
     }
-    Ok(streaming)
 }
 
 /// The caller's place in the queue, taken *before* its body is read (or 429), and its event.

@@ -8,10 +8,10 @@ pub(crate) mod rapi;
 mod stream_body;
 
 use http_body_util::{Either, Full};
+use hyper::Response;
 use hyper::StatusCode;
 use hyper::body::Bytes;
 use hyper::header::{CONTENT_TYPE, HeaderValue};
-use hyper::Response;
 
 use super::core::STOPPING;
 use super::wire::error_body;

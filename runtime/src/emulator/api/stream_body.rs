@@ -70,7 +70,8 @@ impl hyper::body::Body for EventStream {
                         .into(),
                     )
                 });
-                let complete = event_stream::complete_with(error.as_deref(), MAX_STREAM_ERROR_DETAILS);
+                let complete =
+                    event_stream::complete_with(error.as_deref(), MAX_STREAM_ERROR_DETAILS);
                 Poll::Ready(Some(Ok(Frame::data(complete))))
             }
             Poll::Pending => Poll::Pending,

@@ -445,7 +445,8 @@ impl Sandbox {
                             current.deadline_ms = SystemTime::now()
                                 .duration_since(UNIX_EPOCH)
                                 .unwrap_or_default()
-                                .as_millis() as u64
+                                .as_millis()
+                                as u64
                                 + self.timeout.as_millis() as u64;
                             // The runtime has the body now: its budget goes to the next caller.
                             drop(event.held);
