@@ -37,8 +37,8 @@
 
 mod api;
 mod core;
-#[doc(hidden)]
-pub mod fuzzing;
+#[cfg(feature = "fuzzing")]
+pub(crate) mod fuzzing;
 mod limits;
 mod report;
 mod supervisor;
@@ -53,7 +53,7 @@ use std::time::Duration;
 
 use tokio::net::TcpListener;
 
-use crate::config::{Config, FunctionSettings};
+use crate::config::FunctionSettings;
 use crate::log;
 use crate::protocol::{INVOKE_PATH, env};
 use crate::server::{self, PortLimits, StopSignal};
@@ -394,7 +394,7 @@ fn function_env(api: SocketAddr, f: &FunctionSettings) -> Vec<(String, String)> 
 }
 
 /// Local mode: this very binary, run under the emulator (called by the crate's mode choice).
-pub(crate) async fn local_mode(config: &Config) -> i32 {
+pub(crate) async fn local_mode(listen: SocketAddr, function: &FunctionSettings) -> i32 {
     // Without /proc (an empty chroot), argv[0] still names the binary.
     let exe = match std::env::current_exe() {
         Ok(exe) => exe.into_os_string(),
@@ -417,9 +417,9 @@ pub(crate) async fn local_mode(config: &Config) -> i32 {
     command.extend(std::env::args_os().skip(1));
     let emulator = Emulator {
         api: SocketAddr::from(([127, 0, 0, 1], 0)),
-        listen: config.listen,
+        listen,
         timeout,
-        function: (*config.function).clone(),
+        function: function.clone(),
         command,
         limits: Limits::default(),
     };
