@@ -11,7 +11,7 @@ use hyper::header::{CONTENT_TYPE, HeaderValue};
 use hyper::{HeaderMap, Method, Request, Response, StatusCode};
 
 use super::{self as api, EventStream, Reply};
-use crate::emulator::core::{Busy, Event, Outcome, Payload, STOPPING, Sandbox, Streamed};
+use crate::emulator::core::{Busy, Event, Outcome, Payload, STOPPING, Sandbox, Streamed, Ticket};
 use crate::emulator::wire::{error_body, event_stream};
 use crate::protocol::{self, MAX_PAYLOAD, error_type, header};
 use crate::server;
@@ -99,7 +99,7 @@ async fn admit(
     sandbox: &Arc<Sandbox>,
     body_timeout: Duration,
     request: Request<Incoming>,
-) -> Result<(crate::emulator::core::Ticket, Event), Reply> {
+) -> Result<(Ticket, Event), Reply> {
     let (parts, body) = request.into_parts();
     let context = match ContextHeaders::from_request(&parts.headers) {
         Ok(context) => context,
