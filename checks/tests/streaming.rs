@@ -702,3 +702,44 @@ fn the_buffered_invoke_of_a_ten_mb_stream_is_a_size_error() {
     let body: Value = serde_json::from_slice(&r.body).unwrap();
     assert_eq!(body["errorType"], "Function.ResponseSizeTooLarge", "{body}");
 }
+
+/// Regression: a caller that reads slowly holds the function back (backpressure) instead of
+/// the emulator buffering the stream: its memory stays flat while 6 MiB pass.
+#[test]
+fn a_slow_reader_is_served_with_bounded_memory() {
+    let f = python(&[], &["--timeout", "30"]);
+    let rss_kib = || {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", f.pid())).unwrap();
+        let line = status.lines().find(|l| l.starts_with("VmRSS:")).unwrap();
+        line.split_whitespace()
+            .nth(1)
+            .unwrap()
+            .parse::<u64>()
+            .unwrap()
+    };
+    // Warm up the allocator and the connection paths with a small stream first.
+    let warm = json!({"stream": [[65536, 0]], "repeat": 4}).to_string();
+    assert_eq!(
+        payload_bytes(&sdk_messages(&Stream::open(&f.invoke_addr, &warm).raw())),
+        262_144
+    );
+    let before = rss_kib();
+    let event = json!({"stream": [[65536, 0]], "repeat": 96}).to_string();
+    let mut s = Stream::open(&f.invoke_addr, &event);
+    let (mut total, mut peak) = (0, before);
+    while let Some(m) = s.next() {
+        if m.event_type != "PayloadChunk" {
+            assert_eq!(complete(&m), json!({"LogResult": ""}));
+            break;
+        }
+        total += m.payload.len();
+        peak = peak.max(rss_kib());
+        std::thread::sleep(Duration::from_millis(15));
+    }
+    assert_eq!(total, 96 * 65536);
+    println!("emulator RSS {before} KiB before a slow 6 MiB stream, at most {peak} KiB during it");
+    assert!(
+        peak <= before + 3 * 1024,
+        "RSS grew from {before} to {peak} KiB"
+    );
+}
