@@ -22,7 +22,7 @@ demo: setup static
 test: setup static aarch64 lint rust-tests aarch64-tests toolchains container-tests nix-checks deploy-tests
 	$(MAKE) fuzz FUZZ_SECONDS=20
 
-## setup: the apt packages, rustup target and Python packages the build and tests need.
+## setup: the apt packages, rustup target and Python packages (awslambdaric, botocore) the build and tests need.
 setup:
 	@command -v musl-gcc >/dev/null && command -v curl >/dev/null || \
 		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq musl-tools curl; }
@@ -30,6 +30,9 @@ setup:
 	@rustup component list --installed | grep -q '^clippy' || rustup component add clippy rustfmt
 	@python3 -c 'import awslambdaric' 2>/dev/null || python3 -m pip install -q awslambdaric==4.2.2 || \
 		python3 -m pip install -q --break-system-packages awslambdaric==4.2.2
+	@# botocore: the AWS SDK's own event-stream parser reads the streams of checks/tests/streaming.rs.
+	@python3 -c 'import botocore' 2>/dev/null || python3 -m pip install -q botocore==1.43.11 || \
+		python3 -m pip install -q --break-system-packages botocore==1.43.11
 
 ## static: the reproducible static musl bootstrap (prints its path, sha256 and size).
 static:

@@ -243,3 +243,77 @@ fn a_function_that_dies_during_init_fails_the_waiting_invoke_at_once() {
         "not the 60 s timeout"
     );
 }
+
+/// The function process under local mode: the bootstrap's one child.
+fn function_pid(bootstrap: u32) -> Option<i32> {
+    let children =
+        std::fs::read_to_string(format!("/proc/{bootstrap}/task/{bootstrap}/children")).ok()?;
+    children.split_whitespace().next()?.parse().ok()
+}
+
+/// Stops local mode as a person does: `timeout` (SIGTERM to the bootstrap alone) on even
+/// rounds, Ctrl-C (SIGINT to the bootstrap and its function process at once) on odd ones.
+fn signal_local_mode(f: &Function, round: usize) {
+    if round % 2 == 0 {
+        f.signal(libc::SIGTERM);
+    } else {
+        let function = function_pid(f.pid()).expect("local mode runs its function process");
+        f.signal(libc::SIGINT);
+        // SAFETY: kill(2) on a process of this test's tree.
+        unsafe { libc::kill(function, libc::SIGINT) };
+    }
+}
+
+/// Waits for local mode to exit after [`signal_local_mode`]; returns everything both
+/// processes printed.
+fn stopped_output(mut f: Function) -> String {
+    let status = f.wait(T).expect("local mode stops");
+    assert!(status.success(), "{status:?}\n{}", f.output());
+    // Both processes' last lines, read by other threads: wait for them, do not race them.
+    assert!(
+        f.wait_for_output("stop signal", T).is_some()
+            && f.wait_for_output("stopped; the function process ended", T)
+                .is_some(),
+        "{}",
+        f.output()
+    );
+    f.output()
+}
+
+/// Issue 23: a normal stop of local mode logs no ERROR. The function's idle `/next` used to
+/// be answered 410 ("this function process has been replaced") before its SIGTERM arrived.
+#[test]
+fn stopping_local_mode_logs_no_error_idle_or_mid_invocation() {
+    let sleep = faas_checks::fixture::example("sleep");
+    for round in 0..20 {
+        let idle = Function::local(&sleep, &[]);
+        assert_eq!(idle.invoke(br#"{"ms": 1}"#).status, 200);
+        // Time to post the answer and block in the next `/next`.
+        std::thread::sleep(Duration::from_millis(100));
+        signal_local_mode(&idle, round);
+        let output = stopped_output(idle);
+        assert!(!output.contains("ERROR"), "round {round}, idle:\n{output}");
+
+        let busy = Function::local(&sleep, &[]);
+        std::thread::scope(|s| {
+            let caller = s.spawn(|| busy.invoke(br#"{"ms": 300}"#));
+            let started = busy.wait_for_output("START RequestId", T);
+            assert!(started.is_some(), "{}", busy.output());
+            // START is printed as `/next` is answered: let the answer reach the handler.
+            std::thread::sleep(Duration::from_millis(100));
+            signal_local_mode(&busy, round);
+            // The invocation in flight finishes and its caller gets the answer.
+            let answer = caller.join().unwrap();
+            assert_eq!(answer.body, br#"{"slept_ms":300}"#, "{}", busy.output());
+        });
+        let output = stopped_output(busy);
+        assert!(
+            !output.contains("ERROR"),
+            "round {round}, mid-invocation:\n{output}"
+        );
+        assert!(
+            output.contains("stop signal during an invocation"),
+            "{output}"
+        );
+    }
+}

@@ -5,10 +5,15 @@
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
+use std::os::fd::AsRawFd;
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use faas_checks::fixture::{Function, example};
-use serde_json::Value;
+use faas_checks::fixture::{Function, Served, example};
+use faas_checks::http;
+use faas_runtime::emulator::Emulator;
+use serde_json::{Value, json};
 
 const STREAM_PATH: &str = "/2021-11-15/functions/function/response-streaming-invocations";
 
@@ -103,6 +108,32 @@ impl Stream {
             data.truncate(size);
             self.buffered.extend_from_slice(&data);
         }
+    }
+
+    /// The rest of the body as it came (the event-stream bytes), unparsed.
+    fn raw(mut self) -> Vec<u8> {
+        let chunked = self
+            .head
+            .to_ascii_lowercase()
+            .contains("transfer-encoding: chunked");
+        if !chunked {
+            return self.buffered;
+        }
+        loop {
+            let mut size = String::new();
+            if self.reader.read_line(&mut size).unwrap() == 0 {
+                break;
+            }
+            let size = usize::from_str_radix(size.trim(), 16).expect("a chunk size");
+            if size == 0 {
+                break;
+            }
+            let mut data = vec![0; size + 2];
+            self.reader.read_exact(&mut data).unwrap();
+            data.truncate(size);
+            self.buffered.extend_from_slice(&data);
+        }
+        self.buffered
     }
 
     fn all(mut self) -> Vec<Message> {
@@ -344,4 +375,371 @@ fn a_stream_past_the_deadline_ends_with_the_timeout() {
     // The process is replaced; the next stream works.
     let again = Stream::open(&f.invoke_addr, r#"{"prompt": "ok", "delay_ms": 1}"#).all();
     assert_eq!(text(&again[0]), "ok ");
+}
+
+// ---- Issue 22: a stuck caller, a queued caller after a timeout, an oversized error, the
+// bandwidth cap, the frame at the limit. The function is `streaming/runtime.py`, which speaks
+// the Runtime API itself; the caller's side is read by botocore's event-stream parser.
+
+fn python_runtime() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/streaming/runtime.py")
+}
+
+/// `runtime.py` under `faas-emulator` with `args`.
+fn python(env: &[(&str, &str)], args: &[&str]) -> Function {
+    let script = python_runtime();
+    Function::emulated_command(&["python3".as_ref(), script.as_os_str()], env, args)
+}
+
+/// The messages of an event-stream body as the AWS SDK for Python reads them (botocore's
+/// `EventStreamBuffer`); panics with botocore's complaint when it refuses the framing.
+fn sdk_messages(body: &[u8]) -> Vec<Value> {
+    let parser =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/streaming/parse_event_stream.py");
+    let mut child = Command::new("python3")
+        .arg(parser)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("python3 runs");
+    let mut stdin = child.stdin.take().unwrap();
+    let body = body.to_vec();
+    let feeder = std::thread::spawn(move || {
+        let _ = stdin.write_all(&body);
+    });
+    let output = child.wait_with_output().unwrap();
+    feeder.join().unwrap();
+    assert!(
+        output.status.success(),
+        "botocore refused the event stream (is botocore installed? `make setup`): {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout)
+        .unwrap()
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect()
+}
+
+/// The closing `InvokeComplete` of SDK-read messages, its payload parsed.
+fn sdk_complete(messages: &[Value]) -> Value {
+    let last = messages.last().expect("at least one message");
+    assert_eq!(last["event_type"], "InvokeComplete", "{messages:?}");
+    serde_json::from_str(last["payload"].as_str().unwrap()).unwrap()
+}
+
+fn payload_bytes(messages: &[Value]) -> u64 {
+    messages
+        .iter()
+        .filter(|m| m["event_type"] == "PayloadChunk")
+        .map(|m| m["length"].as_u64().unwrap())
+        .sum()
+}
+
+/// A streaming caller that sends its request and then never reads, with a small receive buffer.
+fn caller_that_never_reads(addr: &str, event: &str) -> TcpStream {
+    let mut tcp = TcpStream::connect(addr).unwrap();
+    let small: libc::c_int = 4096;
+    // SAFETY: setsockopt on a socket we own, with a pointer to a live c_int and its size.
+    unsafe {
+        libc::setsockopt(
+            tcp.as_raw_fd(),
+            libc::SOL_SOCKET,
+            libc::SO_RCVBUF,
+            (&small as *const libc::c_int).cast(),
+            std::mem::size_of::<libc::c_int>() as libc::socklen_t,
+        );
+    }
+    write!(
+        tcp,
+        "POST {STREAM_PATH} HTTP/1.1\r\nHost: {addr}\r\nContent-Length: {}\r\n\r\n{event}",
+        event.len()
+    )
+    .unwrap();
+    tcp
+}
+
+/// Finding 1: callers that stop reading kept their dead function's Runtime API connection busy
+/// (the stream blocked sending to them) until the cap refused the new process's `/next`.
+#[test]
+fn callers_that_stop_reading_hold_nothing_on_the_functions_side_once_their_invocation_ends() {
+    let mut emulator = Emulator::new(vec!["python3".into(), python_runtime().into()]);
+    emulator.timeout = Duration::from_secs(1);
+    emulator.limits.max_api_connections = 4;
+    let served = Served::start(emulator);
+    // 16 MiB each, far more than the buffers between a stream and a caller that never reads.
+    let event = json!({"stream": [[65536, 0]], "repeat": 256}).to_string();
+    let stuck: Vec<TcpStream> = (0..5)
+        .map(|_| caller_that_never_reads(&served.invoke_addr, &event))
+        .collect();
+    // Each stuck stream runs into its 1 s deadline in turn; then a caller that reads is served.
+    let r = http::request(
+        &served.invoke_addr,
+        "POST",
+        "/2015-03-31/functions/function/invocations",
+        &[],
+        br#"{"sleep_ms": 1}"#,
+        Duration::from_secs(60),
+    )
+    .unwrap();
+    assert_eq!(
+        r.header("x-amz-function-error"),
+        None,
+        "{}",
+        r.body_excerpt()
+    );
+    assert_eq!(r.body, br#"{"slept_ms": 1}"#);
+    drop(stuck);
+}
+
+/// Finding 2: the deadline of a caller queued behind a timeout started at its turn, so the
+/// replacement process's restart and init were charged to it.
+#[test]
+fn a_queued_caller_is_not_charged_for_the_restart_and_init_after_a_timeout() {
+    let f = python(&[("INIT_SLEEP_MS", "1500")], &["--timeout", "2"]);
+    std::thread::scope(|s| {
+        let first = s.spawn(|| f.invoke(br#"{"sleep_ms": 5000}"#));
+        std::thread::sleep(Duration::from_millis(300));
+        let queued = f.invoke(br#"{"sleep_ms": 1000}"#);
+        assert_eq!(
+            queued.header("x-amz-function-error"),
+            None,
+            "{}\n{}",
+            queued.body_excerpt(),
+            f.output()
+        );
+        assert_eq!(queued.body, br#"{"slept_ms": 1000}"#);
+        let first = first.join().unwrap();
+        let body: Value = serde_json::from_slice(&first.body).unwrap();
+        assert_eq!(body["errorType"], "Sandbox.Timedout", "{body}");
+    });
+    // Its REPORT counts its own second, not the 1.5 s init (reported apart, as Init Duration).
+    let mut reports = Vec::new();
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while reports.len() < 2 && Instant::now() < deadline {
+        reports = f
+            .output()
+            .lines()
+            .filter(|l| l.starts_with("REPORT"))
+            .map(str::to_owned)
+            .collect();
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let second = reports.get(1).unwrap_or_else(|| panic!("{}", f.output()));
+    let ms: f64 = second
+        .split("Duration: ")
+        .nth(1)
+        .and_then(|d| d.split(' ').next())
+        .and_then(|d| d.parse().ok())
+        .unwrap();
+    assert!(ms < 1900.0, "{second}");
+    assert!(second.contains("Init Duration"), "{second}");
+}
+
+/// Finding 2, with a short timeout: the restart backoff outgrew the timeout, so queued
+/// invocations timed out before dispatch and an initialising process was killed and reported
+/// as an init failure.
+#[test]
+fn callers_queued_behind_timeouts_each_get_a_timeout_never_an_init_failure() {
+    let f = python(&[], &["--timeout", "1"]);
+    let answers: Vec<Value> = std::thread::scope(|s| {
+        let callers: Vec<_> = (0..8)
+            .map(|i| {
+                let f = &f;
+                std::thread::sleep(Duration::from_millis(if i == 0 { 0 } else { 20 }));
+                s.spawn(move || f.invoke(br#"{"sleep_ms": 4000}"#))
+            })
+            .collect();
+        callers
+            .into_iter()
+            .map(|c| serde_json::from_slice(&c.join().unwrap().body).unwrap())
+            .collect()
+    });
+    for answer in &answers {
+        assert_eq!(
+            answer["errorType"],
+            "Sandbox.Timedout",
+            "{answers:?}\n{}",
+            f.output()
+        );
+    }
+}
+
+/// Finding 3: a 6 MiB `/error` body of control bytes escaped to a 37 MB `InvokeComplete` that
+/// botocore refuses: the caller never saw the error code.
+#[test]
+fn an_oversized_error_reaches_the_sdk_with_its_code_and_a_marker() {
+    let f = python(&[], &["--timeout", "30"]);
+    let event = json!({"error_bytes": 6 * 1024 * 1024 - 64}).to_string();
+    let s = Stream::open(&f.invoke_addr, &event);
+    assert_eq!(s.status, 200, "{}", s.head);
+    let raw = s.raw();
+    assert!(raw.len() < 512 * 1024, "{} bytes", raw.len());
+    let messages = sdk_messages(&raw);
+    let done = sdk_complete(&messages);
+    assert_eq!(done["ErrorCode"], "Unhandled", "{done}");
+    let details = done["ErrorDetails"].as_str().unwrap();
+    assert!(details.starts_with("\u{1}\u{1}"), "{}", &details[..40]);
+    assert!(
+        details.ends_with("more bytes not shown]"),
+        "{}",
+        &details[details.len() - 80..]
+    );
+}
+
+/// The event of a stream that sends its first 6 MiB slowly (six 1 MiB chunks, each followed
+/// by a 600 ms pause), then 6 MiB at once.
+fn slow_start_then_burst() -> String {
+    let mib = 1024 * 1024;
+    let mut pieces = vec![[mib, 600]; 6];
+    pieces.extend([[mib, 0]; 6]);
+    json!({ "stream": pieces }).to_string()
+}
+
+/// Finding 4: the 2 MiB/s cap counted from the stream's start, so a producer that sent its
+/// first 6 MiB slowly could then burst. Timed on the function's side, whose POST is answered
+/// once the emulator has read the last byte: the caller hangs up after the first chunk, so no
+/// event-stream framing costs CPU (in a debug build that alone is near 2 MiB/s).
+#[test]
+fn the_bandwidth_cap_runs_from_the_end_of_the_uncapped_six_mib() {
+    let f = python(&[], &["--timeout", "30"]);
+    let mut s = Stream::open(&f.invoke_addr, &slow_start_then_burst());
+    assert_eq!(s.next().unwrap().event_type, "PayloadChunk");
+    drop(s);
+    let line = f
+        .wait_for_output("stream answered", Duration::from_secs(20))
+        .unwrap_or_else(|| panic!("{}", f.output()));
+    let ms: u64 = line
+        .split("answered 202, ")
+        .nth(1)
+        .and_then(|rest| rest.split(' ').next())
+        .and_then(|ms| ms.parse().ok())
+        .unwrap_or_else(|| panic!("{line}"));
+    // The last 6 MiB at 2 MiB/s: 3 s from the first byte past the uncapped 6 MiB.
+    assert!(
+        (2600..10_000).contains(&ms),
+        "the 6 MiB past the uncapped start were taken in {ms} ms"
+    );
+}
+
+/// Regression: the caller gets the bytes past the uncapped 6 MiB at 2 MiB/s.
+#[test]
+fn streams_past_six_mib_reach_the_caller_at_two_mib_per_second() {
+    let f = python(&[], &["--timeout", "30"]);
+    let mib = 1024 * 1024;
+    let mut s = Stream::open(&f.invoke_addr, &slow_start_then_burst());
+    let (mut total, mut at_six, mut at_twelve) = (0, None, None);
+    while let Some(m) = s.next() {
+        if m.event_type != "PayloadChunk" {
+            assert_eq!(complete(&m), json!({"LogResult": ""}));
+            break;
+        }
+        total += m.payload.len();
+        if total >= 6 * mib && at_six.is_none() {
+            at_six = Some(m.at);
+        }
+        if total >= 12 * mib && at_twelve.is_none() {
+            at_twelve = Some(m.at);
+        }
+    }
+    let burst = at_twelve.unwrap().duration_since(at_six.unwrap());
+    assert!(
+        burst >= Duration::from_millis(2600) && burst <= Duration::from_secs(10),
+        "the 6 MiB past the uncapped start took {burst:?}"
+    );
+}
+
+/// Finding 5: the frame that crossed the limit was dropped whole; what fits now goes.
+#[test]
+fn the_frame_that_crosses_the_stream_limit_is_cut_not_dropped() {
+    let f = python(&[], &["--max-stream-bytes", "100000"]);
+    let event = json!({"stream": [[65536, 100]], "repeat": 4}).to_string();
+    let messages = sdk_messages(&Stream::open(&f.invoke_addr, &event).raw());
+    assert_eq!(payload_bytes(&messages), 100_000, "{messages:?}");
+    let done = sdk_complete(&messages);
+    assert_eq!(done["ErrorCode"], "Function.ResponseSizeTooLarge", "{done}");
+}
+
+/// Finding 5: after a mid-stream `/error` was accepted, the stream's own POST was answered 202.
+#[test]
+fn a_stream_ended_by_an_error_mid_stream_is_not_acknowledged_as_a_response() {
+    let f = python(&[], &["--timeout", "30"]);
+    let messages =
+        sdk_messages(&Stream::open(&f.invoke_addr, r#"{"error_mid_stream": true}"#).raw());
+    assert_eq!(payload_bytes(&messages), 1000, "{messages:?}");
+    assert_eq!(sdk_complete(&messages)["ErrorCode"], "MidStream");
+    assert!(
+        f.wait_for_output("error answered 202", Duration::from_secs(10))
+            .is_some(),
+        "{}",
+        f.output()
+    );
+    let line = f
+        .wait_for_output("stream answered", Duration::from_secs(10))
+        .unwrap_or_else(|| panic!("{}", f.output()));
+    assert!(line.contains("stream answered 403"), "{line}");
+}
+
+/// Regression: a malformed chunk mid-stream is never a clean success.
+#[test]
+fn a_malformed_chunk_mid_stream_ends_with_a_truncated_response_error() {
+    let f = python(&[], &["--timeout", "30"]);
+    let messages = sdk_messages(&Stream::open(&f.invoke_addr, r#"{"bad_chunk": true}"#).raw());
+    assert_eq!(payload_bytes(&messages), 1000, "{messages:?}");
+    assert_eq!(
+        sdk_complete(&messages)["ErrorCode"],
+        "Runtime.TruncatedResponse"
+    );
+}
+
+/// Regression: the buffered `Invoke` of a 10 MB stream gets Lambda's size error, whole.
+#[test]
+fn the_buffered_invoke_of_a_ten_mb_stream_is_a_size_error() {
+    let f = python(&[], &["--timeout", "30"]);
+    let r = f.invoke(br#"{"stream": [[1048576, 0]], "repeat": 10}"#);
+    assert_eq!(r.header("x-amz-function-error"), Some("Unhandled"));
+    let body: Value = serde_json::from_slice(&r.body).unwrap();
+    assert_eq!(body["errorType"], "Function.ResponseSizeTooLarge", "{body}");
+}
+
+/// Regression: a caller that reads slowly holds the function back (backpressure) instead of
+/// the emulator buffering the stream: its memory stays flat while 6 MiB pass.
+#[test]
+fn a_slow_reader_is_served_with_bounded_memory() {
+    let f = python(&[], &["--timeout", "30"]);
+    let rss_kib = || {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", f.pid())).unwrap();
+        let line = status.lines().find(|l| l.starts_with("VmRSS:")).unwrap();
+        line.split_whitespace()
+            .nth(1)
+            .unwrap()
+            .parse::<u64>()
+            .unwrap()
+    };
+    // Warm up the allocator and the connection paths with a small stream first.
+    let warm = json!({"stream": [[65536, 0]], "repeat": 4}).to_string();
+    assert_eq!(
+        payload_bytes(&sdk_messages(&Stream::open(&f.invoke_addr, &warm).raw())),
+        262_144
+    );
+    let before = rss_kib();
+    let event = json!({"stream": [[65536, 0]], "repeat": 96}).to_string();
+    let mut s = Stream::open(&f.invoke_addr, &event);
+    let (mut total, mut peak) = (0, before);
+    while let Some(m) = s.next() {
+        if m.event_type != "PayloadChunk" {
+            assert_eq!(complete(&m), json!({"LogResult": ""}));
+            break;
+        }
+        total += m.payload.len();
+        peak = peak.max(rss_kib());
+        std::thread::sleep(Duration::from_millis(15));
+    }
+    assert_eq!(total, 96 * 65536);
+    println!("emulator RSS {before} KiB before a slow 6 MiB stream, at most {peak} KiB during it");
+    assert!(
+        peak <= before + 3 * 1024,
+        "RSS grew from {before} to {peak} KiB"
+    );
 }

@@ -76,6 +76,8 @@ mod invocation;
 mod log;
 mod panic;
 pub mod protocol;
+#[cfg(feature = "local")]
+mod server;
 mod shutdown;
 mod start;
 mod stream;

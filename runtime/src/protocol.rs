@@ -43,18 +43,6 @@ pub const MAX_PAYLOAD: usize = 6 * 1024 * 1024;
 /// counts differently. A longer event is refused before it is read, never buffered.
 pub const MAX_EVENT_READ: usize = MAX_PAYLOAD + 1024 * 1024;
 
-/// Largest streamed response, in bytes (200 MiB, Lambda's default maximum since 2025-07).
-pub const MAX_STREAMED_RESPONSE: usize = 200 * 1024 * 1024;
-/// A streamed response is uncapped for its first bytes (6 MiB), then held to
-/// [`STREAM_BANDWIDTH`] bytes a second, as Lambda does.
-pub const STREAM_UNCAPPED: usize = 6 * 1024 * 1024;
-/// See [`STREAM_UNCAPPED`]: 2 MiB/s.
-pub const STREAM_BANDWIDTH: usize = 2 * 1024 * 1024;
-
-/// The ARN of a function in the emulator, before its name (the account and region of AWS's
-/// emulator).
-pub const EMULATED_ARN_PREFIX: &str = "arn:aws:lambda:us-east-1:012345678912:function:";
-
 /// Environment variables Lambda sets for the function process.
 pub mod env {
     /// `host:port` (or a URL) of the Runtime API; its absence means local mode.

@@ -57,7 +57,7 @@ fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Option<Emulator>, S
     use lexopt::prelude::*;
 
     let mut emulator = Emulator::new(Vec::new());
-    emulator.timeout = emulator::timeout_from_env()?;
+    emulator.timeout = emulator::timeout_from_env().map_err(|e| e.to_string())?;
     if let Ok(name) = std::env::var("AWS_LAMBDA_FUNCTION_NAME") {
         emulator.function.function_name = name;
     }

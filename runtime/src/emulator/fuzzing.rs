@@ -14,11 +14,10 @@ use hyper::header::HeaderValue;
 use tokio::io::AsyncWrite;
 use tokio::net::UnixStream;
 
-use super::http::{self, Connections, PortLimits, StopSignal};
-use super::invoke;
-use super::rapi;
-use super::sandbox::{Event, Outcome, Payload, Sandbox};
-use super::state::Call;
+use super::api::{self, invoke, rapi};
+use super::core::state::Call;
+use super::core::{Event, Outcome, Payload, Sandbox};
+use crate::server::{self, Connections, PortLimits, StopSignal};
 
 thread_local! {
     static RUNTIME: RefCell<Option<tokio::runtime::Runtime>> = const { RefCell::new(None) };
@@ -88,7 +87,7 @@ fn exchange(bytes: &[u8], port: Port) -> Vec<u8> {
 async fn serve_bytes(bytes: &[u8], port: Port) -> Vec<u8> {
     let sandbox = Arc::new(Sandbox::new(
         Duration::from_secs(1),
-        format!("{}fuzz", crate::protocol::EMULATED_ARN_PREFIX),
+        format!("{}fuzz", super::limits::EMULATED_ARN_PREFIX),
         128,
         4,
         crate::protocol::MAX_PAYLOAD,
@@ -98,7 +97,7 @@ async fn serve_bytes(bytes: &[u8], port: Port) -> Vec<u8> {
         Port::Invoke => tokio::spawn(echo_runtime(Arc::clone(&sandbox))),
         Port::Api => tokio::spawn(one_caller(Arc::clone(&sandbox))),
     };
-    let (server, mut client) = UnixStream::pair().expect("a socket pair");
+    let (socket, mut client) = UnixStream::pair().expect("a socket pair");
     let connections = Arc::new(Connections::new(LIMITS));
     let conn = connections.admit(1).expect("room for one connection");
     let stop = Arc::new(StopSignal::default());
@@ -109,11 +108,27 @@ async fn serve_bytes(bytes: &[u8], port: Port) -> Vec<u8> {
             Port::Invoke => {
                 let handler =
                     move |r| invoke::handle(Arc::clone(&handler_sandbox), BODY_TIMEOUT, r);
-                http::serve_connection(server, &conn, &connections, handler, &stopped).await;
+                server::serve_connection(
+                    socket,
+                    &conn,
+                    &connections,
+                    api::REFUSALS,
+                    handler,
+                    &stopped,
+                )
+                .await;
             }
             Port::Api => {
                 let handler = move |r| rapi::handle(Arc::clone(&handler_sandbox), BODY_TIMEOUT, r);
-                http::serve_connection(server, &conn, &connections, handler, &stopped).await;
+                server::serve_connection(
+                    socket,
+                    &conn,
+                    &connections,
+                    api::REFUSALS,
+                    handler,
+                    &stopped,
+                )
+                .await;
             }
         }
     });

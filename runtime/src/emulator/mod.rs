@@ -23,24 +23,26 @@
 //!
 //! # Layout
 //!
-//! - `http`: the accept loop and connection plumbing both ports share (cap, timeouts, whole
-//!   bodies, the buffer budget, graceful drain).
-//! - `invoke`: the invoke endpoint, HTTP only; `rapi`: the Runtime API, HTTP only.
-//! - `sandbox`: one function process and the life of each invocation (queue place, turn,
-//!   dispatch, deadline, answer), with the RAPID-like state machine of `state`.
-//! - `supervisor`: starts, replaces and stops the function process; `report`: the
-//!   `START`/`END`/`REPORT` lines.
+//! Layers, each importing only from those below it (no circle):
+//!
+//! 1. `wire`: formats with no I/O (AWS's JSON error body, the event-stream codec); `limits`:
+//!    the service's numbers the emulator copies.
+//! 2. `core`: the sandbox (one function process and the life of each invocation: queue
+//!    place, turn, dispatch, deadline, answer), the RAPID-like state machine, and the
+//!    lifecycle events observers subscribe to. No HTTP.
+//! 3. `api`: the Runtime API (`rapi`) and the invoke endpoint (`invoke`), HTTP handlers for
+//!    the crate's one server (`crate::server`) that map the core's enums to AWS's answers.
+//! 4. `supervisor` (starts, replaces and stops the function process), `report` (the
+//!    `START`/`END`/`REPORT` lines, a lifecycle subscriber), and this file's wiring.
 
-mod event_stream;
+mod api;
+mod core;
 #[cfg(feature = "fuzzing")]
 pub(crate) mod fuzzing;
-mod http;
-mod invoke;
-mod rapi;
+mod limits;
 mod report;
-mod sandbox;
-mod state;
 mod supervisor;
+mod wire;
 
 use std::ffi::OsString;
 use std::future::Future;
@@ -53,10 +55,11 @@ use tokio::net::TcpListener;
 
 use crate::config::FunctionSettings;
 use crate::log;
-use crate::protocol::{EMULATED_ARN_PREFIX, INVOKE_PATH, env};
+use crate::protocol::{INVOKE_PATH, env};
+use crate::server::{self, PortLimits, StopSignal};
 use crate::shutdown::Stop;
-use http::{PortLimits, StopSignal};
-use sandbox::Sandbox;
+use core::Sandbox;
+use limits::EMULATED_ARN_PREFIX;
 
 pub use report::{peak_memory_kib, vm_hwm_kib};
 
@@ -123,7 +126,7 @@ impl Default for Limits {
             body_timeout: Duration::from_secs(60),
             max_waiting: 64,
             max_buffered: 64 * 1024 * 1024,
-            max_stream_bytes: crate::protocol::MAX_STREAMED_RESPONSE,
+            max_stream_bytes: limits::MAX_STREAMED_RESPONSE,
         }
     }
 }
@@ -247,6 +250,7 @@ impl Emulator {
             limits.max_buffered,
         );
         sandbox.max_stream_bytes = limits.max_stream_bytes;
+        sandbox.subscribe(report::lines());
         let sandbox = Arc::new(sandbox);
         let stop_servers = Arc::new(StopSignal::default());
         let api_limits = PortLimits {
@@ -263,17 +267,19 @@ impl Emulator {
         };
         let body_timeout = limits.body_timeout;
         let rapi_sandbox = Arc::clone(&sandbox);
-        let api_server = tokio::spawn(http::serve(
+        let api_server = tokio::spawn(server::serve(
             api,
             api_limits,
-            move |r| rapi::handle(Arc::clone(&rapi_sandbox), body_timeout, r),
+            api::REFUSALS,
+            move |r| api::rapi::handle(Arc::clone(&rapi_sandbox), body_timeout, r),
             Arc::clone(&stop_servers),
         ));
         let invoke_sandbox = Arc::clone(&sandbox);
-        let invoke_server = tokio::spawn(http::serve(
+        let invoke_server = tokio::spawn(server::serve(
             invoke,
             invoke_limits,
-            move |r| invoke::handle(Arc::clone(&invoke_sandbox), body_timeout, r),
+            api::REFUSALS,
+            move |r| api::invoke::handle(Arc::clone(&invoke_sandbox), body_timeout, r),
             Arc::clone(&stop_servers),
         ));
         let env = function_env(api_addr, f);
@@ -303,6 +309,37 @@ fn write_ready_file(path: &Path, invoke: SocketAddr, api: SocketAddr) -> std::io
     std::fs::rename(&temporary, path)
 }
 
+/// A function timeout that is not whole seconds of at least 1; it displays as
+/// `must be a whole number of seconds (at least 1), got "1.5"`, after the variable's name when
+/// it came from the environment.
+///
+/// ```
+/// let e = faas_runtime::emulator::parse_timeout("0").unwrap_err();
+/// assert!(e.to_string().starts_with("must be a whole number of seconds"));
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InvalidTimeout {
+    /// The variable it was read from, if any.
+    variable: Option<&'static str>,
+    /// The text given.
+    value: String,
+}
+
+impl std::fmt::Display for InvalidTimeout {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if let Some(variable) = self.variable {
+            write!(f, "{variable} ")?;
+        }
+        write!(
+            f,
+            "must be a whole number of seconds (at least 1), got {:?}",
+            self.value
+        )
+    }
+}
+
+impl std::error::Error for InvalidTimeout {}
+
 /// `AWS_LAMBDA_FUNCTION_TIMEOUT` in seconds, or [`DEFAULT_TIMEOUT`]; an error names the
 /// variable and the value.
 ///
@@ -311,10 +348,13 @@ fn write_ready_file(path: &Path, invoke: SocketAddr, api: SocketAddr) -> std::io
 /// unsafe { std::env::remove_var("AWS_LAMBDA_FUNCTION_TIMEOUT") };
 /// assert_eq!(faas_runtime::emulator::timeout_from_env().unwrap().as_secs(), 300);
 /// ```
-pub fn timeout_from_env() -> Result<Duration, String> {
+pub fn timeout_from_env() -> Result<Duration, InvalidTimeout> {
     match std::env::var(env::FUNCTION_TIMEOUT) {
         Err(_) => Ok(DEFAULT_TIMEOUT),
-        Ok(v) => parse_timeout(&v).map_err(|e| format!("{} {e}", env::FUNCTION_TIMEOUT)),
+        Ok(v) => parse_timeout(&v).map_err(|e| InvalidTimeout {
+            variable: Some(env::FUNCTION_TIMEOUT),
+            ..e
+        }),
     }
 }
 
@@ -325,12 +365,13 @@ pub fn timeout_from_env() -> Result<Duration, String> {
 /// assert_eq!(parse_timeout("3").unwrap().as_secs(), 3);
 /// assert!(parse_timeout("0").is_err() && parse_timeout("1.5").is_err());
 /// ```
-pub fn parse_timeout(text: &str) -> Result<Duration, String> {
+pub fn parse_timeout(text: &str) -> Result<Duration, InvalidTimeout> {
     match text.trim().parse::<u64>() {
         Ok(secs) if secs > 0 => Ok(Duration::from_secs(secs)),
-        _ => Err(format!(
-            "must be a whole number of seconds (at least 1), got {text:?}"
-        )),
+        _ => Err(InvalidTimeout {
+            variable: None,
+            value: text.to_owned(),
+        }),
     }
 }
 

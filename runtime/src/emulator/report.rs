@@ -1,31 +1,55 @@
 //! The `START` / `END` / `REPORT` lines Lambda prints around each invocation, and the peak
-//! memory figure they carry.
+//! memory figure they carry: a subscriber of the core's lifecycle events.
 
 use std::io::Write;
 use std::time::Duration;
 
+use super::core::lifecycle::{Lifecycle, Subscriber};
+
 /// One line on stdout; a closed stdout must not take the emulator down.
-pub(crate) fn print(line: std::fmt::Arguments<'_>) {
+fn print(line: std::fmt::Arguments<'_>) {
     let _ = writeln!(std::io::stdout().lock(), "{line}");
 }
 
+/// The subscriber that prints Lambda's lines for each invocation's lifecycle events.
+pub(crate) fn lines() -> Subscriber {
+    Box::new(|event: &Lifecycle<'_>| match *event {
+        Lifecycle::Start { request_id } => start(request_id),
+        Lifecycle::End {
+            request_id,
+            duration,
+            memory_size_mb,
+            pid,
+            init,
+        } => end(
+            request_id,
+            &Figures {
+                duration,
+                memory_size_mb,
+                max_kib: pid.and_then(peak_memory_kib),
+                init,
+            },
+        ),
+    })
+}
+
 /// `START RequestId: ... Version: $LATEST`.
-pub(crate) fn start(id: &str) {
+fn start(id: &str) {
     print(format_args!("START RequestId: {id} Version: $LATEST"));
 }
 
 /// The figures of one finished invocation.
-pub(crate) struct Figures {
-    pub duration: Duration,
-    pub memory_size_mb: u32,
+struct Figures {
+    duration: Duration,
+    memory_size_mb: u32,
     /// Peak RSS of the function process, in KiB, when it could be read.
-    pub max_kib: Option<u64>,
+    max_kib: Option<u64>,
     /// The process's init duration, reported with its first invocation only.
-    pub init: Option<Duration>,
+    init: Option<Duration>,
 }
 
 /// `END RequestId: ...` and the `REPORT` line.
-pub(crate) fn end(id: &str, f: &Figures) {
+fn end(id: &str, f: &Figures) {
     let ms = Millis(f.duration);
     let memory = f
         .max_kib

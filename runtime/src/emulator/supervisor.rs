@@ -9,12 +9,18 @@ use std::time::{Duration, Instant};
 
 use tokio::process::{Child, Command};
 
-use super::sandbox::Sandbox;
+use super::core::Sandbox;
 
 /// A process that dies sooner than this after starting counts as a failed start: the next one
 /// waits longer, so a function that cannot start does not spin.
 const HEALTHY_AFTER: Duration = Duration::from_secs(1);
 const MAX_RESTART_DELAY: Duration = Duration::from_secs(5);
+/// How long a stopping function has to exit on SIGTERM before its idle `/next` is answered
+/// 410 (Lambda gives a runtime 300 to 500 ms at shutdown; a process of ours exits at once).
+const STOP_GRACE: Duration = Duration::from_secs(1);
+/// How long a function that exited cleanly by itself waits to be replaced, in case the stop
+/// signal that made it exit is on its way to the emulator too.
+const CLEAN_EXIT_PAUSE: Duration = Duration::from_millis(200);
 
 /// Keeps one function process running until `stop` resolves; returns the exit code.
 pub(crate) async fn supervise(
@@ -49,17 +55,34 @@ pub(crate) async fn supervise(
         };
         sandbox.runtime_started(child.id());
         let started = Instant::now();
-        let status = tokio::select! {
-            status = child.wait() => status,
+        let (status, timed_out) = tokio::select! {
+            status = child.wait() => (status, false),
             () = sandbox.overdue() => {
                 tracing::warn!("an invocation timed out: replacing the function process");
-                kill(&mut child).await
+                (kill(&mut child).await, true)
             }
             () = stop.as_mut() => return shut_down(name, &sandbox, child).await,
         };
+        let clean = matches!(&status, Ok(status) if status.success());
         let how = describe(status);
+        // A function exits 0 when told to stop, and Ctrl-C reaches the whole process group:
+        // the function may have seen it first. Wait a moment for ours before replacing it.
+        if clean
+            && tokio::time::timeout(CLEAN_EXIT_PAUSE, stop.as_mut())
+                .await
+                .is_ok()
+        {
+            sandbox.stop();
+            sandbox.runtime_exited(&how);
+            eprintln!("{name}: stopped; the function process ended ({how})");
+            return 0;
+        }
         let init_failed = sandbox.runtime_exited(&how);
-        failed_starts = if init_failed || started.elapsed() < HEALTHY_AFTER {
+        // A process the emulator killed for a timeout did not fail to start: replacing it
+        // at once keeps the restart delay from outgrowing the queue's patience.
+        failed_starts = if timed_out {
+            0
+        } else if init_failed || started.elapsed() < HEALTHY_AFTER {
             failed_starts + 1
         } else {
             0
@@ -85,16 +108,25 @@ pub(crate) async fn supervise(
 }
 
 /// Waiting callers get 503 at once; SIGTERM to the function, then up to the function timeout
-/// for it to finish its invocation.
+/// for it to finish its invocation. Its idle `/next` stays unanswered while it exits, so a
+/// normal stop is quiet on both sides; one that is still polling after [`STOP_GRACE`] hears
+/// 410.
 async fn shut_down(name: &str, sandbox: &Sandbox, mut child: Child) -> i32 {
     sandbox.stop();
     if let Some(pid) = child.id().and_then(|pid| i32::try_from(pid).ok()) {
         // SAFETY: kill(2) on our own child's pid; no memory is involved.
         unsafe { libc::kill(pid, libc::SIGTERM) };
     }
-    let status = match tokio::time::timeout(sandbox.timeout, child.wait()).await {
+    let status = match tokio::time::timeout(STOP_GRACE, child.wait()).await {
         Ok(status) => status,
-        Err(_) => kill(&mut child).await,
+        Err(_) => {
+            sandbox.refuse_polls();
+            let left = sandbox.timeout.saturating_sub(STOP_GRACE);
+            match tokio::time::timeout(left, child.wait()).await {
+                Ok(status) => status,
+                Err(_) => kill(&mut child).await,
+            }
+        }
     };
     let how = describe(status);
     sandbox.runtime_exited(&how);

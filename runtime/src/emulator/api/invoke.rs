@@ -10,10 +10,11 @@ use hyper::body::{Bytes, Incoming};
 use hyper::header::{CONTENT_TYPE, HeaderValue};
 use hyper::{HeaderMap, Method, Request, Response, StatusCode};
 
-use super::event_stream::{self, EventStream};
-use super::http::{self, Reply};
-use super::sandbox::{Busy, Event, Outcome, Payload, Sandbox, Streamed};
+use super::{self as api, EventStream, Reply};
+use crate::emulator::core::{Busy, Event, Outcome, Payload, STOPPING, Sandbox, Streamed, Ticket};
+use crate::emulator::wire::{error_body, event_stream};
 use crate::protocol::{self, MAX_PAYLOAD, error_type, header};
+use crate::server;
 
 /// Routes one invoke request; `body_timeout` bounds the time its body may take.
 pub(crate) async fn handle(
@@ -21,53 +22,106 @@ pub(crate) async fn handle(
     body_timeout: Duration,
     request: Request<Incoming>,
 ) -> Reply {
+    let api = match route(&request) {
+        Ok(api) => api,
+        Err(unrouted) => return unrouted_reply(unrouted, request.uri().path()),
+    };
+    let (ticket, event) = match admit(&sandbox, body_timeout, request).await {
+        Ok(admitted) => admitted,
+        Err(reply) => return reply,
+    };
+    let outcome = ticket.invoke(event).await;
+    match api {
+        Api::InvokeWithResponseStream => stream_reply(outcome),
+        Api::Invoke => whole_reply(outcome).await,
+    }
+}
+
+/// The two invoke APIs.
+enum Api {
+    /// `Invoke`: the whole answer.
+    Invoke,
+    /// `InvokeWithResponseStream`: AWS's event stream.
+    InvokeWithResponseStream,
+}
+
+/// A request that names neither API.
+enum Unrouted {
+    /// 404: not an invoke path.
+    NotFound,
+    /// 405: an invoke path with a method other than POST.
+    MethodNotAllowed,
+}
+
+/// Which API the request calls.
+fn route(request: &Request<Incoming>) -> Result<Api, Unrouted> {
     let path = request.uri().path();
     let named = |prefix: &str, suffix: &str| {
         path.strip_prefix(prefix)
             .and_then(|rest| rest.strip_suffix(suffix))
             .is_some_and(|name| !name.is_empty() && !name.contains('/'))
     };
-    let streaming = named(
+    let api = if named(
         protocol::STREAM_INVOKE_PREFIX,
         protocol::STREAM_INVOKE_SUFFIX,
-    );
-    if !streaming && !named(protocol::INVOKE_PREFIX, protocol::INVOKE_SUFFIX) {
-        let message = format!(
-            "no route {path}: invoke with POST {}",
-            protocol::INVOKE_PATH
-        );
-        return http::error(StatusCode::NOT_FOUND, error_type::NOT_FOUND, &message);
-    }
+    ) {
+        Api::InvokeWithResponseStream
+    } else if named(protocol::INVOKE_PREFIX, protocol::INVOKE_SUFFIX) {
+        Api::Invoke
+    } else {
+        return Err(Unrouted::NotFound);
+    };
     if request.method() != Method::POST {
-        return http::error(
+        return Err(Unrouted::MethodNotAllowed);
+    }
+    Ok(api)
+}
+
+fn unrouted_reply(unrouted: Unrouted, path: &str) -> Reply {
+    match unrouted {
+        Unrouted::NotFound => {
+            let message = format!(
+                "no route {path}: invoke with POST {}",
+                protocol::INVOKE_PATH
+            );
+            api::error(StatusCode::NOT_FOUND, error_type::NOT_FOUND, &message)
+        }
+        Unrouted::MethodNotAllowed => api::error(
             StatusCode::METHOD_NOT_ALLOWED,
             error_type::METHOD_NOT_ALLOWED,
             "invoke with POST",
-        );
+        ),
     }
+}
+
+/// The caller's place in the queue, taken *before* its body is read (or 429), and its event.
+async fn admit(
+    sandbox: &Arc<Sandbox>,
+    body_timeout: Duration,
+    request: Request<Incoming>,
+) -> Result<(Ticket, Event), Reply> {
     let (parts, body) = request.into_parts();
     let context = match ContextHeaders::from_request(&parts.headers) {
         Ok(context) => context,
-        Err(message) => {
-            http::drain_within(body, body_timeout).await;
-            return http::error(
+        Err(e) => {
+            server::drain_within(body, body_timeout).await;
+            return Err(api::error(
                 StatusCode::BAD_REQUEST,
                 error_type::INVALID_REQUEST,
-                &message,
-            );
+                &e.to_string(),
+            ));
         }
     };
-    // Admission before buffering: a place in the queue, or 429, before the body is read.
     let ticket = match sandbox.admit() {
         Ok(ticket) => ticket,
         Err(busy) => {
-            http::drain_within(body, body_timeout).await;
-            return busy_reply(busy);
+            server::drain_within(body, body_timeout).await;
+            return Err(busy_reply(busy));
         }
     };
-    let body = match http::read_body(body, Some(&sandbox.budget), body_timeout).await {
+    let body = match server::read_body(body, Some(&sandbox.budget), body_timeout).await {
         Ok(body) => body,
-        Err(e) => return http::body_error(&e, request_too_large),
+        Err(e) => return Err(api::body_error(&e, request_too_large)),
     };
     let event = Event {
         body: body.bytes,
@@ -76,22 +130,22 @@ pub(crate) async fn handle(
         identity: context.identity,
         held: body.held,
     };
-    match (ticket.invoke(event).await, streaming) {
-        (Outcome::Unavailable(message), _) => http::error(
-            StatusCode::SERVICE_UNAVAILABLE,
-            error_type::UNAVAILABLE,
-            message,
-        ),
-        // InvokeWithResponseStream: AWS's event stream, whatever the function did.
-        (Outcome::Response(Payload::Stream(stream)), true) => {
+    Ok((ticket, event))
+}
+
+/// `InvokeWithResponseStream`: AWS's event stream, whatever the function did.
+fn stream_reply(outcome: Outcome) -> Reply {
+    match outcome {
+        Outcome::Unavailable(message) => unavailable(message),
+        Outcome::Response(Payload::Stream(stream)) => {
             let content_type = stream.content_type.clone();
             event_stream_reply(Either::Right(EventStream::new(stream)), content_type)
         }
-        (Outcome::Response(Payload::Buffered(body)), true) => event_stream_reply(
+        Outcome::Response(Payload::Buffered(body)) => event_stream_reply(
             Either::Left(event_stream::whole(Ok(&body))),
             HeaderValue::from_static(protocol::JSON_CONTENT_TYPE),
         ),
-        (Outcome::Error(body), true) => {
+        Outcome::Error(body) => {
             let mut reply = event_stream_reply(
                 Either::Left(event_stream::whole(Err(&body))),
                 HeaderValue::from_static(protocol::JSON_CONTENT_TYPE),
@@ -99,11 +153,25 @@ pub(crate) async fn handle(
             mark_function_error(&mut reply);
             reply
         }
-        // Invoke: the whole response, a streamed one gathered up to the buffered limit.
-        (Outcome::Response(Payload::Buffered(body)), false) => http::json(StatusCode::OK, body),
-        (Outcome::Response(Payload::Stream(stream)), false) => gather(stream).await,
-        (Outcome::Error(body), false) => function_error(body),
     }
+}
+
+/// `Invoke`: the whole response, a streamed one gathered up to the buffered limit.
+async fn whole_reply(outcome: Outcome) -> Reply {
+    match outcome {
+        Outcome::Unavailable(message) => unavailable(message),
+        Outcome::Response(Payload::Buffered(body)) => api::json(StatusCode::OK, body),
+        Outcome::Response(Payload::Stream(stream)) => gather(stream).await,
+        Outcome::Error(body) => function_error(body),
+    }
+}
+
+fn unavailable(message: &str) -> Reply {
+    api::error(
+        StatusCode::SERVICE_UNAVAILABLE,
+        error_type::UNAVAILABLE,
+        message,
+    )
 }
 
 /// 200 with an event-stream body. Its `Content-Type` is not the framing's but that of the
@@ -128,20 +196,20 @@ async fn gather(mut stream: Streamed) -> Reply {
             let message = format!(
                 "Response payload size exceeded maximum allowed payload size ({MAX_PAYLOAD} bytes)."
             );
-            return function_error(http::error_body(error_type::RESPONSE_TOO_LARGE, &message));
+            return function_error(error_body(error_type::RESPONSE_TOO_LARGE, &message));
         }
         body.extend_from_slice(&chunk);
     }
     match stream.end.await {
         Ok(None) => {
-            let mut reply = http::json(StatusCode::OK, body);
+            let mut reply = api::json(StatusCode::OK, body);
             reply
                 .headers_mut()
                 .insert(CONTENT_TYPE, stream.content_type);
             reply
         }
         Ok(Some(error)) => function_error(error),
-        Err(_) => function_error(http::error_body(
+        Err(_) => function_error(error_body(
             error_type::EXIT,
             "the emulator dropped the stream",
         )),
@@ -150,15 +218,15 @@ async fn gather(mut stream: Streamed) -> Reply {
 
 fn busy_reply(busy: Busy) -> Reply {
     match busy {
-        Busy::TooManyWaiting => http::error(
+        Busy::TooManyWaiting => api::error(
             StatusCode::TOO_MANY_REQUESTS,
             error_type::TOO_MANY_REQUESTS,
             "Rate Exceeded: too many invocations are waiting for this function",
         ),
-        Busy::Stopping => http::error(
+        Busy::Stopping => api::error(
             StatusCode::SERVICE_UNAVAILABLE,
             error_type::UNAVAILABLE,
-            super::sandbox::STOPPING,
+            STOPPING,
         ),
     }
 }
@@ -167,7 +235,7 @@ fn request_too_large() -> Reply {
     let message = format!(
         "Request must be smaller than {MAX_PAYLOAD} bytes for the InvokeFunction operation"
     );
-    http::error(
+    api::error(
         StatusCode::PAYLOAD_TOO_LARGE,
         error_type::REQUEST_TOO_LARGE,
         &message,
@@ -176,7 +244,7 @@ fn request_too_large() -> Reply {
 
 /// A failed invocation: 200 with `X-Amz-Function-Error`, as Lambda's `Invoke` API answers.
 fn function_error(body: impl Into<Bytes>) -> Reply {
-    let mut reply = http::json(StatusCode::OK, body);
+    let mut reply = api::json(StatusCode::OK, body);
     mark_function_error(&mut reply);
     reply
 }
@@ -196,9 +264,26 @@ pub(crate) struct ContextHeaders {
     pub identity: Option<HeaderValue>,
 }
 
+/// An `X-Amz-Client-Context` that decodes to text no header can carry (a line break, another
+/// control character): refused with a 400 that says so, rather than dropped.
+#[derive(Debug)]
+pub(crate) struct UnforwardableContext;
+
+impl std::fmt::Display for UnforwardableContext {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} decodes to text with a control character (a line break?), which no header can carry: send the JSON on one line",
+            header::AMZ_CLIENT_CONTEXT
+        )
+    }
+}
+
+impl std::error::Error for UnforwardableContext {}
+
 impl ContextHeaders {
-    /// Reads the context headers of an invoke request; an error is the 400 message.
-    pub fn from_request(headers: &HeaderMap) -> Result<Self, String> {
+    /// Reads the context headers of an invoke request.
+    pub fn from_request(headers: &HeaderMap) -> Result<Self, UnforwardableContext> {
         let client_context = match headers.get(header::AMZ_CLIENT_CONTEXT) {
             None => None,
             Some(value) => Some(decode_client_context(value)?),
@@ -214,7 +299,9 @@ impl ContextHeaders {
 /// The client context for the runtime: the base64 value decoded when it decodes to UTF-8 text
 /// (non-ASCII included), else the value as it came. Decoded text that cannot be a header value
 /// (a control character) is refused with a message rather than dropped.
-pub(crate) fn decode_client_context(value: &HeaderValue) -> Result<HeaderValue, String> {
+pub(crate) fn decode_client_context(
+    value: &HeaderValue,
+) -> Result<HeaderValue, UnforwardableContext> {
     let raw = value.as_bytes();
     let Some(decoded) = crate::base64::decode(raw.trim_ascii()) else {
         return Ok(value.clone());
@@ -222,12 +309,7 @@ pub(crate) fn decode_client_context(value: &HeaderValue) -> Result<HeaderValue, 
     if std::str::from_utf8(&decoded).is_err() {
         return Ok(value.clone());
     }
-    HeaderValue::from_bytes(&decoded).map_err(|_| {
-        format!(
-            "{} decodes to text with a control character (a line break?), which no header can carry: send the JSON on one line",
-            header::AMZ_CLIENT_CONTEXT
-        )
-    })
+    HeaderValue::from_bytes(&decoded).map_err(|_| UnforwardableContext)
 }
 
 #[cfg(test)]

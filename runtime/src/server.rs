@@ -1,36 +1,43 @@
-//! HTTP plumbing shared by the emulator's two servers, with a production server's defences:
-//! a connection cap (idle connections are evicted first), a time limit for a request head that
-//! also closes idle keep-alive connections, a deadline for each body, bodies that are whole or
-//! an error, a global budget for buffered bodies, and a graceful drain on shutdown.
+//! The HTTP/1.1 server every listening port of the crate shares (today the emulator's invoke
+//! endpoint and its Runtime API port; plain HTTP on `$PORT` next), with a production server's
+//! defences: a connection cap (idle connections are evicted first), a time limit for a request
+//! head that also closes idle keep-alive connections, a deadline for each body, bodies that are
+//! whole or an error, a global budget for buffered bodies, a busy mark that a streamed answer
+//! holds until it ends ([`Guarded`]), and a graceful drain on shutdown.
 //!
-//! Built from what the binary already has (tokio's timers, `Notify`, atomics) rather than
-//! hyper's timer or tokio's `JoinSet`: every byte ships in every image.
+//! It knows HTTP and nothing of what it serves: a handler turns a request into a [`Reply`],
+//! and the two answers the server gives on its own (503 past the cap, 501 for a transfer
+//! coding it does not implement) come from the caller's [`Refusals`]. Built from what the
+//! binary already has (tokio's timers, `Notify`, atomics) rather than hyper's timer or tokio's
+//! `JoinSet`: every byte ships in every image.
 
 use std::convert::Infallible;
 use std::future::Future;
+use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use http_body_util::{BodyExt, Either, Full};
-use hyper::body::{Body, Bytes, Incoming};
-use hyper::header::{CONNECTION, CONTENT_TYPE, HeaderValue, TRANSFER_ENCODING};
+use hyper::body::{Body, Bytes, Frame, Incoming, SizeHint};
+use hyper::header::{CONNECTION, HeaderValue, TRANSFER_ENCODING};
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
-use hyper::{Request, Response, StatusCode};
+use hyper::{Request, Response};
 use hyper_util::rt::TokioIo;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore};
 
-use super::event_stream::EventStream;
-use crate::protocol::{self, MAX_PAYLOAD, error_type};
+use crate::protocol::MAX_PAYLOAD;
 
 /// Bodies past this are cut off; up to it they are read and dropped so that the client, which
 /// is still sending, reads our 413 (or 429) instead of a reset connection.
 const DRAIN_LIMIT: usize = 16 * MAX_PAYLOAD;
 
-/// The body type of every answer. A streamed response (issue 10) changes this one alias.
-pub(crate) type Reply = Response<Either<Full<Bytes>, EventStream>>;
+/// A handler's answer: a whole body, or a streamed body `B` (which the server wraps in
+/// [`Guarded`] so that the connection stays busy until the stream ends).
+pub(crate) type Reply<B> = Response<Either<Full<Bytes>, B>>;
 
 /// What one port tolerates from its clients.
 #[derive(Debug, Clone, Copy)]
@@ -47,6 +54,15 @@ pub(crate) struct PortLimits {
     /// Off for the servers: a caller that hangs up must give its place back at once. On
     /// under the fuzzer, which half-closes after its bytes to get every answer.
     pub half_close: bool,
+}
+
+/// The answers the server gives on its own, in the served API's words.
+#[derive(Clone, Copy)]
+pub(crate) struct Refusals {
+    /// The body (JSON) of the 503 a connection past the cap gets before it is closed.
+    pub over_capacity: fn() -> Vec<u8>,
+    /// The 501 for a `Transfer-Encoding` other than plain `chunked` (RFC 9112).
+    pub unsupported_encoding: fn() -> Response<Full<Bytes>>,
 }
 
 /// Tells a server to stop: set once, seen by every waiter, then and later.
@@ -183,20 +199,24 @@ impl Connections {
     }
 }
 
-/// Marks a connection busy while a request is handled, even if the handler is cancelled.
-struct BusyGuard<'a> {
-    conn: &'a Conn,
-    connections: &'a Connections,
-}
-
 /// The busy mark of a connection whose answer streams on after the handler returned: the
-/// header-read watchdog leaves the connection alone until the stream ends.
-struct StreamingGuard {
+/// header-read watchdog and the cap's eviction leave the connection alone until it drops.
+pub(crate) struct BusyMark {
     conn: Arc<Conn>,
     connections: Arc<Connections>,
 }
 
-impl Drop for StreamingGuard {
+impl BusyMark {
+    fn new(conn: &Arc<Conn>, connections: &Arc<Connections>) -> Self {
+        conn.busy.fetch_add(1, Ordering::SeqCst);
+        Self {
+            conn: Arc::clone(conn),
+            connections: Arc::clone(connections),
+        }
+    }
+}
+
+impl Drop for BusyMark {
     fn drop(&mut self) {
         self.conn
             .idle_since_ms
@@ -205,26 +225,47 @@ impl Drop for StreamingGuard {
     }
 }
 
-impl Drop for BusyGuard<'_> {
-    fn drop(&mut self) {
-        self.conn
-            .idle_since_ms
-            .store(self.connections.now_ms(), Ordering::Relaxed);
-        self.conn.busy.fetch_sub(1, Ordering::SeqCst);
+/// A streamed answer's body with the connection's busy mark, released when the body is
+/// dropped (ended, or the client went): a stream that outlives its handler keeps its
+/// connection from being evicted or timed out, and only for as long as it streams.
+pub(crate) struct Guarded<B> {
+    body: B,
+    _busy: BusyMark,
+}
+
+impl<B: Body + Unpin> Body for Guarded<B> {
+    type Data = B::Data;
+    type Error = B::Error;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Self::Data>, Self::Error>>> {
+        Pin::new(&mut self.body).poll_frame(cx)
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.body.is_end_stream()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.body.size_hint()
     }
 }
 
 /// Serves HTTP/1.1 on `listener` with `handler`, one task per connection, until `stop` fires;
 /// then stops accepting, lets every connection finish its request (up to the grace period)
 /// and returns.
-pub(crate) async fn serve<H, Fut>(
+pub(crate) async fn serve<H, Fut, B>(
     listener: TcpListener,
     limits: PortLimits,
+    refusals: Refusals,
     handler: H,
     stop: Arc<StopSignal>,
 ) where
     H: Fn(Request<Incoming>) -> Fut + Clone + Send + Sync + 'static,
-    Fut: Future<Output = Reply> + Send + 'static,
+    Fut: Future<Output = Reply<B>> + Send + 'static,
+    B: Body<Data = Bytes, Error = Infallible> + Unpin + Send + 'static,
 {
     let connections = Arc::new(Connections::new(limits));
     let mut next_id = 0u64;
@@ -261,10 +302,10 @@ pub(crate) async fn serve<H, Fut>(
         tokio::spawn(async move {
             match conn {
                 Some(conn) => {
-                    serve_connection(stream, &conn, &connections, handler, &stop).await;
+                    serve_connection(stream, &conn, &connections, refusals, handler, &stop).await;
                     connections.remove(id);
                 }
-                None => refuse(stream).await,
+                None => refuse(stream, (refusals.over_capacity)()).await,
             }
         });
     }
@@ -274,88 +315,93 @@ pub(crate) async fn serve<H, Fut>(
 
 /// Serves one connection (a TCP stream, or a socket pair under the fuzzer) until it ends, is
 /// evicted or idles past the header timeout, or the server stops.
-pub(crate) async fn serve_connection<S, H, Fut>(
+pub(crate) async fn serve_connection<S, H, Fut, B>(
     stream: S,
     conn: &Arc<Conn>,
     connections: &Arc<Connections>,
+    refusals: Refusals,
     handler: H,
     stop: &StopSignal,
 ) where
     S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
     H: Fn(Request<Incoming>) -> Fut + Clone + Send + Sync + 'static,
-    Fut: Future<Output = Reply> + Send + 'static,
+    Fut: Future<Output = Reply<B>> + Send + 'static,
+    B: Body<Data = Bytes, Error = Infallible> + Unpin + Send + 'static,
 {
     let service_conn = Arc::clone(conn);
     let service_connections = Arc::clone(connections);
     let service = service_fn(move |request: Request<Incoming>| {
-        let conn = Arc::clone(&service_conn);
-        let connections = Arc::clone(&service_connections);
-        conn.busy.fetch_add(1, Ordering::SeqCst);
-        let pending = match unsupported_encoding(&request) {
-            Some(refusal) => Err(refusal),
-            None => Ok(handler(request)),
+        let busy = BusyMark::new(&service_conn, &service_connections);
+        let pending = match supported_encoding(&request) {
+            false => Err((refusals.unsupported_encoding)()),
+            true => Ok(handler(request)),
         };
-        async move {
-            let _busy = BusyGuard {
-                conn: &conn,
-                connections: &connections,
-            };
-            let mut reply = match pending {
-                Err(refusal) => refusal,
-                Ok(reply) => reply.await,
-            };
-            if let Either::Right(stream) = reply.body_mut() {
-                conn.busy.fetch_add(1, Ordering::SeqCst);
-                stream.hold(Box::new(StreamingGuard {
-                    conn: Arc::clone(&conn),
-                    connections: Arc::clone(&connections),
-                }));
-            }
-            if reply.status().is_success() {
-                conn.proven.store(true, Ordering::Relaxed);
-            }
-            Ok::<_, Infallible>(reply)
-        }
+        answer(pending, busy)
     });
     let connection = http1::Builder::new()
         .half_close(connections.limits.half_close)
         .serve_connection(TokioIo::new(stream), service);
     tokio::pin!(connection);
-    let timeout = connections.limits.header_timeout;
-    let mut deadline = tokio::time::Instant::now() + timeout;
-    let ended = loop {
-        tokio::select! {
-            ended = connection.as_mut() => break ended,
-            () = conn.evict.notified() => return,
-            () = stop.wait() => {
-                connection.as_mut().graceful_shutdown();
-                break connection.await;
-            }
-            () = tokio::time::sleep_until(deadline) => {
-                let idle_since = Duration::from_millis(conn.idle_since_ms.load(Ordering::Relaxed));
-                let idle_until = tokio::time::Instant::from_std(connections.started + idle_since) + timeout;
-                if conn.busy.load(Ordering::SeqCst) > 0 {
-                    deadline = tokio::time::Instant::now() + timeout;
-                } else if idle_until <= tokio::time::Instant::now() {
-                    // No complete request head in time: a slow or idle client.
-                    return;
-                } else {
-                    deadline = idle_until;
-                }
-            }
+    let ended = tokio::select! {
+        ended = connection.as_mut() => ended,
+        () = conn.evict.notified() => return,
+        () = stop.wait() => {
+            connection.as_mut().graceful_shutdown();
+            connection.await
         }
+        () = idle_past_header_timeout(conn, connections) => return,
     };
     if let Err(e) = ended {
         tracing::debug!("connection ended: {e}");
     }
 }
 
-/// A connection over the cap with every other one busy: a 503, then closed.
-async fn refuse(stream: TcpStream) {
-    let body = error_body(
-        error_type::UNAVAILABLE,
-        "too many connections: try again later",
-    );
+/// One request's answer: the handler's, with the busy mark held while it runs and moved into
+/// a streamed body, which keeps it until the stream ends.
+async fn answer<Fut, B>(
+    pending: Result<Fut, Response<Full<Bytes>>>,
+    busy: BusyMark,
+) -> Result<Response<Either<Full<Bytes>, Guarded<B>>>, Infallible>
+where
+    Fut: Future<Output = Reply<B>>,
+{
+    let reply = match pending {
+        Err(refusal) => refusal.map(Either::Left),
+        Ok(reply) => reply.await,
+    };
+    if reply.status().is_success() {
+        busy.conn.proven.store(true, Ordering::Relaxed);
+    }
+    Ok(reply.map(|body| match body {
+        Either::Left(whole) => Either::Left(whole),
+        Either::Right(body) => Either::Right(Guarded {
+            body,
+            _busy: BusyMark::new(&busy.conn, &busy.connections),
+        }),
+    }))
+}
+
+/// Resolves once the connection has had no request in hand for the header timeout: no
+/// complete request head in time (a slow or idle client). A busy connection never resolves it.
+async fn idle_past_header_timeout(conn: &Conn, connections: &Connections) {
+    let timeout = connections.limits.header_timeout;
+    let mut deadline = tokio::time::Instant::now() + timeout;
+    loop {
+        tokio::time::sleep_until(deadline).await;
+        let idle_since = Duration::from_millis(conn.idle_since_ms.load(Ordering::Relaxed));
+        let idle_until = tokio::time::Instant::from_std(connections.started + idle_since) + timeout;
+        if conn.busy.load(Ordering::SeqCst) > 0 {
+            deadline = tokio::time::Instant::now() + timeout;
+        } else if idle_until <= tokio::time::Instant::now() {
+            return;
+        } else {
+            deadline = idle_until;
+        }
+    }
+}
+
+/// A connection over the cap with every other one busy: a 503 with `body`, then closed.
+async fn refuse(stream: TcpStream, body: Vec<u8>) {
     let mut reply = format!(
         "HTTP/1.1 503 Service Unavailable\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
         body.len()
@@ -377,28 +423,26 @@ async fn refuse(stream: TcpStream) {
     let _ = tokio::time::timeout(Duration::from_secs(1), write).await;
 }
 
-/// `Transfer-Encoding` other than plain `chunked` (e.g. `gzip, chunked`): 501, as RFC 9112
-/// asks of a server that does not implement a coding, and the connection is closed.
-fn unsupported_encoding(request: &Request<Incoming>) -> Option<Reply> {
+/// Whether the request's `Transfer-Encoding` is absent or plain `chunked`; anything else
+/// (e.g. `gzip, chunked`) gets the caller's 501 and the connection is closed.
+fn supported_encoding(request: &Request<Incoming>) -> bool {
     let codings = request.headers().get_all(TRANSFER_ENCODING);
     let mut iter = codings.iter();
-    let first = iter.next()?;
-    let plain = iter.next().is_none()
+    let Some(first) = iter.next() else {
+        return true;
+    };
+    iter.next().is_none()
         && first
             .to_str()
-            .is_ok_and(|v| v.trim().eq_ignore_ascii_case("chunked"));
-    if plain {
-        return None;
-    }
-    let mut reply = error(
-        StatusCode::NOT_IMPLEMENTED,
-        error_type::UNSUPPORTED_ENCODING,
-        "only `Transfer-Encoding: chunked` is supported",
-    );
+            .is_ok_and(|v| v.trim().eq_ignore_ascii_case("chunked"))
+}
+
+/// Marks `reply` as the last on its connection.
+pub(crate) fn closing<B>(mut reply: Response<B>) -> Response<B> {
     reply
         .headers_mut()
         .insert(CONNECTION, HeaderValue::from_static("close"));
-    Some(reply)
+    reply
 }
 
 /// Why a body could not be read whole.
@@ -407,7 +451,7 @@ pub(crate) enum BodyError {
     /// More than [`MAX_PAYLOAD`] bytes.
     TooLarge,
     /// It ended before its declared length, or its chunked framing is broken.
-    Broken(String),
+    Broken(hyper::Error),
     /// It did not arrive within the deadline.
     TimedOut,
     /// The server stopped while the body waited for room in the buffer budget.
@@ -448,7 +492,7 @@ pub(crate) async fn read_body(
     let read = async {
         let mut kept = Vec::with_capacity(expected.min(64 * 1024));
         while let Some(frame) = body.frame().await {
-            let frame = frame.map_err(|e| BodyError::Broken(e.to_string()))?;
+            let frame = frame.map_err(BodyError::Broken)?;
             if let Ok(data) = frame.into_data() {
                 if kept.len() + data.len() > MAX_PAYLOAD {
                     return Ok(None);
@@ -497,51 +541,4 @@ pub(crate) async fn drain(mut body: Incoming) {
 /// [`drain`] within `deadline`.
 pub(crate) async fn drain_within(body: Incoming, deadline: Duration) {
     let _ = tokio::time::timeout(deadline, drain(body)).await;
-}
-
-/// A JSON answer.
-pub(crate) fn json(status: StatusCode, body: impl Into<Bytes>) -> Reply {
-    let mut reply = Response::new(Either::Left(Full::new(body.into())));
-    *reply.status_mut() = status;
-    reply.headers_mut().insert(
-        CONTENT_TYPE,
-        HeaderValue::from_static(protocol::JSON_CONTENT_TYPE),
-    );
-    reply
-}
-
-/// `{"errorType": ..., "errorMessage": ...}`, the error body of AWS's APIs.
-pub(crate) fn error(status: StatusCode, error_type: &str, message: &str) -> Reply {
-    json(status, error_body(error_type, message))
-}
-
-/// The JSON of an error a caller sees, with Lambda's three fields.
-pub(crate) fn error_body(error_type: &str, message: &str) -> Vec<u8> {
-    crate::Error::new(error_type.to_owned(), message).to_json()
-}
-
-/// The answer to a body that could not be read whole, for either port.
-pub(crate) fn body_error(e: &BodyError, too_large: impl FnOnce() -> Reply) -> Reply {
-    let mut reply = match e {
-        BodyError::TooLarge => return too_large(),
-        BodyError::Broken(why) => error(
-            StatusCode::BAD_REQUEST,
-            error_type::INVALID_REQUEST,
-            &format!("the request body is incomplete or malformed ({why})"),
-        ),
-        BodyError::TimedOut => error(
-            StatusCode::REQUEST_TIMEOUT,
-            error_type::REQUEST_TIMEOUT,
-            "the request body did not arrive in time",
-        ),
-        BodyError::Stopping => error(
-            StatusCode::SERVICE_UNAVAILABLE,
-            error_type::UNAVAILABLE,
-            super::sandbox::STOPPING,
-        ),
-    };
-    reply
-        .headers_mut()
-        .insert(CONNECTION, HeaderValue::from_static("close"));
-    reply
 }

@@ -17,9 +17,9 @@ use hyper::body::Bytes;
 use hyper::header::HeaderValue;
 use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore, mpsc, oneshot};
 
-use super::http::error_body;
-use super::report::{self, Figures, peak_memory_kib};
+use super::lifecycle::{Lifecycle, Subscriber};
 use super::state::{Call, InvalidTransition, RuntimeState};
+use crate::emulator::wire::error_body;
 use crate::protocol::error_type;
 
 /// What the caller sent, on its way to the runtime.
@@ -62,6 +62,15 @@ pub(crate) struct Streamed {
     pub end: oneshot::Receiver<Option<Bytes>>,
     /// The `Content-Type` the runtime posted the stream with: the caller's to see.
     pub content_type: HeaderValue,
+}
+
+/// The runtime's end of a streamed response.
+pub(crate) struct StreamSink {
+    /// Where its chunks go to the caller; a send fails once the caller has gone.
+    pub chunks: mpsc::Sender<Bytes>,
+    /// Resolves (with an error) once the invocation is over, however it ended: from then on
+    /// the caller is owed nothing more and must not hold the function's side.
+    pub over: oneshot::Receiver<()>,
 }
 
 /// Chunks buffered between the runtime's stream and its caller: backpressure past these.
@@ -109,11 +118,17 @@ pub(crate) enum Busy {
 /// The message every caller the emulator could not serve because it stops gets.
 pub(crate) const STOPPING: &str = "the emulator is shutting down; the invocation did not run";
 
+/// How long an invocation may wait for a process to become ready (restart and init), on top
+/// of its own timeout, before it times out undispatched: Lambda's init limit.
+const INIT_LIMIT: Duration = Duration::from_secs(10);
+
 /// The invocation whose turn it is.
 struct Current {
     id: String,
-    /// When its caller got the turn: its deadline runs from here.
+    /// When the runtime took it (`/next`): its timeout runs from here, so a restart and an
+    /// init before it are not charged to it. Until then, when its caller got the turn.
     started: Instant,
+    /// Dispatch + the timeout; before dispatch, the turn + [`INIT_LIMIT`] + the timeout.
     deadline: tokio::time::Instant,
     deadline_ms: u64,
     /// Taken by `/next`; `None` once dispatched.
@@ -123,6 +138,9 @@ struct Current {
     caller: Option<oneshot::Sender<Outcome>>,
     /// How a streamed response ends, once it started.
     stream_end: Option<oneshot::Sender<Option<Bytes>>>,
+    /// Dropped with the invocation: tells the task forwarding its stream that the invocation
+    /// is over, so a caller that stopped reading holds nothing on the function's side.
+    _over: Option<oneshot::Sender<()>>,
     /// The sandbox's one turn, released when the invocation ends.
     _turn: OwnedSemaphorePermit,
 }
@@ -144,9 +162,15 @@ struct Inner {
     fail_before: u64,
     failed_init: Option<Bytes>,
     stopping: bool,
+    /// Set when a stopping process did not exit on SIGTERM: its `/next` is refused (410).
+    polls_refused: bool,
 }
 
 /// The shared state of one emulated function.
+///
+/// One process and one invocation slot today; the slot is `current` and the turn a semaphore
+/// of one permit, so N slots (Managed Instances) become a map of in-flight invocations keyed by
+/// request id and N permits, and more processes a `process` number per slot.
 pub(crate) struct Sandbox {
     pub timeout: Duration,
     pub function_arn: String,
@@ -166,6 +190,8 @@ pub(crate) struct Sandbox {
     work: Notify,
     /// Wakes the deadline watch: an invocation started or ended.
     deadline_changed: Notify,
+    /// Told of every invocation's start and end ([`Sandbox::subscribe`]).
+    subscribers: Vec<Subscriber>,
 }
 
 /// A caller's place in the queue: holding it counts against the queue's length, dropping it
@@ -205,19 +231,16 @@ impl Ticket {
                     return Outcome::Error(failure);
                 }
             }
-            let now_ms = SystemTime::now()
-                .duration_since(UNIX_EPOCH)
-                .unwrap_or_default()
-                .as_millis() as u64;
             inner.current = Some(Current {
                 id: request_id(),
                 started: Instant::now(),
-                deadline: tokio::time::Instant::now() + sandbox.timeout,
-                deadline_ms: now_ms + sandbox.timeout.as_millis() as u64,
+                deadline: tokio::time::Instant::now() + INIT_LIMIT + sandbox.timeout,
+                deadline_ms: 0,
                 event: Some(event),
                 dispatched: false,
                 caller: Some(caller),
                 stream_end: None,
+                _over: None,
                 _turn: turn,
             });
         }
@@ -242,7 +265,7 @@ impl Sandbox {
             function_arn,
             memory_size_mb,
             max_waiting,
-            max_stream_bytes: crate::protocol::MAX_STREAMED_RESPONSE,
+            max_stream_bytes: crate::emulator::limits::MAX_STREAMED_RESPONSE,
             budget: Arc::new(Semaphore::new(
                 max_buffered.max(crate::protocol::MAX_PAYLOAD),
             )),
@@ -258,12 +281,25 @@ impl Sandbox {
                 fail_before: 0,
                 failed_init: None,
                 stopping: false,
+                polls_refused: false,
             }),
             turn: Arc::new(Semaphore::new(1)),
             waiting: AtomicUsize::new(0),
             tickets: AtomicU64::new(0),
             work: Notify::new(),
             deadline_changed: Notify::new(),
+            subscribers: Vec::new(),
+        }
+    }
+
+    /// Calls `subscriber` with every lifecycle event from now on.
+    pub fn subscribe(&mut self, subscriber: Subscriber) {
+        self.subscribers.push(subscriber);
+    }
+
+    fn emit(&self, event: &Lifecycle<'_>) {
+        for subscriber in &self.subscribers {
+            subscriber(event);
         }
     }
 
@@ -297,15 +333,13 @@ impl Sandbox {
             return;
         };
         if current.dispatched {
-            report::end(
-                &current.id,
-                &Figures {
-                    duration: current.started.elapsed(),
-                    memory_size_mb: self.memory_size_mb,
-                    max_kib: inner.pid.and_then(peak_memory_kib),
-                    init: inner.init_duration.take(),
-                },
-            );
+            self.emit(&Lifecycle::End {
+                request_id: &current.id,
+                duration: current.started.elapsed(),
+                memory_size_mb: self.memory_size_mb,
+                pid: inner.pid,
+                init: inner.init_duration.take(),
+            });
         }
         match (current.stream_end, current.caller) {
             // A streamed response ends in its own channel: an error (a panic posted to
@@ -382,7 +416,7 @@ impl Sandbox {
             work.as_mut().enable();
             {
                 let mut inner = self.inner();
-                if inner.process != process || inner.stopping {
+                if inner.process != process || inner.polls_refused {
                     return Err(Refusal::Replaced);
                 }
                 if inner.poll != poll {
@@ -405,12 +439,24 @@ impl Sandbox {
                     if let Some(current) = inner.current.as_mut() {
                         if let Some(event) = current.event.take() {
                             current.dispatched = true;
+                            // The timeout starts now, with a ready process.
+                            current.started = Instant::now();
+                            current.deadline = tokio::time::Instant::now() + self.timeout;
+                            current.deadline_ms = SystemTime::now()
+                                .duration_since(UNIX_EPOCH)
+                                .unwrap_or_default()
+                                .as_millis()
+                                as u64
+                                + self.timeout.as_millis() as u64;
                             // The runtime has the body now: its budget goes to the next caller.
                             drop(event.held);
-                            report::start(&current.id);
+                            let id = current.id.clone();
+                            let deadline_ms = current.deadline_ms;
+                            self.deadline_changed.notify_waiters();
+                            self.emit(&Lifecycle::Start { request_id: &id });
                             return Ok(Invocation {
-                                id: current.id.clone(),
-                                deadline_ms: current.deadline_ms,
+                                id,
+                                deadline_ms,
                                 trace_id: event.trace_id.unwrap_or_else(new_trace_id),
                                 body: event.body,
                                 client_context: event.client_context,
@@ -440,11 +486,7 @@ impl Sandbox {
     /// invocation ends, and returns the sender the runtime's chunks go to. The invocation ends
     /// with [`Sandbox::answer`] when the stream does (or earlier, on its deadline). A caller
     /// that has gone gets nothing: the chunks are then dropped as they come.
-    pub fn start_stream(
-        &self,
-        id: &str,
-        content_type: HeaderValue,
-    ) -> Result<mpsc::Sender<Bytes>, Refusal> {
+    pub fn start_stream(&self, id: &str, content_type: HeaderValue) -> Result<StreamSink, Refusal> {
         let mut inner = self.inner();
         inner.state.after(Call::Response).map_err(Refusal::State)?;
         let current = match inner.current.as_mut() {
@@ -462,7 +504,12 @@ impl Sandbox {
             let _ = caller.send(Outcome::Response(Payload::Stream(stream)));
         }
         current.stream_end = Some(end_tx);
-        Ok(data_tx)
+        let (over_tx, over) = oneshot::channel();
+        current._over = Some(over_tx);
+        Ok(StreamSink {
+            chunks: data_tx,
+            over,
+        })
     }
 
     /// Completes the invocation in flight with `outcome`.
@@ -489,6 +536,13 @@ impl Sandbox {
 
     // ---- the supervisor's side ----
 
+    /// `/next` calls of the current process get 410 from now on: it was told to stop and did
+    /// not, so it hears that nobody will send it an event.
+    pub fn refuse_polls(&self) {
+        self.inner().polls_refused = true;
+        self.work.notify_waiters();
+    }
+
     /// A new function process `pid` started.
     pub fn runtime_started(&self, pid: Option<u32>) {
         let mut inner = self.inner();
@@ -498,6 +552,7 @@ impl Sandbox {
         inner.started = Instant::now();
         inner.init_duration = None;
         inner.init_error = None;
+        inner.polls_refused = false;
         drop(inner);
         self.work.notify_waiters();
     }
@@ -538,7 +593,9 @@ impl Sandbox {
     }
 
     /// The emulator stops: callers waiting for their turn, a turn not yet dispatched and every
-    /// later caller get 503. The invocation in flight is left to finish.
+    /// later caller get 503. The invocation in flight is left to finish, and a `/next` waits
+    /// on unanswered: the process ends on SIGTERM while idle, quietly, instead of hearing 410
+    /// first ([`Sandbox::refuse_polls`] ends the wait of one that does not).
     pub fn stop(&self) {
         let mut inner = self.inner();
         inner.stopping = true;

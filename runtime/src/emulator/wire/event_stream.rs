@@ -3,88 +3,12 @@
 //! message, and the stream ends with one `InvokeComplete` message that carries the function's
 //! error, if any. AWS SDKs read exactly this; the framing is a prelude (total and header
 //! lengths, CRC32), string headers, the payload, and a CRC32 of the whole message.
+//!
+//! The codec only: the body that feeds a live stream into it is the invoke API's.
 
-use std::convert::Infallible;
-use std::future::Future;
-use std::pin::Pin;
-use std::task::{Context, Poll};
+use hyper::body::Bytes;
 
-use hyper::body::{Bytes, Frame};
-use tokio::sync::oneshot;
-
-use super::sandbox::Streamed;
-
-/// A streamed response as the `InvokeWithResponseStream` caller reads it: a `PayloadChunk`
-/// per chunk as it arrives, then `InvokeComplete`. Holds a guard (the connection's busy mark)
-/// for as long as it streams.
-pub(crate) struct EventStream {
-    stream: Streamed,
-    done: bool,
-    _hold: Option<Box<dyn Send + Sync>>,
-}
-
-impl EventStream {
-    pub(crate) fn new(stream: Streamed) -> Self {
-        Self {
-            stream,
-            done: false,
-            _hold: None,
-        }
-    }
-
-    /// Keeps `guard` alive until the stream ends.
-    pub(crate) fn hold(&mut self, guard: Box<dyn Send + Sync>) {
-        self._hold = Some(guard);
-    }
-}
-
-impl std::fmt::Debug for EventStream {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("EventStream")
-            .field("done", &self.done)
-            .finish()
-    }
-}
-
-impl hyper::body::Body for EventStream {
-    type Data = Bytes;
-    type Error = Infallible;
-
-    fn poll_frame(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-    ) -> Poll<Option<Result<Frame<Bytes>, Infallible>>> {
-        if self.done {
-            return Poll::Ready(None);
-        }
-        match self.stream.data.poll_recv(cx) {
-            Poll::Ready(Some(chunk)) => {
-                return Poll::Ready(Some(Ok(Frame::data(payload_chunk(&chunk)))));
-            }
-            // The runtime's body ended: how it ended follows at once.
-            Poll::Ready(None) => {}
-            // No chunk now; the stream may still have ended (a timeout, a panic posted to
-            // `/error` while the runtime's body is still open).
-            Poll::Pending => {}
-        }
-        match Pin::new(&mut self.stream.end).poll(cx) {
-            Poll::Ready(end) => {
-                self.done = true;
-                let error = end.unwrap_or_else(|_: oneshot::error::RecvError| {
-                    Some(
-                        super::http::error_body(
-                            crate::protocol::error_type::EXIT,
-                            "the emulator dropped the stream",
-                        )
-                        .into(),
-                    )
-                });
-                Poll::Ready(Some(Ok(Frame::data(complete_with(error.as_deref())))))
-            }
-            Poll::Pending => Poll::Pending,
-        }
-    }
-}
+use crate::emulator::limits::MAX_STREAM_ERROR_DETAILS;
 
 /// The whole event stream of an answer that was not streamed: the buffered response as one
 /// `PayloadChunk`, or only `InvokeComplete` with the error.
@@ -95,12 +19,16 @@ pub(crate) fn whole(response: Result<&[u8], &[u8]>) -> Bytes {
             all.extend_from_slice(&invoke_complete(None));
             all.into()
         }
-        Err(error) => complete_with(Some(error)),
+        Err(error) => complete_with(Some(error), MAX_STREAM_ERROR_DETAILS),
     }
 }
 
 /// `InvokeComplete` for an error body (the runtime's JSON), its `errorType` as `ErrorCode`.
-fn complete_with(error: Option<&[u8]>) -> Bytes {
+/// The body travels as `ErrorDetails`, a JSON string, cut to `max_details` bytes of escaped
+/// JSON with a marker saying how much was left out: a 6 MiB body of control bytes would
+/// otherwise escape to a 37 MB message that SDKs refuse, and its caller would never learn the
+/// error code.
+pub(crate) fn complete_with(error: Option<&[u8]>, max_details: usize) -> Bytes {
     let Some(body) = error else {
         return invoke_complete(None);
     };
@@ -108,7 +36,26 @@ fn complete_with(error: Option<&[u8]>) -> Bytes {
         .ok()
         .and_then(|v| v.get("errorType")?.as_str().map(str::to_owned))
         .unwrap_or_else(|| crate::protocol::error_type::UNHANDLED.to_owned());
-    invoke_complete(Some((&code, &String::from_utf8_lossy(body))))
+    let text = String::from_utf8_lossy(body);
+    invoke_complete(Some((&code, &bounded(&text, max_details))))
+}
+
+/// `text`, or as much of it as escapes to at most `max` bytes of JSON string followed by a
+/// marker naming the bytes left out.
+fn bounded(text: &str, max: usize) -> std::borrow::Cow<'_, str> {
+    let mut escaped = 0;
+    for (at, c) in text.char_indices() {
+        escaped += match c {
+            '"' | '\\' | '\n' | '\r' | '\t' | '\u{8}' | '\u{c}' => 2,
+            c if (c as u32) < 0x20 => 6,
+            c => c.len_utf8(),
+        };
+        if escaped > max {
+            let left_out = text.len() - at;
+            return format!("{}... [{left_out} more bytes not shown]", &text[..at]).into();
+        }
+    }
+    text.into()
 }
 
 /// A `PayloadChunk` event carrying `chunk` as it is.
@@ -228,5 +175,15 @@ mod tests {
         assert!(text.contains(r#""ErrorCode":"TokenLimit""#), "{text}");
         let ok = invoke_complete(None);
         assert!(String::from_utf8_lossy(&ok).contains(r#"{"LogResult":""}"#));
+    }
+
+    #[test]
+    fn error_details_are_bounded_with_a_marker() {
+        assert_eq!(bounded("a\u{1}b", 100), "a\u{1}b");
+        let cut = bounded("ab\u{1}\u{1}cd", 8);
+        assert_eq!(cut, "ab\u{1}... [3 more bytes not shown]");
+        let body = vec![1u8; 6 * 1024 * 1024];
+        let m = complete_with(Some(&body), MAX_STREAM_ERROR_DETAILS);
+        assert!(m.len() < MAX_STREAM_ERROR_DETAILS + 1024, "{}", m.len());
     }
 }
