@@ -62,6 +62,9 @@ mod endpoint;
 mod error;
 mod event_loop;
 mod handler;
+#[cfg(feature = "http")]
+#[cfg_attr(docsrs, doc(cfg(feature = "http")))]
+pub mod http;
 mod http1;
 mod log;
 mod panic;
