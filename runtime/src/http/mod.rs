@@ -20,6 +20,7 @@ mod body;
 mod content;
 pub(crate) mod event;
 mod percent;
+mod service;
 
 use std::collections::HashMap;
 
