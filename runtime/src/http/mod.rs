@@ -18,6 +18,8 @@
 
 mod body;
 mod content;
+#[cfg(test)]
+mod differential;
 pub(crate) mod event;
 mod percent;
 mod service;
