@@ -3,5 +3,5 @@
 #![no_main]
 
 libfuzzer_sys::fuzz_target!(|bytes: &[u8]| {
-    faas_runtime::emulator::fuzzing::client_context(bytes);
+    faas_runtime::fuzzing::client_context(bytes);
 });

@@ -3,5 +3,5 @@
 #![no_main]
 
 libfuzzer_sys::fuzz_target!(|bytes: &[u8]| {
-    faas_runtime::emulator::fuzzing::runtime_api_request(bytes);
+    faas_runtime::fuzzing::runtime_api_request(bytes);
 });

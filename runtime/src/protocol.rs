@@ -67,6 +67,12 @@ pub mod env {
     pub const LOG_GROUP_NAME: &str = "AWS_LAMBDA_LOG_GROUP_NAME";
     /// The CloudWatch log stream.
     pub const LOG_STREAM_NAME: &str = "AWS_LAMBDA_LOG_STREAM_NAME";
+    /// The log format: `Text` or `JSON`.
+    pub const LOG_FORMAT: &str = "AWS_LAMBDA_LOG_FORMAT";
+    /// The least level logged (`RUST_LOG` is read when it is unset).
+    pub const LOG_LEVEL: &str = "AWS_LAMBDA_LOG_LEVEL";
+    /// Not Lambda's: where local mode listens (`--listen` wins over it).
+    pub const LISTEN: &str = "FAAS_LISTEN";
 }
 
 /// The body of a Runtime API `202 Accepted`.

@@ -32,8 +32,8 @@
 //!   `START`/`END`/`REPORT` lines.
 
 mod event_stream;
-#[doc(hidden)]
-pub mod fuzzing;
+#[cfg(feature = "fuzzing")]
+pub(crate) mod fuzzing;
 mod http;
 mod invoke;
 mod rapi;
@@ -51,7 +51,7 @@ use std::time::Duration;
 
 use tokio::net::TcpListener;
 
-use crate::config::{Config, FunctionSettings};
+use crate::config::FunctionSettings;
 use crate::log;
 use crate::protocol::{EMULATED_ARN_PREFIX, INVOKE_PATH, env};
 use crate::shutdown::Stop;
@@ -353,7 +353,7 @@ fn function_env(api: SocketAddr, f: &FunctionSettings) -> Vec<(String, String)> 
 }
 
 /// Local mode: this very binary, run under the emulator (called by the crate's mode choice).
-pub(crate) async fn local_mode(config: &Config) -> i32 {
+pub(crate) async fn local_mode(listen: SocketAddr, function: &FunctionSettings) -> i32 {
     // Without /proc (an empty chroot), argv[0] still names the binary.
     let exe = match std::env::current_exe() {
         Ok(exe) => exe.into_os_string(),
@@ -376,9 +376,9 @@ pub(crate) async fn local_mode(config: &Config) -> i32 {
     command.extend(std::env::args_os().skip(1));
     let emulator = Emulator {
         api: SocketAddr::from(([127, 0, 0, 1], 0)),
-        listen: config.listen,
+        listen,
         timeout,
-        function: (*config.function).clone(),
+        function: function.clone(),
         command,
         limits: Limits::default(),
     };

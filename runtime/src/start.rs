@@ -1,0 +1,86 @@
+//! Start: read the mode once, build the async runtime, run the mode to its end, exit.
+//!
+//! Every public entry point (`run`, `run_with_init`, `run_streaming`, the HTTP ones) comes here
+//! with an adapter's `init`; this is the one place the mode is matched.
+
+use std::future::Future;
+
+use crate::config::{Config, Mode};
+use crate::exit::Exit;
+use crate::invocation::Adapter;
+use crate::{Error, cli, driver, emulator, log};
+
+/// Runs the process: the mode the environment and arguments select, with the adapter `init`
+/// builds (Lambda mode only: local mode runs this binary again as its function process).
+pub(crate) fn run<A, I, IFut>(init: I) -> !
+where
+    A: Adapter,
+    I: FnOnce() -> IFut,
+    IFut: Future<Output = Result<A, Error>>,
+{
+    let mode = match Mode::from_env() {
+        Ok(mode) => mode,
+        Err(error) => config_failed(&error).exit(),
+    };
+    let rt = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        // The function process watches two or three descriptors; tokio's default 1024-event
+        // buffer (12 KiB) is 8% of its start-up instructions (docs/performance.md).
+        .max_io_events_per_tick(16)
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("faas-runtime: cannot start the async runtime: {e}");
+            Exit::Failed.exit()
+        }
+    };
+    // Inside the runtime's context, so `init()` and the handlers may use tokio right away.
+    let _context = rt.enter();
+    let exit = match mode {
+        Mode::Help => {
+            println!("{}", cli::usage(&cli::program()));
+            Exit::Done
+        }
+        Mode::Version => {
+            println!("{}", cli::version(&cli::program()));
+            Exit::Done
+        }
+        Mode::Lambda(api) => match Config::from_env() {
+            Err(error) => config_failed(&error),
+            Ok(config) => {
+                log::init(config.log_format, config.log_level);
+                driver::sequential::run(&rt, &api, &config.function, init())
+            }
+        },
+        Mode::Local(listen) => match Config::from_env() {
+            Err(error) => config_failed(&error),
+            Ok(config) => {
+                log::init(config.log_format, config.log_level);
+                exit_from_code(rt.block_on(emulator::local_mode(listen, &config.function)))
+            }
+        },
+    };
+    exit.exit()
+}
+
+/// A bad setting or argument: posted to the API's `/init/error` when there is one, printed
+/// either way (the logger is not up yet).
+fn config_failed(error: &Error) -> Exit {
+    log::init(log::Format::Text, log::Level::INFO);
+    if let Ok(Some(api)) = crate::config::runtime_api(|key| std::env::var(key).ok()) {
+        driver::init_failed(Some(&api), error);
+    } else {
+        eprintln!("{}: {}", cli::program(), error.message());
+    }
+    Exit::Usage
+}
+
+/// The emulator's exit status as an [`Exit`].
+fn exit_from_code(code: i32) -> Exit {
+    match code {
+        0 => Exit::Done,
+        2 => Exit::Usage,
+        _ => Exit::Failed,
+    }
+}
