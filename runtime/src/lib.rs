@@ -91,6 +91,10 @@ pub use context::{Context, FunctionSettings};
 pub use error::Error;
 pub use stream::ResponseStream;
 
+#[cfg(feature = "http")]
+#[cfg_attr(docsrs, doc(cfg(feature = "http")))]
+pub use http::{run_http, run_http_streaming};
+
 /// jemalloc, for a binary's `#[global_allocator]` (feature `jemalloc`, on by default).
 ///
 /// It keeps long-running functions from fragmenting and is faster on allocation-heavy work

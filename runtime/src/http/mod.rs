@@ -12,10 +12,12 @@
 //!
 //! # Layout
 //!
-//! `event/` turns events into requests and responses into events, one file per source
+//! `adapter` implements the invocation core's `Adapter` for a service (`run_http`,
+//! `run_http_streaming`) over `service`, one invocation of it; `event/` turns events into requests and responses into events, one file per source
 //! (`apigw_v1`, `apigw_v2`, `alb`, `function_url`), without I/O; `content` decides text or
 //! base64, `percent` encodes URIs, `body` is the request body.
 
+mod adapter;
 mod body;
 mod content;
 #[cfg(test)]
@@ -28,6 +30,7 @@ use std::collections::HashMap;
 
 use serde_json::Value;
 
+pub use adapter::{run_http, run_http_streaming};
 pub use body::Body;
 
 /// Which service sent the event: a request extension (in [`RequestContext`]).
