@@ -23,6 +23,9 @@ mod content;
 #[cfg(test)]
 mod differential;
 pub(crate) mod event;
+#[cfg(any(test, feature = "fuzzing"))]
+#[doc(hidden)]
+pub mod fuzzing;
 mod percent;
 mod service;
 

@@ -217,18 +217,25 @@ fn build(mut raw: RawEvent, shape: Shape, ctx: Context) -> Result<Request<Body>,
             headers.insert(HeaderName::from_static("x-amzn-trace-id"), value);
         }
     }
-    let host = headers
-        .get(HOST)
-        .and_then(|h| h.to_str().ok())
-        .or_else(|| raw.context_str("domainName"))
-        .filter(|h| !h.is_empty())
-        .map(str::to_owned);
+    let host = match headers.get(HOST).filter(|h| !h.is_empty()) {
+        Some(host) => Some(host.to_str().map_err(|_| Refused("Host is not ASCII".into()))?),
+        None => raw.context_str("domainName").filter(|h| !h.is_empty()),
+    }
+    .map(str::to_owned);
     let target = match shape {
         Shape::ApiGatewayV1 => apigw_v1::target(&raw, host.as_deref()),
         Shape::ApiGatewayV2 | Shape::FunctionUrl => apigw_v2::target(&raw, host.as_deref()),
         Shape::Alb { .. } => alb::target(&raw),
     };
     let uri = match &host {
+        // A Host that is no `host[:port]` would move into the path (`a.com/admin`) or the
+        // query: refused, not trusted.
+        Some(host)
+            if host.contains('@')
+                || http::uri::Authority::try_from(host.as_str()).is_err() =>
+        {
+            return Err(Refused(format!("Host {host:?} is not a host name")));
+        }
         Some(host) => {
             let scheme = match headers.get("x-forwarded-proto").map(HeaderValue::as_bytes) {
                 Some(b"http") => "http",

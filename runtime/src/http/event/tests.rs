@@ -305,6 +305,21 @@ fn unusable_methods_and_headers_are_400s_not_panics() {
 }
 
 #[test]
+fn a_host_header_cannot_move_into_the_path_or_query() {
+    for host in ["evil.example/admin", "a.example?x=1", "user@a.example", "a b", "a.example#x"] {
+        let mut event: Value = serde_json::from_slice(&fixture("alb_request.json")).unwrap();
+        event["headers"]["host"] = json!(host);
+        let t = translate(event.to_string().as_bytes(), ctx()).unwrap();
+        let refused = t.request.unwrap_err();
+        assert!(refused.0.contains("Host"), "{host}: {refused:?}");
+    }
+    let mut event: Value = serde_json::from_slice(&fixture("alb_request.json")).unwrap();
+    event["headers"]["host"] = json!("[::1]:8080");
+    let r = translate(event.to_string().as_bytes(), ctx()).unwrap().request.unwrap();
+    assert_eq!(r.uri(), "https://[::1]:8080/?myKey=val2");
+}
+
+#[test]
 fn the_lambda_trace_id_replaces_the_callers() {
     let mut ctx = ctx();
     ctx.xray_trace_id = Some("Root=1-5-6;Parent=7;Sampled=1".into());
