@@ -234,6 +234,19 @@ fn the_listed_request_differences_are_the_ones_the_readme_gives() {
     assert_eq!(theirs("apigw_v2_sam_local.json").headers["cookie"], [""]);
 }
 
+#[test]
+fn an_invalid_base64_body_panics_lambda_http_and_is_a_400_here() {
+    let mut event: Value = serde_json::from_slice(&fixture("apigw_v2_proxy_request.json")).unwrap();
+    event["isBase64Encoded"] = json!(true);
+    event["body"] = json!("*not base64*");
+    let text = event.to_string();
+    let theirs = std::panic::catch_unwind(|| lambda_http::request::from_str(&text));
+    assert!(theirs.is_err(), "lambda_http no longer panics: update the README");
+    let ctx = Context::for_test("req-1", Duration::from_secs(3));
+    let ours = event::translate(text.as_bytes(), ctx).unwrap();
+    assert!(ours.request.unwrap_err().0.contains("base64"));
+}
+
 /// The app both adapters serve in the response tests: the response is picked by the path.
 fn app() -> Router {
     Router::new().route(
