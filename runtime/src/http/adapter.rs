@@ -39,6 +39,32 @@ where
     crate::start::run(|| async move { Ok(Buffered(service, PhantomData)) })
 }
 
+/// Like [`run_http`], with an async `init` that builds the service before the first event
+/// (open clients, read configuration, build the router's state). If `init` fails, its error is
+/// posted to the Runtime API's `/init/error` and the process exits non-zero.
+///
+/// ```no_run
+/// use axum::{Router, routing::get};
+///
+/// # fn _main() {
+/// faas_runtime::http::run_http_with_init(|| async {
+///     let table = std::env::var("TABLE")?;
+///     Ok(Router::new().route("/table", get(move || async move { table.clone() })))
+/// })
+/// # }
+/// ```
+pub fn run_http_with_init<S, B, I, IFut>(init: I) -> !
+where
+    S: Service<Request<Body>, Response = Response<B>>,
+    S::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+    B: http_body::Body,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+    I: FnOnce() -> IFut,
+    IFut: std::future::Future<Output = Result<S, crate::Error>>,
+{
+    crate::start::run(|| async move { init().await.map(|s| Buffered(s, PhantomData)) })
+}
+
 /// Like [`run_http`], streaming each response as the service produces it (Lambda's response
 /// streaming: function URLs with `InvokeMode: RESPONSE_STREAM`, `InvokeWithResponseStream`).
 ///

@@ -241,7 +241,10 @@ fn an_invalid_base64_body_panics_lambda_http_and_is_a_400_here() {
     event["body"] = json!("*not base64*");
     let text = event.to_string();
     let theirs = std::panic::catch_unwind(|| lambda_http::request::from_str(&text));
-    assert!(theirs.is_err(), "lambda_http no longer panics: update the README");
+    assert!(
+        theirs.is_err(),
+        "lambda_http no longer panics: update the README"
+    );
     let ctx = Context::for_test("req-1", Duration::from_secs(3));
     let ours = event::translate(text.as_bytes(), ctx).unwrap();
     assert!(ours.request.unwrap_err().0.contains("base64"));

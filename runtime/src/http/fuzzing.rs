@@ -84,7 +84,10 @@ mod tests {
                 ("headers", json!({"X": "a\u{7f}b", "host": "exa mple"})),
                 ("headers", json!({"host": "caf\u{e9}.example"})),
                 ("headers", json!({"host": ""})),
-                ("multiValueHeaders", json!({"set-cookie": ["a", "b"], "": ["x"]})),
+                (
+                    "multiValueHeaders",
+                    json!({"set-cookie": ["a", "b"], "": ["x"]}),
+                ),
                 ("cookies", json!(["a=1", "\n"])),
             ] {
                 let mut mutated = event.clone();

@@ -13,9 +13,11 @@
 //! # Layout
 //!
 //! `adapter` implements the invocation core's `Adapter` for a service (`run_http`,
-//! `run_http_streaming`) over `service`, one invocation of it; `event/` turns events into requests and responses into events, one file per source
+//! `run_http_with_init`, `run_http_streaming`) over `service`, which runs one invocation of
+//! it; `event/` turns events into requests and responses into events, one file per source
 //! (`apigw_v1`, `apigw_v2`, `alb`, `function_url`), without I/O; `content` decides text or
-//! base64, `percent` encodes URIs, `body` is the request body.
+//! base64, `percent` encodes URIs, `body` is the request body; `fuzzing` is the fuzz entry
+//! point (feature `fuzzing`).
 
 mod adapter;
 mod body;
@@ -33,7 +35,7 @@ use std::collections::HashMap;
 
 use serde_json::Value;
 
-pub use adapter::{run_http, run_http_streaming};
+pub use adapter::{run_http, run_http_streaming, run_http_with_init};
 pub use body::Body;
 
 /// Which service sent the event: a request extension (in [`RequestContext`]).

@@ -218,7 +218,10 @@ fn build(mut raw: RawEvent, shape: Shape, ctx: Context) -> Result<Request<Body>,
         }
     }
     let host = match headers.get(HOST).filter(|h| !h.is_empty()) {
-        Some(host) => Some(host.to_str().map_err(|_| Refused("Host is not ASCII".into()))?),
+        Some(host) => Some(
+            host.to_str()
+                .map_err(|_| Refused("Host is not ASCII".into()))?,
+        ),
         None => raw.context_str("domainName").filter(|h| !h.is_empty()),
     }
     .map(str::to_owned);
@@ -231,8 +234,7 @@ fn build(mut raw: RawEvent, shape: Shape, ctx: Context) -> Result<Request<Body>,
         // A Host that is no `host[:port]` would move into the path (`a.com/admin`) or the
         // query: refused, not trusted.
         Some(host)
-            if host.contains('@')
-                || http::uri::Authority::try_from(host.as_str()).is_err() =>
+            if host.contains('@') || http::uri::Authority::try_from(host.as_str()).is_err() =>
         {
             return Err(Refused(format!("Host {host:?} is not a host name")));
         }

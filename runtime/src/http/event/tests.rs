@@ -306,7 +306,13 @@ fn unusable_methods_and_headers_are_400s_not_panics() {
 
 #[test]
 fn a_host_header_cannot_move_into_the_path_or_query() {
-    for host in ["evil.example/admin", "a.example?x=1", "user@a.example", "a b", "a.example#x"] {
+    for host in [
+        "evil.example/admin",
+        "a.example?x=1",
+        "user@a.example",
+        "a b",
+        "a.example#x",
+    ] {
         let mut event: Value = serde_json::from_slice(&fixture("alb_request.json")).unwrap();
         event["headers"]["host"] = json!(host);
         let t = translate(event.to_string().as_bytes(), ctx()).unwrap();
@@ -315,7 +321,10 @@ fn a_host_header_cannot_move_into_the_path_or_query() {
     }
     let mut event: Value = serde_json::from_slice(&fixture("alb_request.json")).unwrap();
     event["headers"]["host"] = json!("[::1]:8080");
-    let r = translate(event.to_string().as_bytes(), ctx()).unwrap().request.unwrap();
+    let r = translate(event.to_string().as_bytes(), ctx())
+        .unwrap()
+        .request
+        .unwrap();
     assert_eq!(r.uri(), "https://[::1]:8080/?myKey=val2");
 }
 
