@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use http::StatusCode;
 
-use super::event::{self, Refused};
+use super::event::{self, Refused, apigw_v2};
 use crate::Context;
 
 /// `bytes` as an event: translating never panics; a request that is built has an absolute
@@ -39,6 +39,7 @@ pub fn http_event(bytes: &[u8]) {
                 }
             }
             let (parts, body) = request.into_parts();
+            round_trip(&parts, body.as_bytes());
             let mut head = http::Response::new(()).into_parts().0;
             head.headers = parts.headers;
             let answer: serde_json::Value =
@@ -52,6 +53,61 @@ pub fn http_event(bytes: &[u8]) {
                 sent.as_bytes().to_vec()
             };
             assert_eq!(sent, body.as_bytes());
+        }
+    }
+}
+
+/// The request as the emulator's HTTP front would wrap it (payload 2.0), translated again: the
+/// service sees the same method, path, query, cookies and body; and a payload 2.0 response of
+/// its headers and body, read back as HTTP, has the same status, headers and bytes.
+fn round_trip(parts: &http::request::Parts, body: &[u8]) {
+    let domain = parts.uri.host().unwrap_or("localhost");
+    let wrapped = apigw_v2::emulated::event(parts, body, domain, "fuzz");
+    let ctx = Context::for_test("fuzz", Duration::from_secs(3));
+    let again = event::translate(&wrapped, ctx).expect("the wrapped event translates");
+    let v2 = [event::Shape::ApiGatewayV2, event::Shape::FunctionUrl];
+    assert!(v2.contains(&again.shape), "{:?}", again.shape);
+    let again = again.request.expect("the wrapped request is valid");
+    assert_eq!(again.method(), parts.method);
+    assert_eq!(again.uri().path(), parts.uri.path());
+    assert_eq!(
+        again.uri().query(),
+        parts.uri.query().filter(|q| !q.is_empty())
+    );
+    assert_eq!(again.body().as_bytes(), body);
+    let cookies = |h: &http::HeaderMap| -> Vec<String> {
+        let values = h.get_all(http::header::COOKIE).iter();
+        let all = values.map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
+        let split: Vec<String> = all
+            .flat_map(|v| {
+                v.split(';')
+                    .map(|c| c.trim().to_owned())
+                    .collect::<Vec<_>>()
+            })
+            .collect();
+        split.into_iter().filter(|c| !c.is_empty()).collect()
+    };
+    assert_eq!(cookies(again.headers()), cookies(&parts.headers));
+
+    let mut head = http::Response::new(()).into_parts().0;
+    head.headers = parts.headers.clone();
+    head.headers.remove(http::header::COOKIE);
+    let answer = event::Shape::ApiGatewayV2.response(&head, body);
+    let response = apigw_v2::emulated::response(&answer).expect("our answer reads back");
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.body(), body);
+    for name in head.headers.keys() {
+        let joined = |h: &http::HeaderMap| -> Vec<Vec<u8>> {
+            h.get_all(name)
+                .iter()
+                .map(|v| v.as_bytes().to_vec())
+                .collect()
+        };
+        if name == http::header::SET_COOKIE {
+            assert_eq!(joined(response.headers()), joined(&head.headers));
+        } else {
+            let ours = joined(&head.headers).join(&b", "[..]);
+            assert_eq!(joined(response.headers()), [ours], "{name}");
         }
     }
 }

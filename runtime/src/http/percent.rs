@@ -36,6 +36,29 @@ fn push_byte(out: &mut String, b: u8, keep: bool) {
     }
 }
 
+/// `text` with its `%XX` escapes decoded (`+` stays: HTTP APIs leave it); `None` if the bytes
+/// are not UTF-8 once decoded. A `%` without two hex digits stays as it is.
+#[cfg(any(test, feature = "fuzzing"))]
+pub(crate) fn decode(text: &str) -> Option<String> {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = |b: u8| (b as char).to_digit(16);
+        match (bytes[i], bytes.get(i + 1), bytes.get(i + 2)) {
+            (b'%', Some(&h), Some(&l)) if hex(h).is_some() && hex(l).is_some() => {
+                out.push((hex(h)? * 16 + hex(l)?) as u8);
+                i += 3;
+            }
+            (b, _, _) => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8(out).ok()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

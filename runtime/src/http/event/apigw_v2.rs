@@ -76,3 +76,165 @@ pub(crate) fn response(head: &Parts, body: &[u8]) -> Vec<u8> {
     out.cookies(&head.headers);
     out.finish_with_body(&head.headers, body)
 }
+
+/// The emulator's side (request to event, response JSON to HTTP response), for an HTTP front
+/// that wraps plain HTTP requests in payload 2.0 events as API Gateway and function URLs do.
+/// Compiled where it is used so far: the round-trip tests and the fuzz target.
+#[cfg(any(test, feature = "fuzzing"))]
+pub(crate) mod emulated {
+    use http::header::{COOKIE, SET_COOKIE, USER_AGENT};
+    use http::{HeaderMap, HeaderValue, Response, StatusCode};
+    use serde_json::{Map, Value, json};
+
+    use crate::http::content;
+    use crate::http::percent;
+
+    /// The payload 2.0 event API Gateway (or a function URL, by its `domain`) would send for
+    /// this request: `rawPath` and `rawQueryString` as the client sent them, `cookies` out of
+    /// the `Cookie` header, repeated headers joined with `,`, `x-forwarded-proto` added, a body
+    /// that is not text as base64.
+    pub(crate) fn event(
+        head: &http::request::Parts,
+        body: &[u8],
+        domain: &str,
+        request_id: &str,
+    ) -> Vec<u8> {
+        let mut headers = Map::new();
+        for name in head.headers.keys().filter(|n| *n != COOKIE) {
+            let values: Vec<String> = head
+                .headers
+                .get_all(name)
+                .iter()
+                .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
+                .collect();
+            headers.insert(name.to_string(), Value::String(values.join(",")));
+        }
+        // As API Gateway adds it: the scheme the client used (plain HTTP for a local front).
+        headers
+            .entry("x-forwarded-proto")
+            .or_insert_with(|| Value::String(head.uri.scheme_str().unwrap_or("http").to_owned()));
+        let mut cookies = Vec::new();
+        for value in head.headers.get_all(COOKIE) {
+            let value = String::from_utf8_lossy(value.as_bytes());
+            let each = value.split(';').map(str::trim).filter(|c| !c.is_empty());
+            cookies.extend(each.map(str::to_owned));
+        }
+        let query = head.uri.query().unwrap_or("");
+        let mut parameters = Map::new();
+        for pair in query.split('&').filter(|p| !p.is_empty()) {
+            let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
+            let (Some(key), Some(value)) = (percent::decode(key), percent::decode(value)) else {
+                continue;
+            };
+            match parameters.get_mut(&key) {
+                Some(Value::String(joined)) => {
+                    joined.push(',');
+                    joined.push_str(&value);
+                }
+                _ => {
+                    parameters.insert(key, Value::String(value));
+                }
+            }
+        }
+        let text = content::is_text(&head.headers, body);
+        let body = match std::str::from_utf8(body) {
+            Ok(text_body) if text => text_body.to_owned(),
+            _ => crate::base64::encode(body),
+        };
+        let agent = head
+            .headers
+            .get(USER_AGENT)
+            .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
+        let mut event = json!({
+            "version": "2.0",
+            "routeKey": "$default",
+            "rawPath": head.uri.path(),
+            "rawQueryString": query,
+            "headers": headers,
+            "requestContext": {
+                "accountId": "anonymous",
+                "apiId": domain.split('.').next().unwrap_or(domain),
+                "domainName": domain,
+                "domainPrefix": domain.split('.').next().unwrap_or(domain),
+                "http": {
+                    "method": head.method.as_str(),
+                    "path": head.uri.path(),
+                    "protocol": "HTTP/1.1",
+                    "sourceIp": "127.0.0.1",
+                    "userAgent": agent,
+                },
+                "requestId": request_id,
+                "routeKey": "$default",
+                "stage": "$default",
+            },
+            "isBase64Encoded": !text,
+        });
+        if !cookies.is_empty() {
+            event["cookies"] = json!(cookies);
+        }
+        if !parameters.is_empty() {
+            event["queryStringParameters"] = Value::Object(parameters);
+        }
+        if !body.is_empty() {
+            event["body"] = Value::String(body);
+        }
+        event.to_string().into_bytes()
+    }
+
+    /// The HTTP response a payload 2.0 response JSON stands for. A JSON that is no object with
+    /// a `statusCode` is itself the body (`200`, `application/json`), as function URLs infer.
+    pub(crate) fn response(answer: &[u8]) -> Result<Response<Vec<u8>>, String> {
+        let json: Value = serde_json::from_slice(answer)
+            .map_err(|e| format!("the function's answer is not JSON: {e}"))?;
+        let Some(status) = json.get("statusCode").filter(|_| json.is_object()) else {
+            let mut response = Response::new(answer.to_vec());
+            response.headers_mut().insert(
+                http::header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            );
+            return Ok(response);
+        };
+        let status = status
+            .as_u64()
+            .and_then(|s| u16::try_from(s).ok())
+            .and_then(|s| StatusCode::from_u16(s).ok())
+            .ok_or_else(|| format!("statusCode {status} is no HTTP status"))?;
+        let mut headers = HeaderMap::new();
+        for (name, value) in json
+            .get("headers")
+            .and_then(Value::as_object)
+            .into_iter()
+            .flatten()
+        {
+            let value = value
+                .as_str()
+                .ok_or_else(|| format!("header {name} is not a string"))?;
+            let (Ok(name), Ok(value)) = (
+                http::header::HeaderName::from_bytes(name.as_bytes()),
+                HeaderValue::from_str(value),
+            ) else {
+                return Err(format!("header {name}: {value:?} is not valid HTTP"));
+            };
+            headers.append(name, value);
+        }
+        for cookie in json
+            .get("cookies")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            let cookie = cookie.as_str().and_then(|c| HeaderValue::from_str(c).ok());
+            headers.append(SET_COOKIE, cookie.ok_or("a cookie is not a header value")?);
+        }
+        let body = json.get("body").and_then(Value::as_str).unwrap_or("");
+        let body = if json.get("isBase64Encoded") == Some(&Value::Bool(true)) {
+            crate::base64::decode(body.as_bytes()).ok_or("the body is marked base64 but is not")?
+        } else {
+            body.as_bytes().to_vec()
+        };
+        let mut response = Response::new(body);
+        *response.status_mut() = status;
+        *response.headers_mut() = headers;
+        Ok(response)
+    }
+}

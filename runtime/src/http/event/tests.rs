@@ -514,3 +514,51 @@ fn json_strings_escape_what_json_requires() {
         "a\"b\\c\nd\u{1}e\u{e9}"
     );
 }
+
+#[test]
+fn a_plain_http_request_wrapped_as_an_http_api_event_comes_back_the_same() {
+    let request = http::Request::builder()
+        .method("PUT")
+        .uri("http://localhost:9000/pets/7?tag=a&tag=b%20c")
+        .header("host", "localhost:9000")
+        .header("cookie", "a=1; b=2")
+        .header("accept", "image/png")
+        .header("accept", "*/*")
+        .header("content-type", "image/png")
+        .body(())
+        .unwrap();
+    let (head, ()) = request.into_parts();
+    let png = b"\x89PNG\r\n\x1a\n\0\xff";
+    let event = apigw_v2::emulated::event(&head, png, "localhost", "req-9");
+    let json: Value = serde_json::from_slice(&event).unwrap();
+    assert_eq!(json["cookies"], json!(["a=1", "b=2"]));
+    assert_eq!(json["headers"]["accept"], "image/png,*/*");
+    assert_eq!(json["queryStringParameters"], json!({"tag": "a,b c"}));
+    assert_eq!(json["isBase64Encoded"], true);
+    let (r, shape) = {
+        let t = translate(&event, ctx()).unwrap();
+        (t.request.unwrap(), t.shape)
+    };
+    assert_eq!(shape, Shape::ApiGatewayV2);
+    assert_eq!(r.method(), "PUT");
+    assert_eq!(r.uri(), "http://localhost:9000/pets/7?tag=a&tag=b%20c");
+    assert_eq!(header(&r, "cookie"), ["a=1; b=2"]);
+    assert_eq!(r.body().as_bytes(), png);
+    // The answer read back as HTTP; and a bare JSON answer is a 200 JSON body.
+    let answer = Shape::ApiGatewayV2.response(&head_with(201, REPEATED), b"{}");
+    let response = apigw_v2::emulated::response(&answer).unwrap();
+    assert_eq!(response.status(), 201);
+    assert_eq!(response.headers()["vary"], "Origin, Accept-Encoding");
+    let cookies: Vec<_> = response.headers().get_all("set-cookie").iter().collect();
+    assert_eq!(cookies.len(), 2);
+    let bare = apigw_v2::emulated::response(br#"{"hello":"world"}"#).unwrap();
+    assert_eq!(
+        (bare.status().as_u16(), &bare.body()[..]),
+        (200, &br#"{"hello":"world"}"#[..])
+    );
+    assert!(apigw_v2::emulated::response(br#"{"statusCode":99999}"#).is_err());
+}
+
+fn head_with(status: u16, headers: &[(&'static str, &'static str)]) -> http::response::Parts {
+    head(status, headers)
+}
