@@ -239,8 +239,9 @@ fn build(mut raw: RawEvent, shape: Shape, ctx: Context) -> Result<Request<Body>,
             return Err(Refused(format!("Host {host:?} is not a host name")));
         }
         Some(host) => {
-            let scheme = match headers.get("x-forwarded-proto").map(HeaderValue::as_bytes) {
-                Some(b"http") => "http",
+            let proto = headers.get("x-forwarded-proto").map(HeaderValue::as_bytes);
+            let scheme = match proto {
+                Some(p) if p.eq_ignore_ascii_case(b"http") => "http",
                 _ => "https",
             };
             format!("{scheme}://{host}{target}")
