@@ -18,6 +18,15 @@ pub(crate) fn push_uri(out: &mut String, text: &str, query: bool) {
     }
 }
 
+/// Appends `path` as a URI path: escaped by [`push_uri`], with a `/` in front when it has none
+/// (a path `2` after the host would become part of it: `host2`).
+pub(crate) fn push_path(out: &mut String, path: &str) {
+    if !path.starts_with('/') {
+        out.push('/');
+    }
+    push_uri(out, path, false);
+}
+
 /// Appends a decoded query key or value, encoded as a form would (space as `%20`).
 pub(crate) fn push_component(out: &mut String, text: &str) {
     for &b in text.as_bytes() {
@@ -76,6 +85,15 @@ mod tests {
         assert_eq!(uri("/caf\u{e9}?#", false), "/caf%C3%A9%3F%23");
         assert_eq!(uri("a=1&b=%3F?c#d", true), "a=1&b=%3F?c%23d");
         assert_eq!(uri("q=\"<>\"", true), "q=%22%3C%3E%22");
+    }
+
+    #[test]
+    fn a_path_always_starts_with_a_slash() {
+        let mut out = String::new();
+        push_path(&mut out, "2");
+        push_path(&mut out, "/x y");
+        push_path(&mut out, "");
+        assert_eq!(out, "/2/x%20y/");
     }
 
     #[test]

@@ -16,12 +16,12 @@ use http::header::SET_COOKIE;
 use http::response::Parts;
 
 use super::{JsonOut, RawEvent};
-use crate::http::percent::push_uri;
+use crate::http::percent::{push_path, push_uri};
 
 /// `path?query` of the request, encoded.
 pub(crate) fn target(raw: &RawEvent) -> String {
     let mut out = String::new();
-    push_uri(&mut out, raw.path.as_deref().unwrap_or("/"), false);
+    push_path(&mut out, raw.path.as_deref().unwrap_or("/"));
     let mut first = true;
     let mut pair = |out: &mut String, key: &str, value: &str| {
         out.push(if std::mem::take(&mut first) { '?' } else { '&' });

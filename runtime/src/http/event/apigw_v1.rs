@@ -17,13 +17,13 @@
 use http::response::Parts;
 
 use super::{JsonOut, RawEvent};
-use crate::http::percent::{push_component, push_uri};
+use crate::http::percent::{push_component, push_path, push_uri};
 
 /// `path?query` of the request, encoded.
 pub(crate) fn target(raw: &RawEvent, host: Option<&str>) -> String {
     let mut out = String::new();
     match raw.context_str("path").filter(|p| p.starts_with('/')) {
-        Some(path) => push_uri(&mut out, path, false),
+        Some(path) => push_path(&mut out, path),
         None => {
             let path = raw.path.as_deref().unwrap_or("/");
             let stage = raw
@@ -39,7 +39,7 @@ pub(crate) fn target(raw: &RawEvent, host: Option<&str>) -> String {
                     push_uri(&mut out, stage, false);
                 }
             }
-            push_uri(&mut out, path, false);
+            push_path(&mut out, path);
         }
     }
     let multi = raw

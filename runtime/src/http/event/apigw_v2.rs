@@ -17,7 +17,7 @@ use http::response::Parts;
 
 use super::apigw_v1::is_execute_api_host;
 use super::{JsonOut, RawEvent};
-use crate::http::percent::{push_component, push_uri};
+use crate::http::percent::{push_component, push_path, push_uri};
 
 /// `requestContext.http.method`.
 pub(crate) fn method(raw: &RawEvent) -> Option<&str> {
@@ -44,7 +44,7 @@ pub(crate) fn target(raw: &RawEvent, host: Option<&str>) -> String {
         _ => raw_path,
     };
     let mut out = String::with_capacity(path.len() + 64);
-    push_uri(&mut out, path, false);
+    push_path(&mut out, path);
     match raw.raw_query_string.as_deref() {
         Some("") => {}
         Some(query) => {

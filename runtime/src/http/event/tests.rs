@@ -329,6 +329,34 @@ fn a_host_header_cannot_move_into_the_path_or_query() {
 }
 
 #[test]
+fn a_path_without_a_slash_does_not_join_the_host() {
+    // Found by the http_event fuzz target: `"path": "2"` made `https://host2/`.
+    for name in [
+        "alb_request.json",
+        "apigw_proxy_request.json",
+        "apigw_v2_proxy_request.json",
+    ] {
+        let mut event: Value = serde_json::from_slice(&fixture(name)).unwrap();
+        let key = if event.get("rawPath").is_some() {
+            "rawPath"
+        } else {
+            "path"
+        };
+        event[key] = json!("2");
+        let r = translate(event.to_string().as_bytes(), ctx())
+            .unwrap()
+            .request
+            .unwrap();
+        assert!(r.uri().path().ends_with("/2"), "{name}: {}", r.uri());
+        assert!(
+            !r.uri().host().unwrap().ends_with('2'),
+            "{name}: {}",
+            r.uri()
+        );
+    }
+}
+
+#[test]
 fn the_lambda_trace_id_replaces_the_callers() {
     let mut ctx = ctx();
     ctx.xray_trace_id = Some("Root=1-5-6;Parent=7;Sampled=1".into());
