@@ -54,6 +54,8 @@ lint:
 	cargo clippy --workspace --all-targets --all-features --locked -- -D warnings
 	# The crate with every feature off (no local mode, no jemalloc), as a Lambda-only function uses it.
 	cargo clippy -p faas-runtime --lib --no-default-features --locked -- -D warnings
+	# HTTP functions on a Lambda-only build (the http feature without local mode).
+	cargo clippy -p faas-runtime --lib --no-default-features --features http --locked -- -D warnings
 	# The crate as crates.io would take it (metadata, readme, every file it needs).
 	cargo publish --dry-run -p faas-runtime --allow-dirty
 
