@@ -2,7 +2,8 @@
 //! `faas_runtime::run_http` as it is) under `faas-emulator`, invoked with real API Gateway REST
 //! and HTTP API, ALB and function URL events (`runtime/tests/data/http/`), and streamed
 //! (`HTTP_STREAMING=1`) through `InvokeWithResponseStream`, where the server-sent events must
-//! reach the caller one by one behind the HTTP integration prelude.
+//! reach the caller one by one behind the HTTP integration prelude; and the same binary in
+//! local mode.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
@@ -294,4 +295,17 @@ fn a_streamed_route_sends_the_prelude_then_each_event_as_it_is_written() {
             "events only {gap:?} apart"
         );
     }
+}
+
+#[test]
+fn in_local_mode_the_same_binary_answers_the_same_events() {
+    let f = Function::local(&example("http_axum"), &[]);
+    let a = invoke(&f, &rest("GET", "/pets/1"));
+    assert_eq!(a["statusCode"], 200, "{a}");
+    assert_eq!(body_json(&a)["name"], "Rex");
+    let a = invoke(
+        &f,
+        &http_api("lambda_function_url_request.json", "GET", "/logo.png", ""),
+    );
+    assert_eq!(a["body"], LOGO_BASE64);
 }
