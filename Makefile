@@ -7,7 +7,7 @@ LISTEN ?= 127.0.0.1:8080
 EVENT ?= {"name":"world"}
 export EVENT
 
-.PHONY: demo test setup static aarch64 aarch64-tests lint rust-tests toolchains container-tests nix-checks bench report soak fuzz
+.PHONY: demo test setup static aarch64 aarch64-tests lint rust-tests toolchains container-tests nix-checks deploy-tests zip bench report soak fuzz
 
 ## demo: build the static bootstrap, start it in local mode, invoke it once, print the answer.
 demo: setup static
@@ -19,7 +19,7 @@ demo: setup static
 	curl -sS -d "$$EVENT" http://$(LISTEN)/2015-03-31/functions/function/invocations; echo
 
 ## test: everything CI runs: lint, unit + end-to-end + conformance tests, the Rust of nixpkgs and the MSRV, containers, Nix evaluation, fuzzing.
-test: setup static aarch64 lint rust-tests aarch64-tests toolchains container-tests nix-checks
+test: setup static aarch64 lint rust-tests aarch64-tests toolchains container-tests nix-checks deploy-tests
 	$(MAKE) fuzz FUZZ_SECONDS=20
 
 ## setup: the apt packages, rustup target and Python packages the build and tests need.
@@ -97,6 +97,16 @@ container-tests:
 
 nix-checks:
 	nix/tests/eval.sh
+
+## zip: the Lambda deployment packages (bootstrap at the root) for x86_64 and arm64 in target/lambda.
+zip:
+	images/build-zip.sh
+	images/build-zip.sh --target $(AARCH64)
+
+## deploy-tests: the zips (reproducible, contents, answering under faas-emulator, arm64 through
+## qemu), the function template built and invoked, the SAM templates through cfn-lint.
+deploy-tests: static aarch64
+	checks/deploy-tests.sh
 
 ## bench: ours (jemalloc on/off) vs AWS's lambda_runtime (musl, glibc) and awslambdaric, and a C floor:
 ## echo functions and a 512 KB JSON workload under faas-emulator (checks/bench.sh; a few minutes).

@@ -28,6 +28,7 @@
         image-tarball = p.images.scratch.tarball;
         image-alpine-equivalent = p.images.alpine.stream;
         image-alpine-equivalent-tarball = p.images.alpine.tarball;
+        zip = p.zip;
       };
     in
     {
@@ -37,6 +38,7 @@
           bootstrap-aarch64 = crossAarch64.bootstrap;
           image-aarch64 = crossAarch64.images.scratch.stream;
           image-aarch64-tarball = crossAarch64.images.scratch.tarball;
+          zip-aarch64 = crossAarch64.zip;
         };
       };
 
@@ -61,6 +63,15 @@
 
       formatter = forAllSystems (system: (pkgsFor system).callPackage ./nix/formatter.nix { });
 
-      lib.mkFunctionImage = import ./nix/lib/mkFunctionImage.nix;
+      # A user's function crate: bootstrap, images, zip and flake checks (nix/lib/mkFunction.nix).
+      # mkFunctionImage is the earlier name, kept so existing flakes keep evaluating.
+      lib.mkFunction = import ./nix/lib/mkFunction.nix;
+      lib.mkFunctionImage = import ./nix/lib/mkFunction.nix;
+
+      # `nix flake init -t github:faas-runtime/faas-runtime`: a function crate with its flake.
+      templates.default = {
+        path = ./templates/default;
+        description = "An AWS Lambda function on faas-runtime: crate, Cargo.lock, flake with zip, images and checks";
+      };
     };
 }

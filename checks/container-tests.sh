@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # The container test suite: static builds (x86_64 and aarch64), reproducibility, lint, the
-# arm64 image and the amd64+arm64 image index, and the faas-check checks (size, startup,
+# arm64 image and the amd64+arm64 image index, each platform's image as Lambda takes it
+# (pushed by skopeo in Docker v2s2 and OCI form, `faas-check lambda-image`; the index must be
+# refused), and the faas-check checks (size with the Lambda zip beside the image, startup,
 # invoke, hardening) on a real engine (podman + buildah + runc).
 #
 #   checks/container-tests.sh            # from anywhere; KEEP=1 keeps the work dir
@@ -239,8 +241,46 @@ oci_archive_is_byte_identical() {
 run_test oci_archive_is_byte_identical oci_archive_is_byte_identical
 sed -n '/oci.tar$/s/^/    /p' "$work/logs/oci_archive_is_byte_identical.log"
 
+# --- What Lambda takes --------------------------------------------------------------------------
+# Each platform's image as a push to a registry writes it (skopeo, gzip layers), in both
+# manifest formats Lambda accepts; the amd64+arm64 index pushed as one must fail the check
+# (Lambda takes a platform's manifest by digest, never the index).
+push_as() { # IMAGE FORMAT(v2s2|oci) DEST_DIR
+    rm -rf "$3"
+    if [ "$2" = oci ]; then
+        skopeo copy --quiet --format oci --dest-compress --dest-compress-format gzip "containers-storage:$1" "oci:$3:latest"
+    else
+        skopeo copy --quiet --format v2s2 --dest-compress "containers-storage:$1" "dir:$3"
+    fi
+}
+lambda_takes() { # IMAGE FORMAT ARCH
+    push_as "$1" "$2" "$work/push-$3-$2" || return 2
+    local out
+    out="$("$check" lambda-image "$work/push-$3-$2")" || { echo "$out"; return 1; }
+    echo "$out"
+    printf '%s\n' "$out" | grep -qx "PASS architecture_and_os: linux/$3"
+}
+for format in v2s2 oci; do
+    run_test "lambda_takes_amd64_image_$format" lambda_takes localhost/faas-runtime:scratch "$format" amd64
+    run_test "lambda_takes_arm64_image_$format" lambda_takes localhost/faas-runtime:scratch-arm64 "$format" arm64
+done
+sed -n 's/^/    /p' "$work/logs/lambda_takes_arm64_image_oci.log"
+lambda_refuses_the_index() {
+    rm -rf "$work/push-index"
+    buildah manifest push --quiet --all --format oci localhost/faas-runtime:scratch-index \
+        "oci:$work/push-index:latest" || return 2
+    "$check" lambda-image "$work/push-index"
+    [ $? -eq 1 ] && grep -q '^FAIL one_platform_manifest_no_attestation' "$work/logs/lambda_refuses_the_index.log"
+}
+use_storage 1
+run_test lambda_refuses_the_index lambda_refuses_the_index
+
 # --- faas-check ---------------------------------------------------------------------------------
-run_test size_within_1mib_budget "$check" size "$work/scratch.oci.tar" --budget 1048576 --top 5
+# The image and the Lambda zip of the same binary, side by side (images/build-zip.sh reuses
+# the bootstrap built above).
+images/build-zip.sh --out "$work/zip" >"$work/logs/zip.log" 2>&1
+run_test size_within_1mib_budget "$check" size "$work/scratch.oci.tar" "$work/zip/bootstrap-x86_64.zip" \
+    --budget 1048576 --top 5
 sed 's/^/    /' "$work/logs/size_within_1mib_budget.log"
 # Each platform of the index, each held to the budget (a host pulls only its own).
 run_test index_size_within_1mib_budget "$check" size "$work/index1.oci.tar" --budget 1048576 --top 5

@@ -3,8 +3,10 @@
 # `make rust-tests` use:
 #
 #   NIXPKGS_RUST  the rustc of the nixpkgs that flake.lock pins (what `nix build` and
-#                 `nix flake check` compile with): clippy -D warnings, the unit, end-to-end
-#                 and conformance suites;
+#                 `nix flake check` compile with): rustfmt --check (the flake's rustfmt
+#                 check), clippy -D warnings with the default features (the flake's clippy
+#                 check) and with all features (what `make lint` lints on stable), the
+#                 unit, end-to-end and conformance suites;
 #   MSRV          Cargo.toml's rust-version: the workspace builds (debug profile), with a C
 #                 compiler that hardens like nixpkgs' (fortify), so jemalloc's debug build is
 #                 proved to survive it (the dev-profile opt-level in Cargo.toml).
@@ -55,7 +57,7 @@ step "MSRV $MSRV is Cargo.toml's rust-version ($declared)" test "${MSRV%.*}" = "
 install_toolchain() {
     rustup toolchain install "$@" --profile minimal --no-self-update >&2
 }
-if ! install_toolchain "$NIXPKGS_RUST" -c clippy -t "$musl" || ! install_toolchain "$MSRV"; then
+if ! install_toolchain "$NIXPKGS_RUST" -c clippy,rustfmt -t "$musl" || ! install_toolchain "$MSRV"; then
     echo "toolchains.sh: rustup cannot install $NIXPKGS_RUST or $MSRV" >&2
     exit 1
 fi
@@ -64,7 +66,11 @@ command -v musl-gcc >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=nonint
 # 2) The nixpkgs Rust: clippy and the suites.
 nix_target="$root/target/toolchain-$NIXPKGS_RUST"
 with_nix_rust() { RUSTUP_TOOLCHAIN="$NIXPKGS_RUST" CARGO_TARGET_DIR="$nix_target" "$@"; }
-step "rust $NIXPKGS_RUST: cargo clippy --workspace --all-targets -D warnings" \
+step "rust $NIXPKGS_RUST: cargo fmt --all --check (nix/checks/rustfmt.nix)" \
+    with_nix_rust cargo fmt --all --check
+step "rust $NIXPKGS_RUST: cargo clippy --workspace --all-targets -D warnings, default features (nix/checks/clippy.nix)" \
+    with_nix_rust cargo clippy --workspace --all-targets --locked -- -D warnings
+step "rust $NIXPKGS_RUST: cargo clippy --workspace --all-targets --all-features -D warnings" \
     with_nix_rust cargo clippy --workspace --all-targets --all-features --locked -- -D warnings
 step "rust $NIXPKGS_RUST: build the workspace's binaries and examples" \
     with_nix_rust cargo build --workspace --bins --examples --locked
@@ -77,8 +83,9 @@ step "rust $NIXPKGS_RUST: cargo test --workspace (unit, doc, end-to-end, conform
     cargo test --workspace --all-features --locked --no-fail-fast
 
 # 3) The MSRV, through a C compiler that hardens like nixpkgs' cc-wrapper.
-# pkgs/build-support/cc-wrapper/add-hardening.sh (fortify): `-O2 -U_FORTIFY_SOURCE` before the
-# caller's flags, `-U_FORTIFY_SOURCE -D_FORTIFY_SOURCE=2` after, so a caller's -O0 wins. glibc's
+# pkgs/build-support/cc-wrapper/add-hardening.sh (fortify3, which the default hardening flags
+# hold and which then replaces fortify): `-O2 -U_FORTIFY_SOURCE` before the caller's flags,
+# `-U_FORTIFY_SOURCE -D_FORTIFY_SOURCE=3` after, so a caller's -O0 wins. glibc's
 # features.h then warns "_FORTIFY_SOURCE requires compiling with optimization (-O)" wherever a
 # libc header is included. Debian's gcc hides warnings from system headers and nixpkgs' does
 # not, so a features.h in a non-system directory adds the same test after the real one.
@@ -94,7 +101,7 @@ cat >"$wrapper_dir/include/features.h" <<'EOF'
 EOF
 cat >"$wrapper_dir/cc" <<EOF
 #!/bin/sh
-exec cc -O2 -U_FORTIFY_SOURCE "\$@" -U_FORTIFY_SOURCE -D_FORTIFY_SOURCE=2 -I$wrapper_dir/include
+exec cc -O2 -U_FORTIFY_SOURCE "\$@" -U_FORTIFY_SOURCE -D_FORTIFY_SOURCE=3 -I$wrapper_dir/include
 EOF
 chmod +x "$wrapper_dir/cc"
 # The wrapper must reproduce the failure, or the build below proves nothing.

@@ -17,7 +17,16 @@ and asserts them:
   equal to images/scratch.Dockerfile's or images/alpine.Dockerfile's final stage, parsed here;
   `created` equal to the Dockerfile's CREATED; architecture amd64 or arm64 as its bootstrap.
 
-Usage: nix/tests/attributes.py ROOT STUB_PATH   (prints PASS/FAIL lines, exits 1 on a failure)
+- every Lambda zip: written by `faas-check zip` (as images/build-zip.sh writes it) over the
+  bootstrap of its CPU (for ours: exactly packages.<system>.bootstrap / bootstrap-aarch64);
+- the checks each flake must have (ours; a user's kit: image-size with the budget,
+  zip-contents, startup-time, invocation, and the arm64 ones);
+- the bootstrap's source set: the runtime and the workspace members' manifests, not the
+  check programs' sources nor the scripts (editing them must not rebuild the bootstrap).
+
+Usage: nix/tests/attributes.py ROOT STUB_PATH                  (this flake)
+       nix/tests/attributes.py ROOT STUB_PATH --template DIR   (a flake made by `nix flake init -t`)
+Prints PASS/FAIL lines, exits 1 on a failure.
 """
 
 import json
@@ -41,9 +50,8 @@ def check(name, ok, detail=""):
         print(f"FAIL  {name}" + (f": {detail}" if detail else ""))
 
 
-def nix_eval(root, stub, attr, apply):
-    cmd = ["nix", "eval", "--json", "--override-input", "nixpkgs", f"path:{stub}",
-           "--no-write-lock-file", f"{root}#{attr}", "--apply", apply]
+def nix_eval(flake, overrides, attr, apply):
+    cmd = ["nix", "eval", "--json", *overrides, "--no-write-lock-file", f"{flake}#{attr}", "--apply", apply]
     run = subprocess.run(cmd, capture_output=True, text=True)
     if run.returncode != 0:
         lines = [line for line in run.stderr.splitlines() if "warning:" not in line]
@@ -64,6 +72,11 @@ ps: builtins.mapAttrs (system: builtins.mapAttrs (name: d:
     isStatic = d.isStatic or null;
     mainProgram = d.meta.mainProgram;
     hooks = d.stubHooks;
+    src = "${d.src}";
+  } else if d ? zipCommand then {
+    kind = "zip"; buildCommand = d.buildCommand; zipCommand = d.zipCommand;
+    bootstrapDrv = d.bootstrap.drvPath; bootstrapTarget = d.bootstrap.target;
+    tools = map (t: t.name) d.nativeBuildInputs;
   } else if d ? conf then {
     kind = "image"; name = d.imageName; baseJson = d.conf.baseJson; created = d.conf.created;
   } else if d ? stream then {
@@ -78,6 +91,9 @@ cs: builtins.mapAttrs (system: builtins.mapAttrs (name: d: {
   vendorsCrates = d ? cargoDeps && d.cargoDeps != null;
   cargoBuildType = d.cargoBuildType or null;
   buildPhase = d.buildPhase or "";
+  budget = d.budget or null;
+  binary = d.binary or null;
+  function = d.function or null;
 })) cs
 """
 
@@ -162,43 +178,68 @@ def cargo_profiles(build_phase):
     return profiles
 
 
-def main():
-    root, stub = Path(sys.argv[1]), sys.argv[2]
-    cargo_toml = tomllib.loads((root / "Cargo.toml").read_text())
-    lock = (root / "Cargo.lock").read_text()
+FAAS = {
+    "package": "faas-runtime", "binary": "bootstrap",
+    "bootstraps": {("x86_64-linux", "bootstrap"): "x86_64", ("aarch64-linux", "bootstrap"): "aarch64",
+                   ("x86_64-linux", "bootstrap-aarch64"): "aarch64"},
+    "zips": {("x86_64-linux", "zip"): ("x86_64", "bootstrap"), ("aarch64-linux", "zip"): ("aarch64", "bootstrap"),
+             ("x86_64-linux", "zip-aarch64"): ("aarch64", "bootstrap-aarch64")},
+    "images": {"faas-runtime": "images/scratch.Dockerfile",
+               "faas-runtime-alpine-equivalent": "images/alpine.Dockerfile"},
+    "min_images": 10,
+    "checks": ["image-size", "image-lambda", "image-lambda-alpine-equivalent", "zip-contents", "startup-time", "invocation-tests", "cargo-test", "clippy", "rustfmt", "nix-format"],
+    "labels_from_dockerfile": ("org.opencontainers.image.source", "org.opencontainers.image.created"),
+    "budget": 1048576,
+    "shells": True,
+}
+
+# A function instantiated from templates/default (`nix flake init -t`): its crate is
+# `my-function`; its images follow images/scratch.Dockerfile's contract except the labels'
+# values (the user's); both systems build an arm64 zip and image as well.
+TEMPLATE = {
+    "package": "my-function", "binary": "my-function",
+    "bootstraps": {("x86_64-linux", "bootstrap"): "x86_64", ("aarch64-linux", "bootstrap"): "aarch64"},
+    "zips": {(s, z): (a, None) for s in ("x86_64-linux", "aarch64-linux")
+             for z, a in (("zip", s.split("-")[0]), ("zip-aarch64", "aarch64"))},
+    "images": {"my-function": "images/scratch.Dockerfile"},
+    "min_images": 8,
+    "checks": ["image-size", "image-lambda", "zip-contents", "startup-time", "invocation", "image-size-aarch64",
+               "image-lambda-aarch64", "zip-contents-aarch64"],
+    "labels_from_dockerfile": ("org.opencontainers.image.created",),
+    "budget": 1048576,
+    "shells": False,
+}
+
+
+def test_flake(root, flake, overrides, spec):
+    cargo_toml_path = Path(flake.removeprefix("path:")) / "Cargo.toml" if flake.startswith("path:") else root / "Cargo.toml"
+    cargo_toml = tomllib.loads(cargo_toml_path.read_text())
+    lock = cargo_toml_path.with_name("Cargo.lock").read_text()
     uses_jemalloc = 'name = "tikv-jemalloc-sys"' in lock
-    dockerfiles = {
-        "faas-runtime": dockerfile_final_stage(root / "images/scratch.Dockerfile"),
-        "faas-runtime-alpine-equivalent": dockerfile_final_stage(root / "images/alpine.Dockerfile"),
-    }
+    dockerfiles = {name: dockerfile_final_stage(root / path) for name, path in spec["images"].items()}
 
     try:
-        packages = nix_eval(root, stub, "packages", PACKAGE_FACTS)
-        checks = nix_eval(root, stub, "checks", CHECK_FACTS)
-        shells = nix_eval(root, stub, "devShells", SHELL_FACTS)
+        packages = nix_eval(flake, overrides, "packages", PACKAGE_FACTS)
+        checks = nix_eval(flake, overrides, "checks", CHECK_FACTS)
+        shells = nix_eval(flake, overrides, "devShells", SHELL_FACTS) if spec["shells"] else {}
     except RuntimeError as e:
         check("evaluate packages, checks and devShells", False, str(e))
         return
 
-    expected_bootstraps = {
-        ("x86_64-linux", "bootstrap"): "x86_64",
-        ("aarch64-linux", "bootstrap"): "aarch64",
-        ("x86_64-linux", "bootstrap-aarch64"): "aarch64",
-    }
-    for (system, name), arch in expected_bootstraps.items():
+    package, binary = spec["package"], spec["binary"]
+    cargo_args = ["--package", package, "--bin", binary]
+    for (system, name), arch in spec["bootstraps"].items():
         d = packages.get(system, {}).get(name)
         label = f"packages.{system}.{name}"
         if d is None or d["kind"] != "rust":
             check(f"{label} exists and is a Rust build", False, "missing")
             continue
         hooks = d["hooks"]
-        check(f"{label}: cargo builds --package faas-runtime --bin bootstrap",
-              hooks["cargoArgs"][-4:] == ["--package", "faas-runtime", "--bin", "bootstrap"]
-              and d["cargoBuildFlags"] == ["--package", "faas-runtime", "--bin", "bootstrap"],
+        check(f"{label}: cargo builds {' '.join(cargo_args)}",
+              hooks["cargoArgs"][-4:] == cargo_args and d["cargoBuildFlags"] == cargo_args,
               f"cargoBuildFlags {d['cargoBuildFlags']}")
         triple = f"{arch}-unknown-linux-musl"
-        check(f"{label}: target {triple}",
-              d["target"] == triple and "--target" in hooks["cargoArgs"]
+        check(f"{label}: target {triple}",              d["target"] == triple and "--target" in hooks["cargoArgs"]
               and hooks["cargoArgs"][hooks["cargoArgs"].index("--target") + 1] == triple,
               f"target {d['target']}, cargo {hooks['cargoArgs']}")
         check(f"{label}: built by a static package set (pkgsStatic)", d["isStatic"] is True, str(d["isStatic"]))
@@ -210,7 +251,15 @@ def main():
         check(f"{label}: full strip (strip -s)", hooks["strip"] == "all",
               f"strip {hooks['strip']} (cargo's own strip is off: CARGO_PROFILE_RELEASE_STRIP=false)")
         check(f"{label}: allowedReferences = [ ]", d["allowedReferences"] == [], str(d["allowedReferences"]))
-        check(f"{label}: meta.mainProgram = \"bootstrap\"", d["mainProgram"] == "bootstrap", str(d["mainProgram"]))
+        check(f"{label}: meta.mainProgram = \"{binary}\"", d["mainProgram"] == binary, str(d["mainProgram"]))
+        if package == "faas-runtime":
+            src = Path(d["src"])
+            held = {p: (src / p).exists() for p in ("runtime/src/lib.rs", "checks/Cargo.toml", "checks/peers/ours/Cargo.toml",
+                                                    "checks/src", "checks/tests", "checks/container-tests.sh")}
+            check(f"{label}: source holds the runtime and the members' manifests, no check sources or scripts",
+                  held["runtime/src/lib.rs"] and held["checks/Cargo.toml"] and held["checks/peers/ours/Cargo.toml"]
+                  and not held["checks/src"] and not held["checks/tests"] and not held["checks/container-tests.sh"],
+                  str(held))
 
     # Hardening: fortify with jemalloc at -O0 breaks jemalloc's configure.
     def fortify(d):
@@ -232,8 +281,9 @@ def main():
         for name, d in ss.items():
             # A contributor's `cargo build`, `cargo test`, `cargo build --release`.
             compiling.append((f"devShells.{system}.{name}", d, {"dev", "test", "release"}))
-    check("the derivations compiling jemalloc are found (bootstraps, cargo-test, clippy, shells)",
-          not uses_jemalloc or sum(1 for label, _, p in compiling if "dev" in p or "test" in p) >= 4,
+    check("the derivations compiling jemalloc are found (bootstraps; ours: cargo-test, clippy, shells)",
+          not uses_jemalloc or (sum(1 for label, _, p in compiling if "dev" in p or "test" in p) >= 4 if spec["shells"]
+                                else len(compiling) >= len(spec["bootstraps"])),
           ", ".join(label for label, _, _ in compiling))
     for label, d, profiles in compiling:
         if not uses_jemalloc:
@@ -248,8 +298,8 @@ def main():
     # Images.
     arch_of = {"x86_64-linux": "amd64", "aarch64-linux": "arm64"}
     images = [(system, name, d) for system, ps in packages.items() for name, d in ps.items() if d["kind"] == "image"]
-    check("images found (scratch and alpine-equivalent, both forms, both systems, aarch64 cross)",
-          len(images) >= 10, ", ".join(f"{s}.{n}" for s, n, _ in images))
+    check(f"images found (at least {spec['min_images']}: each variant, both forms, both systems, aarch64)",
+          len(images) >= spec["min_images"], ", ".join(f"{s}.{n}" for s, n, _ in images))
     for system, name, d in images:
         label = f"packages.{system}.{name}"
         base = json.loads(d["baseJson"])
@@ -266,13 +316,57 @@ def main():
         labels = cfg.get("Labels", {})
         check(f"{label}: the Dockerfile's label names", sorted(labels) == sorted(want["Labels"]),
               f"{sorted(labels)} != {sorted(want['Labels'])}")
-        for key in ("org.opencontainers.image.source", "org.opencontainers.image.created"):
+        for key in spec["labels_from_dockerfile"]:
             check(f"{label}: label {key} as in the Dockerfile", labels.get(key) == want["Labels"].get(key),
                   f"{labels.get(key)!r} != {want['Labels'].get(key)!r}")
         revision = labels.get("org.opencontainers.image.revision", "")
         check(f"{label}: revision label is the flake's revision", revision == "dirty" or re.fullmatch(r"[0-9a-f]{40}", revision),
               revision)
         check(f"{label}: created = the Dockerfile's CREATED ({want['created']})", d["created"] == want["created"], d["created"])
+
+    # Zips: `faas-check zip` (the program images/build-zip.sh runs) over the bootstrap of the
+    # right CPU; where the flake has that bootstrap as a package, exactly that derivation.
+    build_zip = (root / "images/build-zip.sh").read_text()
+    for (system, name), (arch, bootstrap_name) in spec["zips"].items():
+        label = f"packages.{system}.{name}"
+        d = packages.get(system, {}).get(name)
+        if d is None or d["kind"] != "zip":
+            check(f"{label} exists and is a Lambda zip", False, "missing" if d is None else d["kind"])
+            continue
+        triple = f"{arch}-unknown-linux-musl"
+        check(f"{label}: holds the {triple} bootstrap", d["bootstrapTarget"] == triple, d["bootstrapTarget"])
+        if bootstrap_name:
+            want = packages.get(system, {}).get(bootstrap_name, {}).get("drvPath")
+            check(f"{label}: holds packages.{system}.{bootstrap_name}", d["bootstrapDrv"] == want,
+                  f"{d['bootstrapDrv']} != {want}")
+        check(f"{label}: written by `faas-check zip --out` as images/build-zip.sh writes it",
+              "faas-check zip --out" in d["buildCommand"] and '"faas-check" zip --out' in build_zip.replace('$target_dir/release/', '')
+              and any(t.startswith("faas-checks") for t in d["tools"]),
+              f"tools {d['tools']}")
+
+    # Checks: each expected one exists on both systems; image-size holds the budget.
+    for system in ("x86_64-linux", "aarch64-linux"):
+        have = checks.get(system, {})
+        missing = [c for c in spec["checks"] if c not in have]
+        check(f"checks.{system}: {', '.join(spec['checks'])}", not missing, f"missing {missing}")
+        for name, d in have.items():
+            if name.startswith("image-size"):
+                check(f"checks.{system}.{name}: budget {spec['budget']} compressed bytes",
+                      str(d["budget"]) == str(spec["budget"]), str(d["budget"]))
+
+
+def main():
+    root, stub = Path(sys.argv[1]).resolve(), sys.argv[2]
+    if len(sys.argv) == 5 and sys.argv[3] == "--template":
+        # A flake instantiated from templates/default: its faas-runtime input is this tree,
+        # and nixpkgs (which follows faas-runtime's) the stub.
+        # A git checkout as git sees it (not its target/); a plain copy as it is.
+        tree = f"git+file://{root}" if (root / ".git").exists() else f"path:{root}"
+        overrides = ["--override-input", "faas-runtime", tree,
+                     "--override-input", "faas-runtime/nixpkgs", f"path:{stub}"]
+        test_flake(root, f"path:{Path(sys.argv[4]).resolve()}", overrides, TEMPLATE)
+    else:
+        test_flake(root, str(root), ["--override-input", "nixpkgs", f"path:{stub}"], FAAS)
 
 
 if __name__ == "__main__":

@@ -79,6 +79,22 @@ step "nix flake check --no-build" nix flake check --no-build "${stub[@]}" .
 step "user-function example: nix flake check --no-build" \
     nix flake check --no-build "${example_inputs[@]}" "$example"
 
+# The template as a user gets it: `nix flake init -t` into an empty directory, then evaluated
+# with its faas-runtime input pointed at TREE and nixpkgs (which follows faas-runtime's) at the
+# stub, then the attribute tests for a user's function. Usage: template_flake TREE_FLAKE_REF DIR
+template_flake() {
+    local tree="$1" dir="$2"
+    rm -rf "$dir" && mkdir -p "$dir" || return 1
+    (cd "$dir" && nix flake init -t "$tree#default") || return 1
+    for f in flake.nix Cargo.toml Cargo.lock README.md src/main.rs events/hello.json events/hello.expected.json; do
+        [ -f "$dir/$f" ] || { echo "template: $f missing after nix flake init"; return 1; }
+    done
+    [ "$(wc -l <"$dir/README.md")" -eq 5 ] || { echo "template: README.md is not five lines"; return 1; }
+    nix flake check --no-build --no-write-lock-file --override-input faas-runtime "$tree" \
+        --override-input faas-runtime/nixpkgs "path:$stub_path" "path:$dir" &&
+        python3 "$root/nix/tests/attributes.py" "$(echo "$tree" | sed 's|^path:||; s|^git+file://||')" "$stub_path" --template "$dir"
+}
+
 # 3) Attribute tests over the evaluated derivations.
 if out="$(python3 nix/tests/attributes.py "$root" "$stub_path" 2>&1)"; then
     pass "attribute tests ($(printf '%s\n' "$out" | tail -n 1))"
@@ -86,9 +102,19 @@ else
     fail "attribute tests" "$(printf '%s\n' "$out" | grep -v '^PASS')"
 fi
 
+template_dir="$(mktemp -d /tmp/faas-template.XXXXXX)"
+if out="$(template_flake "git+file://$root" "$template_dir/fn" 2>&1)"; then
+    pass "templates.default: nix flake init -t, flake check --no-build, attribute tests ($(printf '%s\n' "$out" | tail -n 1))"
+else
+    fail "templates.default: nix flake init -t, flake check --no-build, attribute tests" "$(printf '%s\n' "$out" | grep -v '^PASS')"
+fi
+rm -rf "$template_dir"
+
 # 4) Negative tests: inject one defect into a temporary copy, expect a failure naming it.
 scratch="$(mktemp -d /tmp/faas-nix-eval.XXXXXX)"
 trap 'rm -rf "$scratch"' EXIT
+# WHOLE=template makes inject test the template instantiated from the copy instead.
+WHOLE=tree
 copy="$scratch/tree"
 mkdir -p "$copy"
 git ls-files -z --cached --others --exclude-standard | while IFS= read -r -d '' f; do
@@ -124,7 +150,11 @@ EOF
             return
         fi
     done
-    out="$(whole "$copy" 2>&1)"
+    if [ "$WHOLE" = template ]; then
+        out="$(template_flake "path:$copy" "$scratch/fn" 2>&1)"
+    else
+        out="$(whole "$copy" 2>&1)"
+    fi
     local status=$?
     for f in "${files[@]}"; do cp "$scratch/saved.$(echo "$f" | tr / _)" "$copy/$f"; done
     if [ "$status" -eq 0 ]; then
@@ -182,6 +212,31 @@ inject "the cross bootstrap targets the build machine" \
 inject "the cross bootstrap from the dynamic musl set (pkgsCross without pkgsStatic)" \
     'built by a static package set' \
     flake.nix '.pkgsCross.aarch64-multiplatform-musl.pkgsStatic;' '.pkgsCross.aarch64-multiplatform-musl;'
+
+inject "the bootstrap's source set is the whole workspace again (check scripts rebuild it)" \
+    'source holds the runtime and the members. manifests, no check sources' \
+    nix/packages.nix '    src = workspace.bootstrapSrc;' '    inherit (workspace) src;'
+inject "the arm64 zip packs the x86_64 bootstrap" \
+    'zip-aarch64: holds the aarch64-unknown-linux-musl bootstrap' \
+    flake.nix 'zip-aarch64 = crossAarch64.zip;' 'zip-aarch64 = ours.x86_64-linux.zip;'
+inject "the zip is written by another program than build-zip.sh's" \
+    'zip: written by .faas-check zip --out.' \
+    nix/zip.nix '  faas-check zip --out bootstrap.zip "$binary"' '  zip -X bootstrap.zip "$binary"'
+
+WHOLE=template
+inject "template: the kit's invocation check is dropped" \
+    "checks.x86_64-linux: .*missing \\['invocation'\\]" \
+    nix/lib/mkFunction.nix '} // pkgs.lib.optionalAttrs (event != null) {' '} // pkgs.lib.optionalAttrs false {'
+inject "template: the user's image budget is ignored" \
+    'image-size: budget 1048576' \
+    nix/lib/mkFunction.nix '      budget = imageBudget;' '      budget = 2 * imageBudget;'
+inject "template: aarch64 = true builds for the build machine" \
+    'zip-aarch64: holds the aarch64-unknown-linux-musl bootstrap' \
+    nix/lib/mkFunction.nix 'if aarch64 then pkgs.pkgsCross.aarch64-multiplatform-musl.pkgsStatic else' 'if aarch64 then pkgs.pkgsStatic else'
+inject "template: the invocation check without expected answer or judge" \
+    'needs .expected. \(a file\) or .judge.' \
+    templates/default/flake.nix '        expected = ./events/hello.expected.json;' ''
+WHOLE=tree
 
 # 5) Format and workflow audit.
 mapfile -t nix_files < <(git ls-files --cached --others --exclude-standard -- '*.nix')

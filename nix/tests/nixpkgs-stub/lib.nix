@@ -24,6 +24,9 @@ let
     "${x}/bin/${y}";
 
   # lib/attrsets.nix
+  optionalAttrs = cond: as: if cond then as else { };
+
+  # lib/attrsets.nix
   isDerivation = value: value.type or null == "derivation";
 
   # lib/fileset/default.nix. A file set is represented here as a list of existing paths.
@@ -49,7 +52,7 @@ let
     };
 in
 {
-  inherit genAttrs importTOML toUpper getExe isDerivation;
+  inherit genAttrs importTOML toUpper getExe isDerivation optionalAttrs;
   inherit (builtins) replaceStrings;
   fileset = { inherit unions toSource; };
 }

@@ -83,6 +83,10 @@ let
         buildah = leaf "buildah" "buildah";
         skopeo = leaf "skopeo" "skopeo";
         curl = leaf "curl" "curl";
+        unzip = leaf "unzip" "unzip";
+        # pkgs/by-name/zi/zip: Info-ZIP's zip. Here because `zip` is a name our files must
+        # not take as a formal argument (it would be filled with this).
+        zip = leaf "zip" "zip";
         busybox = leaf "busybox" "busybox";
         binutils = leaf "binutils-wrapper" "strip";
         # pkgs/by-name/bi/binary/package.nix: a GTK number-base converter. Here because the

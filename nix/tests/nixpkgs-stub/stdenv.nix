@@ -12,8 +12,9 @@ let
   # make-derivation.nix: NIX_HARDENING_ENABLE is the default hardening flags (the
   # bintools-wrapper's defaultHardeningFlags, which include fortify and fortify3) plus
   # hardeningEnable minus hardeningDisable; "all" disables everything, and disabling fortify
-  # disables fortify3 too. cc-wrapper's add-hardening.sh turns fortify into
-  # `-O2 -U_FORTIFY_SOURCE <the caller's flags> -U_FORTIFY_SOURCE -D_FORTIFY_SOURCE=2`: a caller's
+  # disables fortify3 too. cc-wrapper's add-hardening.sh drops fortify when fortify3 is on and
+  # turns fortify3 into
+  # `-O2 -U_FORTIFY_SOURCE <the caller's flags> -U_FORTIFY_SOURCE -D_FORTIFY_SOURCE=3`: a caller's
   # -O0 wins, and glibc's headers then warn on every compile. Only the fortify flags matter to
   # the tests; the rest of the list is not checked against nixpkgs.
   defaultHardeningFlags = [ "bindnow" "format" "fortify" "fortify3" "pic" "relro" "stackclashprotection" "stackprotector" "strictoverflow" "zerocallusedregs" ];

@@ -2,7 +2,9 @@
 //! Nix flake's checks run.
 //!
 //! ```text
-//! faas-check size <oci-archive | docker-archive | oci-layout-dir> [--budget BYTES] [--top N]
+//! faas-check size <oci-archive | docker-archive | oci-layout-dir | zip>... [--budget BYTES] [--top N]
+//! faas-check zip --out FILE BINARY
+//! faas-check lambda-image DIR
 //! faas-check startup --image IMAGE [--runs N] [--network bridge|host] [--max-median-ms MS]
 //! faas-check startup --bootstrap PATH [--runs N] [--max-median-ms MS]
 //! faas-check invoke --url http://HOST:PORT [--panic] [--wait SECONDS]
@@ -21,10 +23,12 @@ mod engine;
 mod hardening;
 mod image;
 mod invoke;
+mod lambda_image;
 mod procfs;
 mod size;
 mod startup;
 mod stats;
+mod zip;
 
 use std::process::ExitCode;
 
@@ -33,9 +37,25 @@ const COMMANDS: &[(&str, &str)] = &[
     (
         "size",
         "\
-  size <oci-archive | docker-archive | oci-layout-dir> [--budget BYTES] [--top N]
-      layer count, compressed and uncompressed layer bytes and the largest files;
-      fails above --budget compressed bytes",
+  size <oci-archive | docker-archive | oci-layout-dir | lambda zip>... [--budget BYTES] [--top N]
+      layer count, compressed and uncompressed layer bytes and the largest files, a zip's
+      entries; several artifacts are summed up side by side; fails above --budget
+      compressed bytes",
+    ),
+    (
+        "zip",
+        "\
+  zip --out FILE BINARY
+      the Lambda deployment package: BINARY as `bootstrap` alone at the root, mode 0755,
+      fixed time, no extra fields; the same bytes for the same binary everywhere",
+    ),
+    (
+        "lambda-image",
+        "\
+  lambda-image DIR
+      an image as pushed (`skopeo copy ... dir:DIR` or `oci:DIR`) is what Lambda takes: one
+      platform's manifest (OCI or Docker v2 schema 2), config media type, gzip layers, no
+      attestation, architecture/os set, entrypoint /bootstrap held by the layers",
     ),
     (
         "startup",
@@ -115,6 +135,8 @@ fn main() -> ExitCode {
         "invoke" => invoke::run(rest),
         "hardening" => hardening::run(rest),
         "bench" => bench::run(rest),
+        "zip" => zip::run(rest),
+        "lambda-image" => lambda_image::run(rest),
         "-h" | "--help" | "help" => {
             println!("{}", usage());
             return ExitCode::SUCCESS;

@@ -6,12 +6,15 @@
 //! `--budget`. A multi-platform image index is reported platform by platform (each held
 //! to the budget: a host pulls only its own platform's image). Docker archives hold uncompressed layers: their compressed size is that
 //! of gzip at the default level, the compression `podman push` would apply.
+//! A Lambda zip (`faas-check zip`) is reported too: its file size is what is uploaded. Given
+//! several artifacts (the image and the zip of one function), a table sets them side by side.
 
 use std::path::Path;
 
 use crate::Outcome;
 use crate::args::Args;
 use crate::image::{EntryKind, Image, read_tar};
+use crate::zip;
 
 /// Sizes of one layer.
 #[derive(Debug, PartialEq, Eq)]
@@ -83,33 +86,129 @@ pub fn human(bytes: u64) -> String {
 /// Runs `faas-check size`.
 pub fn run(argv: &[String]) -> Result<Outcome, String> {
     let args = Args::parse(argv, &[], &["budget", "top"])?;
-    let [path] = args.positional.as_slice() else {
+    if args.positional.is_empty() {
         return Err(
-            "give exactly one image: an OCI archive, docker archive or OCI layout directory".into(),
+            "give one or more artifacts: an OCI archive, docker archive, OCI layout \
+             directory or Lambda zip"
+                .into(),
         );
-    };
+    }
     let budget: Option<u64> = match args.value("budget") {
         None => None,
         Some(_) => Some(args.parsed("budget", 0)?),
     };
     let top: usize = args.parsed("top", 10)?;
 
-    let images = Image::open_all(Path::new(path))?;
-    let platforms: Vec<_> = images.iter().map(Image::platform_name).collect();
-    println!("image: {path} ({})", images[0].format.name());
-    println!("platforms: {}", platforms.join(", "));
     let mut outcome = Outcome::Pass;
-    for image in &images {
-        if !print_report(image, budget, top)? {
-            outcome = Outcome::Fail;
+    let mut summary: Vec<Row> = Vec::new();
+    for path in &args.positional {
+        if is_zip_file(Path::new(path))? {
+            let (ok, row) = print_zip(path, budget)?;
+            summary.push(row);
+            if !ok {
+                outcome = Outcome::Fail;
+            }
+            continue;
+        }
+        let images = Image::open_all(Path::new(path))?;
+        let platforms: Vec<_> = images.iter().map(Image::platform_name).collect();
+        println!("image: {path} ({})", images[0].format.name());
+        println!("platforms: {}", platforms.join(", "));
+        for image in &images {
+            let (ok, compressed, uncompressed) = print_report(image, budget, top)?;
+            summary.push(Row {
+                artifact: path.clone(),
+                kind: image.platform_name().to_string(),
+                compressed,
+                uncompressed,
+            });
+            if !ok {
+                outcome = Outcome::Fail;
+            }
+        }
+    }
+    if summary.len() > 1 {
+        println!("side by side (compressed = what is uploaded or pulled):");
+        for Row {
+            artifact: path,
+            kind,
+            compressed,
+            uncompressed,
+        } in &summary
+        {
+            println!(
+                "  {compressed:>10} B compressed  {uncompressed:>10} B uncompressed  {kind:<14}  {path}"
+            );
         }
     }
     Ok(outcome)
 }
 
-/// Prints one platform's sizes; false when its compressed total is over `budget`.
-/// Each platform is held to the whole budget: a host pulls only its own.
-fn print_report(image: &Image, budget: Option<u64>, top: usize) -> Result<bool, String> {
+/// One line of the side-by-side table: an image platform or a zip.
+struct Row {
+    artifact: String,
+    /// `os/arch` of an image, or `zip`.
+    kind: String,
+    compressed: u64,
+    uncompressed: u64,
+}
+
+fn is_zip_file(path: &Path) -> Result<bool, String> {
+    if path.is_dir() {
+        return Ok(false);
+    }
+    let mut head = [0u8; 4];
+    let mut file = std::fs::File::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let n = std::io::Read::read(&mut file, &mut head)
+        .map_err(|e| format!("{}: {e}", path.display()))?;
+    Ok(zip::is_zip(&head[..n]))
+}
+
+/// Prints a Lambda zip's size (the file is what is uploaded) and its entries; false when
+/// the file is over `budget`.
+fn print_zip(path: &str, budget: Option<u64>) -> Result<(bool, Row), String> {
+    let bytes = std::fs::read(path).map_err(|e| format!("{path}: {e}"))?;
+    let entries = zip::read(&bytes)?;
+    let size = bytes.len() as u64;
+    let uncompressed: u64 = entries.iter().map(|e| e.uncompressed).sum();
+    println!("zip: {path}");
+    println!("entries: {}", entries.len());
+    for e in &entries {
+        println!(
+            "  {:o}  {:>10} B  deflated to {:>10} B  {}",
+            e.mode, e.uncompressed, e.compressed, e.name
+        );
+    }
+    println!("compressed: {}", human(size));
+    println!("uncompressed: {}", human(uncompressed));
+    let ok = match budget {
+        Some(budget) if size > budget => {
+            println!("FAIL zip {size} > budget {budget} B");
+            false
+        }
+        Some(budget) => {
+            println!("PASS zip {size} <= budget {budget} B");
+            true
+        }
+        None => true,
+    };
+    let row = Row {
+        artifact: path.to_string(),
+        kind: "zip".to_string(),
+        compressed: size,
+        uncompressed,
+    };
+    Ok((ok, row))
+}
+
+/// Prints one platform's sizes; false when its compressed total is over `budget`, with the
+/// compressed and uncompressed totals. Each platform is held to the whole budget: a host
+/// pulls only its own.
+fn print_report(
+    image: &Image,
+    budget: Option<u64>,
+    top: usize,
+) -> Result<(bool, u64, u64), String> {
     let report = Report::measure(image)?;
     let platform = image.platform_name();
     println!("platform: {platform}");
@@ -130,7 +229,7 @@ fn print_report(image: &Image, budget: Option<u64>, top: usize) -> Result<bool, 
     for (size, layer, file) in report.files.iter().take(top) {
         println!("  {size:>10}  layer {layer}  /{file}");
     }
-    Ok(match budget {
+    let ok = match budget {
         None => true,
         Some(budget) if report.compressed() <= budget => {
             println!(
@@ -146,7 +245,8 @@ fn print_report(image: &Image, budget: Option<u64>, top: usize) -> Result<bool, 
             );
             false
         }
-    })
+    };
+    Ok((ok, report.compressed(), report.uncompressed()))
 }
 
 fn short_id(id: &str) -> &str {
