@@ -9,37 +9,35 @@
 //! response is the exception: its socket joins the reactor for the stream's duration, so the
 //! handler's own tasks keep running while a slow reader holds the stream back.
 //!
+//! # Layout
+//!
+//! - [`proto`]: no I/O. Each call's request head, what makes a `/next` answer an event, the
+//!   backoff and the retry rule (a written request is never sent again; only `GET /next` is
+//!   asked again). The panic hook builds its request there too.
+//! - [`blocking`]: the blocking transport, and the bound on a call after a stop signal.
+//! - [`streaming`]: the reactor transport of a streamed response.
+//! - [`crate::http1`] parses answers for both transports.
+//!
 //! The transport is concrete (one TCP connection to one address, [`Endpoint`]) because the
 //! runtime owns it: no connector generics, no connection pool.
 
-use std::fmt;
-use std::io::{self, IoSlice, Read, Write};
-use std::net::TcpStream;
-use std::os::fd::AsRawFd;
-use std::time::Duration;
+pub(crate) mod blocking;
+pub(crate) mod proto;
+mod streaming;
 
-use http_body_util::BodyExt;
-use hyper::HeaderMap;
-use hyper::body::Bytes;
+use std::fmt;
+use std::time::Duration;
 
 use crate::Error;
 use crate::endpoint::Endpoint;
-use crate::http1::{self, ReadBuf, Response};
-use crate::protocol::{self, header};
+use crate::http1::Response;
 use crate::shutdown;
 use crate::stream::StreamBody;
+use blocking::Connection;
+pub(crate) use proto::Event;
+use proto::{Backoff, Call, Failure, Retry};
 
-/// Waits between attempts when the API cannot be reached: about 3 s in all, long enough to ride
-/// out an API restart, short enough that a dead API ends the process quickly.
-const BACKOFF_MS: [u64; 6] = [50, 100, 200, 400, 800, 1600];
-
-/// An event as `/next` returned it: the context headers and the raw payload.
-pub(crate) struct Event {
-    pub headers: HeaderMap,
-    pub body: Bytes,
-}
-
-/// The API could not be reached after every retry.
+/// The API could not be reached (or kept refusing) after every retry.
 #[derive(Debug)]
 pub(crate) struct Unreachable {
     addr: String,
@@ -57,17 +55,17 @@ impl fmt::Display for Unreachable {
     }
 }
 
-/// One open connection and what has been read from it.
-struct Connection {
-    stream: TcpStream,
-    read: ReadBuf,
-}
-
 /// A connection to the Runtime API.
+///
+/// ```ignore
+/// let mut client = Client::new(Endpoint::parse("127.0.0.1:9001")?);
+/// while let Some(event) = client.next()? {
+///     let id = event.headers[protocol::header::REQUEST_ID].to_str()?.to_owned();
+///     client.respond(&id, &event.body)?;
+/// }
+/// ```
 pub(crate) struct Client {
     endpoint: Endpoint,
-    /// `/next` under the endpoint's base path, built once.
-    next_path: String,
     conn: Option<Connection>,
     /// The request head being written, kept to reuse its allocation.
     head: Vec<u8>,
@@ -77,7 +75,6 @@ impl Client {
     /// A client for `endpoint`; it connects on first use.
     pub fn new(endpoint: Endpoint) -> Self {
         Self {
-            next_path: endpoint.path(protocol::NEXT_PATH),
             endpoint,
             conn: None,
             head: Vec::with_capacity(512),
@@ -85,157 +82,121 @@ impl Client {
     }
 
     /// Long-polls for the next event; there is deliberately no timeout. `None` when a stop
-    /// signal (SIGTERM, SIGINT) arrives while waiting: the process should exit.
+    /// signal (SIGTERM, SIGINT) arrives while waiting: the process should exit. An answer that
+    /// is no event (a refusal, no usable request id, malformed) is logged with its reason and
+    /// asked again after a backoff wait; when that persists, the API is [`Unreachable`].
     pub fn next(&mut self) -> Result<Option<Event>, Unreachable> {
-        let mut failures = 0;
+        let mut backoff = Backoff::default();
+        let mut attempts = 0;
         loop {
-            let path = std::mem::take(&mut self.next_path);
-            let answer = self.call("GET", &path, None, true);
-            self.next_path = path;
-            let Some(response) = answer? else {
+            let Some(response) = self.call(Call::Next, None, &mut backoff, &mut attempts)? else {
                 return Ok(None);
             };
-            if response.status.is_success() {
-                return Ok(Some(Event {
-                    headers: response.headers,
-                    body: response.body,
-                }));
+            let why = match proto::event_of(response) {
+                Ok(event) => return Ok(Some(event)),
+                Err(why) => why,
+            };
+            match why {
+                proto::NotAnEvent::Status(..) => tracing::error!("{why}"),
+                _ => tracing::warn!("{why}; asking again"),
             }
-            // A refusal is the API's problem, not the event's: log it, back off, and give up
-            // like an unreachable API if it persists.
-            let status = response.status;
-            tracing::error!(
-                "{} answered {status}: {}",
-                protocol::NEXT_PATH,
-                String::from_utf8_lossy(&response.body)
-            );
-            if failures == BACKOFF_MS.len() {
-                return Err(self.unreachable(
-                    failures + 1,
-                    format!("{} keeps answering {status}", protocol::NEXT_PATH),
-                ));
+            let Some(wait) = backoff.failed() else {
+                return Err(self.unreachable(attempts, why.to_string()));
+            };
+            std::thread::sleep(wait);
+            if shutdown::requested() {
+                return Ok(None);
             }
-            std::thread::sleep(Duration::from_millis(BACKOFF_MS[failures]));
-            failures += 1;
         }
     }
 
     /// Posts the handler's response for `request_id`.
     pub fn respond(&mut self, request_id: &str, body: &[u8]) -> Result<(), Unreachable> {
-        let path = self.invocation_path(request_id, "/response");
-        self.post(&path, body, None)
+        self.post(Call::Response { id: request_id }, body)
     }
 
     /// Posts a failed invocation for `request_id`.
     pub fn fail(&mut self, request_id: &str, error: &Error) -> Result<(), Unreachable> {
-        let path = self.invocation_path(request_id, "/error");
-        self.post(&path, &error.to_json(), Some(error.error_type()))
+        let error_type = error.error_type();
+        self.post(
+            Call::Error {
+                id: request_id,
+                error_type,
+            },
+            &error.to_json(),
+        )
     }
 
     /// Posts a failure that happened before the first event.
     pub fn init_error(&mut self, error: &Error) -> Result<(), Unreachable> {
-        let path = self.endpoint.path(protocol::INIT_ERROR_PATH);
-        self.post(&path, &error.to_json(), Some(error.error_type()))
+        let error_type = error.error_type();
+        self.post(Call::InitError { error_type }, &error.to_json())
     }
 
     /// Posts `body`, a streamed response for `request_id`, chunk by chunk as the handler
     /// writes it; the request starts with the handler's first piece (its content type, a
-    /// chunk, or the end). Not retried: a stream cannot be replayed, so a broken connection
-    /// ends it. If the API answers before the stream ends (it refused or cut it), the body is
-    /// dropped, so the handler's next `send` fails.
+    /// chunk, or the end). Connecting is retried as for any call; the stream itself is not:
+    /// it cannot be replayed, so a broken connection ends it. If the API answers before the
+    /// stream ends (it refused or cut it), the body is dropped, so the handler's next `send`
+    /// fails.
     pub async fn respond_streaming(
         &mut self,
         request_id: &str,
         mut body: StreamBody,
     ) -> Result<(), Unreachable> {
-        let path = self.invocation_path(request_id, "/response");
         let content_type = body.content_type().await;
-        let conn = match self.conn.take().filter(Connection::is_open) {
-            Some(conn) => conn,
-            None => self
-                .connect()
-                .map_err(|e| self.unreachable(1, format!("{path}: {e}")))?,
+        let call = Call::Stream {
+            id: request_id,
+            content_type: &content_type,
         };
-        let headers: [(&str, &[u8]); 4] = [
-            ("Content-Type", content_type.as_bytes()),
-            ("Transfer-Encoding", b"chunked"),
-            (header::FUNCTION_RESPONSE_MODE, header::STREAMING.as_bytes()),
-            ("Trailer", header::STREAM_TRAILERS.as_bytes()),
-        ];
-        let host = self.endpoint.authority().as_bytes();
-        http1::request_head(&mut self.head, "POST", &path, host, &headers, None);
-        match stream_over(conn, &self.head, &mut body).await {
+        let conn = match self
+            .conn
+            .take()
+            .filter(|c| c.is_open() && !c.has_unasked_bytes())
+        {
+            Some(conn) => conn,
+            None => self.connect(&call)?,
+        };
+        call.head(&mut self.head, &self.endpoint, None, false);
+        match streaming::stream_over(conn, &self.head, &mut body).await {
             Ok((response, conn)) => {
-                if !response.status.is_success() {
-                    tracing::warn!(
-                        "{path} answered {}: {}",
-                        response.status,
-                        String::from_utf8_lossy(&response.body)
-                    );
-                }
+                log_refusal(&call, &response);
                 self.conn = conn;
             }
             // The invocation is over either way; the next call opens a new connection, and
             // reports the API unreachable if it stays so.
-            Err(e) => tracing::warn!("the response stream broke: {e}"),
+            Err(e) => tracing::warn!("{call}: the response stream broke: {e}"),
         }
         Ok(())
     }
 
     /// A POST whose non-2xx answer is logged, not fatal: the invocation is over either way.
-    fn post(
-        &mut self,
-        path: &str,
-        body: &[u8],
-        error_type: Option<&str>,
-    ) -> Result<(), Unreachable> {
-        let Some(answer) = self.call("POST", path, Some((body, error_type)), false)? else {
-            return Ok(());
-        };
-        if !answer.status.is_success() {
-            tracing::warn!(
-                "{path} answered {}: {}",
-                answer.status,
-                String::from_utf8_lossy(&answer.body)
-            );
+    fn post(&mut self, call: Call<'_>, body: &[u8]) -> Result<(), Unreachable> {
+        let mut backoff = Backoff::default();
+        let mut attempts = 0;
+        if let Some(answer) = self.call(call, Some(body), &mut backoff, &mut attempts)? {
+            log_refusal(&call, &answer);
         }
         Ok(())
     }
 
-    /// One request, retried on connection failures: at once when a kept-alive connection
-    /// turns out closed, then with [`BACKOFF_MS`]. `interruptible`: a stop signal ends the
-    /// wait for the answer (`Ok(None)`).
+    /// One call under the retry rule ([`proto::retry`]): sent again at once when a kept-alive
+    /// connection turns out closed before it started, after a backoff wait when it never
+    /// started for another reason, never when it was written (a lost answer is logged, and
+    /// is `Ok(None)` as a stop signal while waiting for `/next` is).
     fn call(
         &mut self,
-        method: &str,
-        path: &str,
-        body: Option<(&[u8], Option<&str>)>,
-        interruptible: bool,
+        call: Call<'_>,
+        body: Option<&[u8]>,
+        backoff: &mut Backoff,
+        attempts: &mut usize,
     ) -> Result<Option<Response>, Unreachable> {
-        let host = self.endpoint.authority().as_bytes();
-        let mut headers: [(&str, &[u8]); 2] = [("", b""); 2];
-        let mut count = 0;
-        if let Some((_, error_type)) = body {
-            headers[0] = ("Content-Type", protocol::JSON_CONTENT_TYPE.as_bytes());
-            count = 1;
-            // An errorType that is no header value is left out rather than sent half-formed.
-            if let Some(kind) =
-                error_type.filter(|t| hyper::header::HeaderValue::from_str(t).is_ok())
-            {
-                headers[1] = (header::FUNCTION_ERROR_TYPE, kind.as_bytes());
-                count = 2;
-            }
-        }
-        let (payload, length) = match body {
-            Some((payload, _)) => (payload, Some(payload.len())),
-            None => (&[][..], None),
-        };
-        let headers = &headers[..count];
-        http1::request_head(&mut self.head, method, path, host, headers, length);
-        let mut backoff = 0;
+        call.head(&mut self.head, &self.endpoint, body.map(<[u8]>::len), false);
+        let payload = body.unwrap_or_default();
+        let idle = call.asks_again();
         loop {
-            let reused = self.conn.is_some();
-            let last = match self.exchange(payload, interruptible) {
+            *attempts += 1;
+            let failure = match self.attempt(payload, idle) {
                 Ok(Some(response)) => {
                     if !response.keep_alive {
                         self.conn = None;
@@ -243,62 +204,79 @@ impl Client {
                     return Ok(Some(response));
                 }
                 Ok(None) => return Ok(None),
-                Err(e) => {
-                    self.conn = None;
-                    format!("{path}: {e}")
-                }
+                Err(failure) => failure,
             };
-            if interruptible && shutdown::requested() {
+            self.conn = None;
+            if idle && shutdown::requested() {
                 return Ok(None);
             }
-            if reused {
-                continue;
+            let retry = proto::retry(&call, &failure);
+            if matches!(failure, Failure::Lost { .. }) && retry != Retry::Now {
+                let then = match retry {
+                    Retry::Never => "not sent again",
+                    _ => "asking again",
+                };
+                tracing::warn!("{call}: the answer is lost ({failure}); {then}");
+            } else {
+                tracing::debug!("{call}: {failure}; sending it again");
             }
-            if backoff == BACKOFF_MS.len() {
-                return Err(self.unreachable(backoff + 1, last));
+            match retry {
+                Retry::Now => {}
+                Retry::Never => return Ok(None),
+                Retry::Later => {
+                    let Some(wait) = backoff.failed() else {
+                        return Err(self.unreachable(*attempts, format!("{call}: {failure}")));
+                    };
+                    std::thread::sleep(wait);
+                    if idle && shutdown::requested() {
+                        return Ok(None);
+                    }
+                }
             }
-            tracing::debug!("Runtime API call failed ({last}); retrying");
-            std::thread::sleep(Duration::from_millis(BACKOFF_MS[backoff]));
-            backoff += 1;
         }
     }
 
     /// Writes the request in `self.head` and `body` on the open connection (or a new one) and
     /// reads the answer.
-    fn exchange(&mut self, body: &[u8], interruptible: bool) -> io::Result<Option<Response>> {
-        if self.conn.is_none() {
-            self.conn = Some(self.connect()?);
+    fn attempt(&mut self, body: &[u8], idle: bool) -> Result<Option<Response>, Failure> {
+        if self
+            .conn
+            .as_ref()
+            .is_some_and(Connection::has_unasked_bytes)
+        {
+            tracing::warn!(
+                "the Runtime API sent bytes past the end of its answer; opening a new connection"
+            );
+            self.conn = None;
         }
-        let Some(conn) = self.conn.as_mut() else {
-            return Err(io::Error::other("no connection"));
+        let reused = self.conn.is_some();
+        let conn = match &mut self.conn {
+            Some(conn) => conn,
+            slot @ None => slot.insert(
+                Connection::open(&self.endpoint)
+                    .map_err(|error| Failure::NotSent { reused, error })?,
+            ),
         };
-        write_all(&mut conn.stream, &self.head, body)?;
-        if !interruptible {
-            return conn.read_response().map(Some);
-        }
-        // A stop signal from here on shuts the socket's reading side, which ends the read.
-        let _idle = shutdown::Idle::watch(conn.stream.as_raw_fd());
-        if shutdown::requested() {
-            return Ok(None);
-        }
-        conn.read_response().map(Some)
+        conn.exchange(reused, &self.head, body, idle)
     }
 
-    fn connect(&self) -> io::Result<Connection> {
-        let stream = TcpStream::connect(self.endpoint.socket())?;
-        let _ = stream.set_nodelay(true);
-        Ok(Connection {
-            stream,
-            read: ReadBuf::default(),
-        })
-    }
-
-    /// `/invocation/{id}{what}` under the endpoint's base path.
-    fn invocation_path(&self, request_id: &str, what: &str) -> String {
-        let mut path = self.endpoint.path(protocol::INVOCATION_PREFIX);
-        path.push_str(request_id);
-        path.push_str(what);
-        path
+    /// A new connection for a call that cannot be retried once started, with the backoff of
+    /// any call.
+    fn connect(&self, call: &Call<'_>) -> Result<Connection, Unreachable> {
+        let mut backoff = Backoff::default();
+        let mut attempts = 0;
+        loop {
+            attempts += 1;
+            let error = match Connection::open(&self.endpoint) {
+                Ok(conn) => return Ok(conn),
+                Err(error) => error,
+            };
+            tracing::debug!("{call}: {error}; retrying");
+            let Some(wait) = backoff.failed() else {
+                return Err(self.unreachable(attempts, format!("{call}: {error}")));
+            };
+            std::thread::sleep(wait);
+        }
     }
 
     fn unreachable(&self, attempts: usize, last: String) -> Unreachable {
@@ -310,168 +288,16 @@ impl Client {
     }
 }
 
-impl Connection {
-    /// Reads one whole response.
-    fn read_response(&mut self) -> io::Result<Response> {
-        let mut eof = false;
-        loop {
-            if let Some(response) = http1::take_response(&mut self.read, eof).map_err(invalid)? {
-                return Ok(response);
-            }
-            match self.stream.read(self.read.spare()) {
-                Ok(0) if eof || self.read.filled().is_empty() => {
-                    return Err(io::ErrorKind::UnexpectedEof.into());
-                }
-                Ok(0) => eof = true,
-                Ok(n) => self.read.commit(n),
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) => return Err(e),
-            }
-        }
-    }
-
-    /// Whether the API has not closed this kept-alive connection meanwhile (checked before a
-    /// stream, which cannot be retried on a new one).
-    fn is_open(&self) -> bool {
-        let mut probe = [0u8; 1];
-        let _ = self.stream.set_nonblocking(true);
-        let open =
-            matches!(self.stream.peek(&mut probe), Err(e) if e.kind() == io::ErrorKind::WouldBlock);
-        let _ = self.stream.set_nonblocking(false);
-        open
+/// A POST's non-2xx answer is the API's word on it: logged with the start of its body.
+fn log_refusal(call: &Call<'_>, answer: &Response) {
+    if !answer.status.is_success() {
+        tracing::warn!(
+            "{call} answered {}: {}",
+            answer.status,
+            proto::excerpt(&answer.body)
+        );
     }
 }
 
-/// Writes `head` then `body`, in one system call when the socket takes them.
-fn write_all(stream: &mut TcpStream, head: &[u8], body: &[u8]) -> io::Result<()> {
-    let mut slices = [IoSlice::new(head), IoSlice::new(body)];
-    let mut pending = &mut slices[..];
-    IoSlice::advance_slices(&mut pending, 0);
-    while !pending.is_empty() {
-        match stream.write_vectored(pending) {
-            Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
-            Ok(n) => IoSlice::advance_slices(&mut pending, n),
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
-        }
-    }
-    Ok(())
-}
-
-fn invalid(message: String) -> io::Error {
-    io::Error::new(io::ErrorKind::InvalidData, message)
-}
-
-/// Sends a chunked request (`head`, then `body` as it comes) on `conn` through the reactor and
-/// reads the answer. Returns the answer and the connection when it can carry the next request.
-async fn stream_over(
-    conn: Connection,
-    head: &[u8],
-    body: &mut StreamBody,
-) -> io::Result<(Response, Option<Connection>)> {
-    let Connection { stream, mut read } = conn;
-    stream.set_nonblocking(true)?;
-    let tcp = tokio::net::TcpStream::from_std(stream)?;
-    let (response, whole) = exchange_stream(&tcp, head, body, &mut read).await?;
-    let reusable = whole && response.keep_alive;
-    let conn = if reusable {
-        let stream = tcp.into_std()?;
-        stream.set_nonblocking(false)?;
-        Some(Connection { stream, read })
-    } else {
-        None
-    };
-    Ok((response, conn))
-}
-
-/// Writes the streamed request and reads its answer: `true` when the whole body was sent.
-async fn exchange_stream(
-    tcp: &tokio::net::TcpStream,
-    head: &[u8],
-    body: &mut StreamBody,
-    read: &mut ReadBuf,
-) -> io::Result<(Response, bool)> {
-    let send = async {
-        write_async(tcp, &[head]).await?;
-        // Chunk-size lines and trailers; the chunks themselves are written from where they are.
-        let mut framing = Vec::with_capacity(64);
-        while let Some(frame) = body.frame().await {
-            let Ok(frame) = frame;
-            framing.clear();
-            match frame.into_data() {
-                Ok(data) => {
-                    // Writing to a Vec cannot fail.
-                    let _ = write!(framing, "{:x}\r\n", data.len());
-                    write_async(tcp, &[&framing, &data, b"\r\n"]).await?;
-                }
-                Err(frame) => {
-                    let Ok(trailers) = frame.into_trailers() else {
-                        continue;
-                    };
-                    framing.extend_from_slice(b"0\r\n");
-                    for (name, value) in &trailers {
-                        for part in [name.as_str().as_bytes(), b": ", value.as_bytes(), b"\r\n"] {
-                            framing.extend_from_slice(part);
-                        }
-                    }
-                    framing.extend_from_slice(b"\r\n");
-                    return write_async(tcp, &[&framing]).await;
-                }
-            }
-        }
-        write_async(tcp, &[b"0\r\n\r\n"]).await
-    };
-    tokio::pin!(send);
-    // The API may answer before the body ends (a refusal, or the stream cut at its limit):
-    // then the rest is not sent and the connection is not reused.
-    let early = tokio::select! {
-        biased;
-        sent = &mut send => { sent?; None }
-        answer = read_answer(tcp, read) => Some(answer?),
-    };
-    Ok(match early {
-        Some(response) => (response, false),
-        None => (read_answer(tcp, read).await?, true),
-    })
-}
-
-/// [`Connection::read_response`] through the reactor.
-async fn read_answer(tcp: &tokio::net::TcpStream, read: &mut ReadBuf) -> io::Result<Response> {
-    let mut eof = false;
-    loop {
-        if let Some(response) = http1::take_response(read, eof).map_err(invalid)? {
-            return Ok(response);
-        }
-        tcp.readable().await?;
-        match tcp.try_read(read.spare()) {
-            Ok(0) if eof || read.filled().is_empty() => {
-                return Err(io::ErrorKind::UnexpectedEof.into());
-            }
-            Ok(0) => eof = true,
-            Ok(n) => read.commit(n),
-            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
-            Err(e) => return Err(e),
-        }
-    }
-}
-
-/// Writes all of `parts`, in order, through the reactor (one system call when the socket
-/// takes them).
-async fn write_async(tcp: &tokio::net::TcpStream, parts: &[&[u8]]) -> io::Result<()> {
-    let mut slices = [IoSlice::new(&[]); 3];
-    for (slice, part) in slices.iter_mut().zip(parts) {
-        *slice = IoSlice::new(part);
-    }
-    let mut pending = &mut slices[..parts.len().min(3)];
-    IoSlice::advance_slices(&mut pending, 0);
-    while !pending.is_empty() {
-        tcp.writable().await?;
-        match tcp.try_write_vectored(pending) {
-            Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
-            Ok(n) => IoSlice::advance_slices(&mut pending, n),
-            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
-            Err(e) => return Err(e),
-        }
-    }
-    Ok(())
-}
+/// How long the panic hook waits for each step (connect, write, read).
+pub(crate) const PANIC_POST_TIMEOUT: Duration = Duration::from_secs(2);

@@ -23,13 +23,39 @@ pub(crate) struct Endpoint {
     base: String,
 }
 
+/// Why `AWS_LAMBDA_RUNTIME_API` is not an address; shown as one line naming the variable and
+/// its value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct AddressError {
+    /// The variable's value as given.
+    value: String,
+    /// What is wrong with it.
+    why: String,
+}
+
+impl fmt::Display for AddressError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "AWS_LAMBDA_RUNTIME_API must be HOST:PORT, [IPV6]:PORT or http://HOST[:PORT][/BASE], got {:?}: {}",
+            self.value, self.why
+        )
+    }
+}
+
+impl std::error::Error for AddressError {}
+
 impl Endpoint {
     /// Parses `value` (the text of `AWS_LAMBDA_RUNTIME_API`).
-    pub fn parse(value: &str) -> Result<Self, String> {
-        let invalid = |why: &str| {
-            format!(
-                "AWS_LAMBDA_RUNTIME_API must be HOST:PORT, [IPV6]:PORT or http://HOST[:PORT][/BASE], got {value:?}: {why}"
-            )
+    ///
+    /// ```ignore
+    /// let api = Endpoint::parse("http://127.0.0.1:9001/base")?;
+    /// assert_eq!(api.socket(), ("127.0.0.1", 9001));
+    /// ```
+    pub fn parse(value: &str) -> Result<Self, AddressError> {
+        let invalid = |why: &str| AddressError {
+            value: value.to_owned(),
+            why: why.to_owned(),
         };
         let uri: Uri = value.trim().parse().map_err(|e| invalid(&format!("{e}")))?;
         match uri.scheme_str() {
@@ -84,7 +110,14 @@ impl Endpoint {
         &self.authority
     }
 
-    /// `path` (one of [`crate::protocol`]'s) under the base path.
+    /// The base path every API path goes under, without a trailing slash (`""` for none).
+    pub fn base(&self) -> &str {
+        &self.base
+    }
+
+    /// `path` (one of [`crate::protocol`]'s) under the base path (the client writes the two
+    /// pieces into its request heads instead; see [`Endpoint::base`]).
+    #[cfg(any(test, feature = "fuzzing"))]
     pub fn path(&self, path: &str) -> String {
         let mut full = String::with_capacity(self.base.len() + path.len());
         full.push_str(&self.base);
@@ -152,7 +185,7 @@ mod tests {
             "[]",
             "[]:9001",
         ] {
-            let e = Endpoint::parse(bad).expect_err(bad);
+            let e = Endpoint::parse(bad).expect_err(bad).to_string();
             assert!(e.starts_with("AWS_LAMBDA_RUNTIME_API must be"), "{e}");
             assert!(e.contains(&format!("{bad:?}")), "{e}");
         }

@@ -31,17 +31,44 @@ pub fn context_headers(bytes: &[u8]) {
 }
 
 /// `bytes` as what the Runtime API answers on the client's connection, arriving in pieces
-/// of the size the first byte picks: reading never panics, the pieces give the same
-/// responses as the whole, and a length-framed body is exactly as long as its header says.
+/// of the size the first byte picks, read into a buffer whose body limit the second byte picks
+/// (0 to 255 bytes, so that bodies over the cap are reached with small inputs), after the
+/// interim (1xx) answers the third byte picks: reading never panics, the pieces give the same
+/// responses (or the same error) as the whole, interim answers never come out, no body is over
+/// the limit, a declared length over the limit is refused, and a length-framed body is exactly
+/// as long as its header says.
 pub fn runtime_api_response(bytes: &[u8]) {
-    let Some((&piece, bytes)) = bytes.split_first() else {
+    use crate::http1::ParseError;
+    let [piece, limit, interim, bytes @ ..] = bytes else {
         return;
     };
-    let (Ok(pieces), Ok(whole)) = (
-        responses(bytes, usize::from(piece).max(1)),
-        responses(bytes, bytes.len().max(1)),
-    ) else {
-        return;
+    let mut wire = Vec::with_capacity(bytes.len() + 64);
+    for (bit, answer) in [
+        &b"HTTP/1.1 100 Continue\r\n\r\n"[..],
+        b"HTTP/1.1 103 Early Hints\r\nLink: </a>; rel=preload\r\n\r\n",
+        b"HTTP/1.0 102 Processing\r\n\r\n",
+    ]
+    .iter()
+    .enumerate()
+    {
+        if interim & (1 << bit) != 0 {
+            wire.extend_from_slice(answer);
+        }
+    }
+    wire.extend_from_slice(bytes);
+    let limit = usize::from(*limit);
+    let pieces = responses(&wire, usize::from(*piece).max(1), limit);
+    let whole = responses(&wire, wire.len().max(1), limit);
+    let (pieces, whole) = match (pieces, whole) {
+        (Ok(pieces), Ok(whole)) => (pieces, whole),
+        (Err(a), Err(b)) => {
+            // A body over the limit is refused however it arrives.
+            let over = |e: &ParseError| matches!(e, ParseError::BodyTooLarge { .. });
+            assert_eq!(over(&a), over(&b), "{a} / {b}");
+            return;
+        }
+        // One sees an error the other does not: only a difference in when the end came.
+        _ => return,
     };
     let summary = |r: &crate::http1::Response| (r.status, r.body.clone(), r.keep_alive);
     assert_eq!(
@@ -49,6 +76,9 @@ pub fn runtime_api_response(bytes: &[u8]) {
         whole.iter().map(summary).collect::<Vec<_>>()
     );
     for response in whole {
+        let code = response.status.as_u16();
+        assert!(code >= 200, "an interim {code} came out");
+        assert!(response.body.len() <= limit, "a body over the limit");
         let Some(length) = response.headers.get(hyper::header::CONTENT_LENGTH) else {
             continue;
         };
@@ -56,16 +86,20 @@ pub fn runtime_api_response(bytes: &[u8]) {
             .headers
             .contains_key(hyper::header::TRANSFER_ENCODING);
         let length: Option<usize> = length.to_str().ok().and_then(|l| l.trim().parse().ok());
-        let code = response.status.as_u16();
-        if !chunked && code >= 200 && code != 204 && code != 304 {
+        if !chunked && code != 204 && code != 304 {
             assert_eq!(Some(response.body.len()), length);
         }
     }
 }
 
-/// Every response in `bytes`, read `piece` bytes at a time, then at the end of the stream.
-fn responses(bytes: &[u8], piece: usize) -> Result<Vec<crate::http1::Response>, String> {
-    let mut buf = crate::http1::ReadBuf::default();
+/// Every response in `bytes`, read `piece` bytes at a time into a buffer whose bodies may be
+/// `limit` bytes long, then at the end of the stream.
+fn responses(
+    bytes: &[u8],
+    piece: usize,
+    limit: usize,
+) -> Result<Vec<crate::http1::Response>, crate::http1::ParseError> {
+    let mut buf = crate::http1::ReadBuf::with_limit(limit);
     let mut found = Vec::new();
     for mut part in bytes.chunks(piece) {
         while !part.is_empty() {
@@ -80,7 +114,7 @@ fn responses(bytes: &[u8], piece: usize) -> Result<Vec<crate::http1::Response>, 
         }
     }
     // At the end of the stream a response is whole, or an error.
-    while !buf.filled().is_empty() {
+    while !buf.is_empty() {
         match crate::http1::take_response(&mut buf, true)? {
             Some(response) => found.push(response),
             None => break,

@@ -3,15 +3,23 @@
 //!
 //! The client speaks over a blocking socket (see [`crate::client`]), where hyper's connection
 //! machinery would need the reactor; the Runtime API uses a small, fixed part of the protocol,
-//! so this module is all of it. Every malformed answer is an error with a message, never a panic.
+//! so this module is all of it. It does no I/O: the transports read into a [`ReadBuf`] and ask
+//! [`take_response`] for whole answers, so the blocking and the async transport share it and
+//! the fuzzer can feed it any bytes in any pieces. Every malformed answer is a [`ParseError`],
+//! never a panic; interim (1xx) answers are skipped (RFC 9110 §15.2); a body over the
+//! buffer's limit is refused before it is read; a chunked body is decoded as it arrives.
+
+use std::fmt;
+use std::io::Write;
 
 use hyper::body::Bytes;
 use hyper::header::{HeaderName, HeaderValue};
-use std::io::Write;
-
 use hyper::{HeaderMap, StatusCode};
 
-/// Largest response head accepted; the Runtime API's are under 1 KiB.
+use crate::protocol::MAX_EVENT_READ;
+
+/// Largest response head accepted; the Runtime API's are under 1 KiB. Also the longest chunk
+/// size line and the most trailer bytes.
 const MAX_HEAD: usize = 64 * 1024;
 /// Most headers in one response head.
 const MAX_HEADERS: usize = 64;
@@ -30,27 +38,103 @@ pub(crate) struct Response {
     pub keep_alive: bool,
 }
 
+/// Why the bytes on the connection are not an answer the client can take.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum ParseError {
+    /// The head grew past [`MAX_HEAD`] without ending.
+    HeadTooLarge,
+    /// The connection closed inside a response head.
+    ClosedInHead,
+    /// `httparse` refused the head.
+    MalformedHead(httparse::Error),
+    /// A status code outside 100..=999.
+    Status(u16),
+    /// `101 Switching Protocols`, which the client never asks for.
+    SwitchingProtocols,
+    /// A header name that is no header name.
+    HeaderName(String),
+    /// A header value with bytes a value cannot hold.
+    HeaderValue(HeaderName),
+    /// A `Content-Length` that is not plain digits.
+    ContentLength(String),
+    /// Two `Content-Length` headers that disagree.
+    TwoLengths,
+    /// A body longer than the buffer's limit (declared, or received so far).
+    BodyTooLarge { length: usize, limit: usize },
+    /// The connection closed `got` bytes into a `length`-byte body.
+    ClosedInBody { got: usize, length: usize },
+    /// The connection closed inside a chunked body.
+    ClosedInChunked,
+    /// A chunk size line that is not a hexadecimal size.
+    ChunkSize(String),
+    /// A chunk size line or the trailers past [`MAX_HEAD`].
+    ChunkLineTooLong,
+    /// A chunk's data not followed by CRLF.
+    ChunkNotTerminated,
+}
+
+impl fmt::Display for ParseError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::HeadTooLarge => write!(f, "a response head over {MAX_HEAD} bytes"),
+            Self::ClosedInHead => write!(f, "the connection closed before a whole response head"),
+            Self::MalformedHead(e) => write!(f, "a malformed response head ({e})"),
+            Self::Status(code) => write!(f, "a malformed status {code}"),
+            Self::SwitchingProtocols => write!(f, "a 101 Switching Protocols nobody asked for"),
+            Self::HeaderName(name) => write!(f, "a malformed header name {name:?}"),
+            Self::HeaderValue(name) => write!(f, "a malformed value of header {name}"),
+            Self::ContentLength(value) => write!(f, "a malformed Content-Length {value:?}"),
+            Self::TwoLengths => write!(f, "two different Content-Length headers"),
+            Self::BodyTooLarge { length, limit } => {
+                write!(
+                    f,
+                    "a body of {length} bytes, over the client's limit of {limit}"
+                )
+            }
+            Self::ClosedInBody { got, length } => {
+                write!(
+                    f,
+                    "the connection closed {got} bytes into a {length}-byte body"
+                )
+            }
+            Self::ClosedInChunked => write!(f, "the connection closed inside a chunked body"),
+            Self::ChunkSize(line) => write!(f, "a malformed chunk size {line:?}"),
+            Self::ChunkLineTooLong => {
+                write!(f, "a chunk size line or trailers over {MAX_HEAD} bytes")
+            }
+            Self::ChunkNotTerminated => write!(f, "a chunk not followed by CRLF"),
+        }
+    }
+}
+
+impl std::error::Error for ParseError {}
+
+impl From<ParseError> for String {
+    fn from(e: ParseError) -> Self {
+        e.to_string()
+    }
+}
+
 /// Writes a request head into `out` (cleared first): the request line, `Host`, `headers`, and
-/// `Content-Length` when the body has one.
+/// `Content-Length` when the body has one. `path` comes in pieces, written one after another
+/// (a base path, a request id, a suffix) so that no path string is built per request.
 pub(crate) fn request_head(
     out: &mut Vec<u8>,
     method: &str,
-    path: &str,
+    path: &[&str],
     host: &[u8],
     headers: &[(&str, &[u8])],
     content_length: Option<usize>,
 ) {
     out.clear();
-    for part in [
-        method.as_bytes(),
-        b" ",
-        path.as_bytes(),
-        b" HTTP/1.1\r\nHost: ",
-        host,
-    ] {
+    out.extend_from_slice(method.as_bytes());
+    out.push(b' ');
+    for piece in path {
+        out.extend_from_slice(piece.as_bytes());
+    }
+    for part in [&b" HTTP/1.1\r\nHost: "[..], host, b"\r\n"] {
         out.extend_from_slice(part);
     }
-    out.extend_from_slice(b"\r\n");
     for (name, value) in headers {
         for part in [name.as_bytes(), b": ", value, b"\r\n"] {
             out.extend_from_slice(part);
@@ -63,29 +147,46 @@ pub(crate) fn request_head(
     out.extend_from_slice(b"\r\n");
 }
 
-/// Bytes read from a connection and not yet consumed. The storage stays initialized, so a read
-/// goes straight into it without zeroing.
+/// Bytes read from a connection and not yet consumed, with a chunked body decoded so far. The
+/// storage stays initialized, so a read goes straight into it without zeroing.
 #[derive(Debug)]
 pub(crate) struct ReadBuf {
     data: Vec<u8>,
     start: usize,
     end: usize,
+    /// Largest body taken (declared or received); past it an answer is [`ParseError::BodyTooLarge`].
+    limit: usize,
+    /// A chunked answer whose head is taken and whose body is being decoded.
+    chunked: Option<Box<Chunked>>,
 }
 
 impl Default for ReadBuf {
+    /// A buffer whose bodies may be as long as [`MAX_EVENT_READ`].
     fn default() -> Self {
-        Self {
-            data: vec![0; INITIAL_BUFFER],
-            start: 0,
-            end: 0,
-        }
+        Self::with_limit(MAX_EVENT_READ)
     }
 }
 
 impl ReadBuf {
+    /// A buffer whose bodies may be `limit` bytes long.
+    pub(crate) fn with_limit(limit: usize) -> Self {
+        Self {
+            data: vec![0; INITIAL_BUFFER],
+            start: 0,
+            end: 0,
+            limit,
+            chunked: None,
+        }
+    }
+
     /// The bytes read and not consumed.
     pub(crate) fn filled(&self) -> &[u8] {
         &self.data[self.start..self.end]
+    }
+
+    /// Whether nothing of an answer has arrived: no bytes, no chunked body begun.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.start == self.end && self.chunked.is_none()
     }
 
     /// Room to read into (compacts or grows the storage when full); [`ReadBuf::commit`] then.
@@ -142,139 +243,310 @@ enum Framing {
     Close,
 }
 
+/// A chunked answer in progress: its head, and the body decoded so far.
+#[derive(Debug)]
+struct Chunked {
+    status: StatusCode,
+    headers: HeaderMap,
+    keep_alive: bool,
+    body: Vec<u8>,
+    at: ChunkAt,
+}
+
+/// Where the decoder of a chunked body is.
+#[derive(Debug, Clone, Copy)]
+enum ChunkAt {
+    /// Before a chunk size line.
+    Size,
+    /// Inside a chunk's data, this many bytes to go.
+    Data(usize),
+    /// After a chunk's data, before its CRLF.
+    DataEnd,
+    /// In the trailers (after the last chunk), this many bytes of them seen.
+    Trailers(usize),
+}
+
+/// What the head says about the body and the connection.
+struct Head {
+    len: usize,
+    code: u16,
+    framing: Framing,
+    keep_alive: bool,
+}
+
 /// Takes one whole response from the front of `buf`: `Ok(None)` while more bytes are needed
-/// (`eof`: the connection has closed, so a body delimited by the close is complete).
-pub(crate) fn take_response(buf: &mut ReadBuf, eof: bool) -> Result<Option<Response>, String> {
-    let mut slots = [httparse::EMPTY_HEADER; MAX_HEADERS];
-    let mut parsed = httparse::Response::new(&mut slots);
-    let head_len = match parsed.parse(buf.filled()) {
+/// (`eof`: the connection has closed, so a body delimited by the close is complete). Interim
+/// (1xx) answers before it are consumed and skipped.
+pub(crate) fn take_response(buf: &mut ReadBuf, eof: bool) -> Result<Option<Response>, ParseError> {
+    if buf.chunked.is_some() {
+        return decode_chunked(buf, eof);
+    }
+    loop {
+        let mut slots = [httparse::EMPTY_HEADER; MAX_HEADERS];
+        let mut parsed = httparse::Response::new(&mut slots);
+        let Some(head) = parse_head(&mut parsed, buf.filled(), eof)? else {
+            return Ok(None);
+        };
+        if head.code < 200 {
+            // An interim answer has no body; the final one follows.
+            buf.consume(head.len);
+            continue;
+        }
+        let available = buf.filled().len() - head.len;
+        match head.framing {
+            Framing::Length(length) if length > buf.limit => {
+                return Err(ParseError::BodyTooLarge {
+                    length,
+                    limit: buf.limit,
+                });
+            }
+            Framing::Close if available > buf.limit => {
+                return Err(ParseError::BodyTooLarge {
+                    length: available,
+                    limit: buf.limit,
+                });
+            }
+            Framing::Length(length) if available < length => {
+                return match eof {
+                    true => Err(ParseError::ClosedInBody {
+                        got: available,
+                        length,
+                    }),
+                    false => Ok(None),
+                };
+            }
+            Framing::Close if !eof => return Ok(None),
+            _ => {}
+        }
+        let status = StatusCode::from_u16(head.code).map_err(|_| ParseError::Status(head.code))?;
+        let headers = header_map(parsed.headers)?;
+        let body = match head.framing {
+            Framing::Length(length) => {
+                buf.take_body(head.len..head.len + length, head.len + length)
+            }
+            Framing::Close => buf.take_body(head.len..head.len + available, head.len + available),
+            Framing::Chunked => {
+                buf.consume(head.len);
+                buf.chunked = Some(Box::new(Chunked {
+                    status,
+                    headers,
+                    keep_alive: head.keep_alive,
+                    body: Vec::new(),
+                    at: ChunkAt::Size,
+                }));
+                return decode_chunked(buf, eof);
+            }
+        };
+        return Ok(Some(Response {
+            status,
+            headers,
+            body,
+            keep_alive: head.keep_alive && head.framing != Framing::Close,
+        }));
+    }
+}
+
+/// Parses the head at the front of `bytes`: `None` while it is incomplete.
+fn parse_head<'b>(
+    parsed: &mut httparse::Response<'_, 'b>,
+    bytes: &'b [u8],
+    eof: bool,
+) -> Result<Option<Head>, ParseError> {
+    let len = match parsed.parse(bytes) {
         Ok(httparse::Status::Complete(n)) => n,
-        Ok(httparse::Status::Partial) if buf.filled().len() > MAX_HEAD => {
-            return Err(format!("a response head over {MAX_HEAD} bytes"));
+        Ok(httparse::Status::Partial) if bytes.len() > MAX_HEAD => {
+            return Err(ParseError::HeadTooLarge);
         }
-        Ok(httparse::Status::Partial) if eof => {
-            return Err("the connection closed before a whole response head".to_owned());
-        }
+        Ok(httparse::Status::Partial) if eof => return Err(ParseError::ClosedInHead),
         Ok(httparse::Status::Partial) => return Ok(None),
-        Err(e) => return Err(format!("a malformed response head ({e})")),
+        Err(e) => return Err(ParseError::MalformedHead(e)),
     };
     let code = parsed.code.unwrap_or_default();
-    let status = StatusCode::from_u16(code).map_err(|_| format!("a malformed status {code}"))?;
-    let mut keep_alive = parsed.version == Some(1);
+    if !(100..=999).contains(&code) {
+        return Err(ParseError::Status(code));
+    }
+    if code == 101 {
+        return Err(ParseError::SwitchingProtocols);
+    }
     let mut content_length = None;
-    let mut chunked = false;
-    let mut headers = HeaderMap::with_capacity(parsed.headers.len());
+    let (mut encoded, mut chunked) = (false, false);
+    let (mut close, mut keep) = (false, false);
     for header in parsed.headers.iter() {
-        let name = HeaderName::from_bytes(header.name.as_bytes())
-            .map_err(|_| format!("a malformed header name {:?}", header.name))?;
-        let value = HeaderValue::from_bytes(header.value)
-            .map_err(|_| format!("a malformed value of header {name}"))?;
-        if name == hyper::header::CONTENT_LENGTH {
-            let length: usize = std::str::from_utf8(header.value)
-                .ok()
-                .and_then(|v| v.trim().parse().ok())
-                .ok_or_else(|| format!("a malformed Content-Length {value:?}"))?;
+        let name = header.name.as_bytes();
+        if name.eq_ignore_ascii_case(b"content-length") {
+            let length = parse_length(header.value)
+                .ok_or_else(|| ParseError::ContentLength(lossy(header.value)))?;
             if content_length.is_some_and(|other| other != length) {
-                return Err("two different Content-Length headers".to_owned());
+                return Err(ParseError::TwoLengths);
             }
             content_length = Some(length);
-        } else if name == hyper::header::TRANSFER_ENCODING {
+        } else if name.eq_ignore_ascii_case(b"transfer-encoding") {
+            // The last coding decides (RFC 9112 §6.3): chunked only if it is last.
+            encoded = true;
             let last = header
                 .value
                 .rsplit(|&b| b == b',')
                 .next()
                 .unwrap_or_default();
             chunked = last.trim_ascii().eq_ignore_ascii_case(b"chunked");
-        } else if name == hyper::header::CONNECTION {
-            if header.value.eq_ignore_ascii_case(b"close") {
-                keep_alive = false;
-            } else if header.value.eq_ignore_ascii_case(b"keep-alive") {
-                keep_alive = true;
+        } else if name.eq_ignore_ascii_case(b"connection") {
+            for option in header.value.split(|&b| b == b',') {
+                let option = option.trim_ascii();
+                close |= option.eq_ignore_ascii_case(b"close");
+                keep |= option.eq_ignore_ascii_case(b"keep-alive");
             }
         }
-        headers.append(name, value);
     }
+    let keep_alive = !close
+        && (keep || parsed.version == Some(1))
+        // Both framings at once may be a smuggling attempt: read by the chunks, then close
+        // (RFC 9112 §6.3).
+        && !(encoded && content_length.is_some());
     let framing = match (content_length, chunked) {
         _ if code < 200 || code == 204 || code == 304 => Framing::Length(0),
         (_, true) => Framing::Chunked,
+        _ if encoded => Framing::Close,
         (Some(length), false) => Framing::Length(length),
         (None, false) => Framing::Close,
     };
-    let available = buf.filled().len() - head_len;
-    let body = match framing {
-        Framing::Length(length) if available >= length => {
-            buf.take_body(head_len..head_len + length, head_len + length)
-        }
-        Framing::Length(length) if eof => {
-            return Err(format!(
-                "the connection closed {available} bytes into a {length}-byte body"
-            ));
-        }
-        Framing::Length(_) => return Ok(None),
-        Framing::Chunked => match dechunk(&buf.filled()[head_len..])? {
-            Some((body, used)) => {
-                buf.consume(head_len + used);
-                Bytes::from(body)
-            }
-            None if eof => return Err("the connection closed inside a chunked body".to_owned()),
-            None => return Ok(None),
-        },
-        Framing::Close if eof => {
-            keep_alive = false;
-            buf.take_body(head_len..head_len + available, head_len + available)
-        }
-        Framing::Close => return Ok(None),
-    };
-    Ok(Some(Response {
-        status,
-        headers,
-        body,
+    Ok(Some(Head {
+        len,
+        code,
+        framing,
         keep_alive,
     }))
 }
 
-/// Decodes a whole chunked body from the front of `bytes`: the body and the bytes it took
-/// (trailers included, ignored), or `None` while it is incomplete.
-fn dechunk(bytes: &[u8]) -> Result<Option<(Vec<u8>, usize)>, String> {
-    let mut body = Vec::new();
-    let mut at = 0;
+/// A `Content-Length`: digits only (no sign), optional whitespace around them.
+fn parse_length(value: &[u8]) -> Option<usize> {
+    let digits = value.trim_ascii();
+    if digits.is_empty() || digits.len() > 19 || !digits.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    std::str::from_utf8(digits).ok()?.parse().ok()
+}
+
+fn header_map(raw: &[httparse::Header<'_>]) -> Result<HeaderMap, ParseError> {
+    let mut headers = HeaderMap::with_capacity(raw.len());
+    for header in raw {
+        let name = HeaderName::from_bytes(header.name.as_bytes())
+            .map_err(|_| ParseError::HeaderName(header.name.to_owned()))?;
+        let value = HeaderValue::from_bytes(header.value)
+            .map_err(|_| ParseError::HeaderValue(name.clone()))?;
+        headers.append(name, value);
+    }
+    Ok(headers)
+}
+
+/// Decodes as much of the chunked body in progress as `buf` holds, consuming what it decodes:
+/// the response once the last chunk and the trailers are in.
+fn decode_chunked(buf: &mut ReadBuf, eof: bool) -> Result<Option<Response>, ParseError> {
+    let Some(mut state) = buf.chunked.take() else {
+        return Ok(None);
+    };
     loop {
-        let Some(line_end) = find_crlf(&bytes[at..]) else {
-            return Ok(None);
-        };
-        let line = &bytes[at..at + line_end];
-        let digits = line
-            .split(|&b| b == b';')
-            .next()
-            .unwrap_or_default()
-            .trim_ascii();
-        let size = std::str::from_utf8(digits)
-            .ok()
-            .filter(|d| !d.is_empty() && d.len() <= 15)
-            .and_then(|d| usize::from_str_radix(d, 16).ok())
-            .ok_or_else(|| format!("a malformed chunk size {:?}", String::from_utf8_lossy(line)))?;
-        at += line_end + 2;
-        if size == 0 {
-            // Trailers, each on its line, then an empty line.
-            loop {
-                let Some(end) = find_crlf(&bytes[at..]) else {
-                    return Ok(None);
+        let bytes = buf.filled();
+        match state.at {
+            ChunkAt::Size => {
+                let Some(end) = find_crlf(bytes) else {
+                    if bytes.len() > MAX_HEAD {
+                        return Err(ParseError::ChunkLineTooLong);
+                    }
+                    break;
                 };
-                at += end + 2;
-                if end == 0 {
-                    return Ok(Some((body, at)));
+                let size = chunk_size(&bytes[..end])?;
+                buf.consume(end + 2);
+                if size == 0 {
+                    state.at = ChunkAt::Trailers(0);
+                    continue;
                 }
+                let length = state.body.len().saturating_add(size);
+                if length > buf.limit {
+                    return Err(ParseError::BodyTooLarge {
+                        length,
+                        limit: buf.limit,
+                    });
+                }
+                state.at = ChunkAt::Data(size);
+            }
+            ChunkAt::Data(left) => {
+                let take = left.min(bytes.len());
+                if take == 0 {
+                    break;
+                }
+                state.body.extend_from_slice(&bytes[..take]);
+                buf.consume(take);
+                state.at = match left - take {
+                    0 => ChunkAt::DataEnd,
+                    more => ChunkAt::Data(more),
+                };
+            }
+            ChunkAt::DataEnd => {
+                if bytes.len() < 2 {
+                    break;
+                }
+                if &bytes[..2] != b"\r\n" {
+                    return Err(ParseError::ChunkNotTerminated);
+                }
+                buf.consume(2);
+                state.at = ChunkAt::Size;
+            }
+            ChunkAt::Trailers(seen) => {
+                // Trailers, each on its line, then an empty line; they are not kept.
+                let Some(end) = find_crlf(bytes) else {
+                    if seen + bytes.len() > MAX_HEAD {
+                        return Err(ParseError::ChunkLineTooLong);
+                    }
+                    break;
+                };
+                buf.consume(end + 2);
+                if end == 0 {
+                    let Chunked {
+                        status,
+                        headers,
+                        keep_alive,
+                        body,
+                        ..
+                    } = *state;
+                    return Ok(Some(Response {
+                        status,
+                        headers,
+                        body: Bytes::from(body),
+                        keep_alive,
+                    }));
+                }
+                if seen + end + 2 > MAX_HEAD {
+                    return Err(ParseError::ChunkLineTooLong);
+                }
+                state.at = ChunkAt::Trailers(seen + end + 2);
             }
         }
-        if bytes.len() < at + size + 2 {
-            return Ok(None);
-        }
-        if &bytes[at + size..at + size + 2] != b"\r\n" {
-            return Err("a chunk not followed by CRLF".to_owned());
-        }
-        body.extend_from_slice(&bytes[at..at + size]);
-        at += size + 2;
     }
+    if eof {
+        return Err(ParseError::ClosedInChunked);
+    }
+    buf.chunked = Some(state);
+    Ok(None)
+}
+
+/// The size on a chunk size line (extensions after `;` ignored): hexadecimal digits only.
+fn chunk_size(line: &[u8]) -> Result<usize, ParseError> {
+    let digits = line
+        .split(|&b| b == b';')
+        .next()
+        .unwrap_or_default()
+        .trim_ascii();
+    if digits.is_empty() || digits.len() > 15 || !digits.iter().all(u8::is_ascii_hexdigit) {
+        return Err(ParseError::ChunkSize(lossy(line)));
+    }
+    std::str::from_utf8(digits)
+        .ok()
+        .and_then(|d| usize::from_str_radix(d, 16).ok())
+        .ok_or_else(|| ParseError::ChunkSize(lossy(line)))
+}
+
+fn lossy(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(&bytes[..bytes.len().min(64)]).into_owned()
 }
 
 fn find_crlf(bytes: &[u8]) -> Option<usize> {
@@ -305,7 +577,7 @@ mod tests {
         request_head(
             &mut out,
             "POST",
-            "/a/b",
+            &["/a", "/b"],
             b"127.0.0.1:9001",
             headers,
             Some(2),
@@ -314,7 +586,7 @@ mod tests {
             out,
             b"POST /a/b HTTP/1.1\r\nHost: 127.0.0.1:9001\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n"
         );
-        request_head(&mut out, "GET", "/n", b"h", &[], None);
+        request_head(&mut out, "GET", &["/n"], b"h", &[], None);
         assert_eq!(out, b"GET /n HTTP/1.1\r\nHost: h\r\n\r\n");
     }
 
@@ -376,13 +648,14 @@ mod tests {
             b"NOT HTTP\r\n\r\n",
         ] {
             let e = take_response(&mut buffer(bad), false).unwrap_err();
-            assert!(!e.is_empty());
+            assert!(!e.to_string().is_empty());
         }
         let e = take_response(
             &mut buffer(b"HTTP/1.1 200 OK\r\nContent-Length: 9\r\n\r\nab"),
             true,
         )
-        .unwrap_err();
+        .unwrap_err()
+        .to_string();
         assert!(e.contains("2 bytes into a 9-byte body"), "{e}");
         let huge = format!("HTTP/1.1 200 OK\r\nX: {}\r\n", "a".repeat(MAX_HEAD));
         assert!(take_response(&mut buffer(huge.as_bytes()), false).is_err());
@@ -398,5 +671,123 @@ mod tests {
         let r = take_response(&mut buf, false).unwrap().unwrap();
         assert_eq!(r.body, body);
         assert_eq!(buf.data.len(), INITIAL_BUFFER);
+    }
+
+    #[test]
+    fn interim_answers_are_skipped() {
+        let wire = b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 103 Early Hints\r\nLink: </a>\r\n\r\nHTTP/1.1 202 Accepted\r\nContent-Length: 2\r\n\r\nok";
+        let mut buf = buffer(wire);
+        let r = take_response(&mut buf, false).unwrap().unwrap();
+        assert_eq!((r.status.as_u16(), &r.body[..]), (202, &b"ok"[..]));
+        assert!(buf.is_empty());
+        let e = take_response(
+            &mut buffer(b"HTTP/1.1 101 Switching Protocols\r\n\r\n"),
+            false,
+        )
+        .unwrap_err();
+        assert_eq!(e, ParseError::SwitchingProtocols);
+    }
+
+    #[test]
+    fn content_length_is_digits_only() {
+        for bad in ["+12", "-1", "1 2", "0x10", ""] {
+            let wire = format!(
+                "HTTP/1.1 200 OK\r\nContent-Length: {bad}\r\n\r\n{}",
+                "x".repeat(12)
+            );
+            let e = take_response(&mut buffer(wire.as_bytes()), false).unwrap_err();
+            assert!(matches!(e, ParseError::ContentLength(_)), "{bad:?}: {e}");
+        }
+        let r = take_response(
+            &mut buffer(b"HTTP/1.1 200 OK\r\nContent-Length:  2 \r\n\r\nab"),
+            false,
+        )
+        .unwrap()
+        .unwrap();
+        assert_eq!(&r.body[..], b"ab");
+    }
+
+    #[test]
+    fn what_closes_the_connection() {
+        let keep = |wire: &[u8]| {
+            take_response(&mut buffer(wire), false)
+                .unwrap()
+                .unwrap()
+                .keep_alive
+        };
+        assert!(keep(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"));
+        assert!(!keep(
+            b"HTTP/1.1 200 OK\r\nConnection: close, x\r\nContent-Length: 0\r\n\r\n"
+        ));
+        assert!(!keep(
+            b"HTTP/1.1 200 OK\r\nConnection: x,Close\r\nContent-Length: 0\r\n\r\n"
+        ));
+        assert!(keep(
+            b"HTTP/1.0 200 OK\r\nConnection: keep-alive\r\nContent-Length: 0\r\n\r\n"
+        ));
+        // Both framings: the chunks decide, and the connection is not reused.
+        let both = b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nab\r\n0\r\n\r\n";
+        let r = take_response(&mut buffer(both), false).unwrap().unwrap();
+        assert_eq!((&r.body[..], r.keep_alive), (&b"ab"[..], false));
+        // A coding other than chunked last: the body runs to the close.
+        let gzip = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\nContent-Length: 1\r\n\r\nabc";
+        assert!(take_response(&mut buffer(gzip), false).unwrap().is_none());
+        let r = take_response(&mut buffer(gzip), true).unwrap().unwrap();
+        assert_eq!((&r.body[..], r.keep_alive), (&b"abc"[..], false));
+    }
+
+    #[test]
+    fn bodies_over_the_limit_are_refused_before_they_are_read() {
+        let mut buf = ReadBuf::with_limit(10);
+        let wire = b"HTTP/1.1 200 OK\r\nContent-Length: 2000000000\r\n\r\nab";
+        buf.spare()[..wire.len()].copy_from_slice(wire);
+        buf.commit(wire.len());
+        let e = take_response(&mut buf, false).unwrap_err();
+        assert_eq!(
+            e,
+            ParseError::BodyTooLarge {
+                length: 2_000_000_000,
+                limit: 10
+            }
+        );
+        let mut buf = ReadBuf::with_limit(10);
+        let wire = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n8\r\n12345678\r\n8\r\n";
+        buf.spare()[..wire.len()].copy_from_slice(wire);
+        buf.commit(wire.len());
+        let e = take_response(&mut buf, false).unwrap_err();
+        assert_eq!(
+            e,
+            ParseError::BodyTooLarge {
+                length: 16,
+                limit: 10
+            }
+        );
+    }
+
+    #[test]
+    fn a_chunked_body_is_decoded_as_it_arrives() {
+        let body: Vec<u8> = (0..200_000u32).map(|i| b'a' + (i % 26) as u8).collect();
+        let mut wire = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n".to_vec();
+        for chunk in body.chunks(4) {
+            wire.extend_from_slice(format!("{:x}\r\n", chunk.len()).as_bytes());
+            wire.extend_from_slice(chunk);
+            wire.extend_from_slice(b"\r\n");
+        }
+        wire.extend_from_slice(b"0\r\nX-T: 1\r\n\r\nHTTP/1.1 204 No Content\r\n\r\n");
+        let mut buf = ReadBuf::default();
+        let mut found = Vec::new();
+        for piece in wire.chunks(7) {
+            let spare = buf.spare();
+            spare[..piece.len()].copy_from_slice(piece);
+            buf.commit(piece.len());
+            while let Some(r) = take_response(&mut buf, false).unwrap() {
+                found.push(r);
+            }
+            // Only the undecoded tail stays in the buffer.
+            assert!(buf.filled().len() < 64, "{}", buf.filled().len());
+        }
+        assert_eq!(found.len(), 2);
+        assert_eq!(found[0].body, body);
+        assert_eq!(found[1].status.as_u16(), 204);
     }
 }

@@ -39,6 +39,10 @@ pub const ERROR_SEGMENT: &str = "error";
 /// Largest event and largest response, in bytes (6 MiB, as Lambda's synchronous invocations).
 pub const MAX_PAYLOAD: usize = 6 * 1024 * 1024;
 
+/// Largest `/next` body the client reads: [`MAX_PAYLOAD`] plus a margin for an API that
+/// counts differently. A longer event is refused before it is read, never buffered.
+pub const MAX_EVENT_READ: usize = MAX_PAYLOAD + 1024 * 1024;
+
 /// Largest streamed response, in bytes (200 MiB, Lambda's default maximum since 2025-07).
 pub const MAX_STREAMED_RESPONSE: usize = 200 * 1024 * 1024;
 /// A streamed response is uncapped for its first bytes (6 MiB), then held to

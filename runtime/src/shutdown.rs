@@ -9,7 +9,10 @@
 //! The Runtime API client waits for its next event in a blocking `read`: while it does, the
 //! socket is registered here ([`Idle`]), and the handler shuts its reading side, which ends the
 //! read at once (`shutdown(2)` is async-signal-safe). A signal during an invocation only sets
-//! the flag, which the loop reads ([`requested`]) once the result is posted.
+//! the flag, which the loop reads ([`requested`]) once the result is posted. While the client
+//! posts a result, its socket is registered as busy ([`Busy`]): the handler gives it short
+//! send and receive timeouts ([`STOP_TICK`]), so that a call the API never answers (or reads
+//! at a trickle) returns to the client, which then bounds what is left of it.
 
 use std::io;
 use std::os::fd::IntoRawFd;
@@ -25,6 +28,37 @@ static WAKE_WRITE: AtomicI32 = AtomicI32::new(-1);
 static WAKE_READ: OnceLock<Result<UnixStream, String>> = OnceLock::new();
 /// The socket the client is blocked reading its next event from; -1 when it is not waiting.
 static IDLE_FD: AtomicI32 = AtomicI32::new(-1);
+/// The socket the client is posting a result on; -1 when it is not.
+static BUSY_FD: AtomicI32 = AtomicI32::new(-1);
+
+/// After a stop signal, a busy socket's blocking calls return within this long (`SO_SNDTIMEO`,
+/// `SO_RCVTIMEO`), so the client can check how long the call has left.
+pub(crate) const STOP_TICK: std::time::Duration = std::time::Duration::from_millis(250);
+
+/// Sets [`STOP_TICK`] as `fd`'s send and receive timeouts.
+///
+/// Only system calls: safe in the signal handler (setsockopt(2) is a plain system call in
+/// musl and glibc). A blocking call already in progress is restarted by `SA_RESTART` and
+/// takes the new timeout from then on.
+fn bound(fd: libc::c_int) {
+    let tick = libc::timeval {
+        tv_sec: 0,
+        tv_usec: STOP_TICK.as_micros() as libc::suseconds_t,
+    };
+    for option in [libc::SO_SNDTIMEO, libc::SO_RCVTIMEO] {
+        // SAFETY: a valid timeval and its size; a closed or reused fd only makes it fail
+        // (EBADF, ENOTSOCK) or give a socket of ours a timeout the client tolerates.
+        unsafe {
+            libc::setsockopt(
+                fd,
+                libc::SOL_SOCKET,
+                option,
+                (&raw const tick).cast(),
+                std::mem::size_of::<libc::timeval>() as libc::socklen_t,
+            );
+        }
+    }
+}
 
 extern "C" fn on_signal(_: libc::c_int) {
     RECEIVED.store(true, Ordering::SeqCst);
@@ -34,6 +68,15 @@ extern "C" fn on_signal(_: libc::c_int) {
         unsafe {
             let errno = *libc::__errno_location();
             libc::shutdown(idle, libc::SHUT_RD);
+            *libc::__errno_location() = errno;
+        }
+    }
+    let busy = BUSY_FD.load(Ordering::SeqCst);
+    if busy >= 0 {
+        // SAFETY: errno is restored around the system calls `bound` makes.
+        unsafe {
+            let errno = *libc::__errno_location();
+            bound(busy);
             *libc::__errno_location() = errno;
         }
     }
@@ -102,6 +145,26 @@ impl Idle {
 impl Drop for Idle {
     fn drop(&mut self) {
         IDLE_FD.store(-1, Ordering::SeqCst);
+    }
+}
+
+/// While alive, a stop signal gives the socket `fd` short timeouts ([`STOP_TICK`]), so that a
+/// blocking write or read of it returns within that long; also at once if a signal came first.
+pub(crate) struct Busy(());
+
+impl Busy {
+    pub(crate) fn watch(fd: std::os::fd::RawFd) -> Self {
+        BUSY_FD.store(fd, Ordering::SeqCst);
+        if requested() {
+            bound(fd);
+        }
+        Self(())
+    }
+}
+
+impl Drop for Busy {
+    fn drop(&mut self) {
+        BUSY_FD.store(-1, Ordering::SeqCst);
     }
 }
 
