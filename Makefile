@@ -57,6 +57,8 @@ lint:
 	cargo clippy --workspace --all-targets --all-features --locked -- -D warnings
 	# The crate with every feature off (no local mode, no jemalloc), as a Lambda-only function uses it.
 	cargo clippy -p faas-runtime --lib --no-default-features --locked -- -D warnings
+	# HTTP functions on a Lambda-only build (the http feature without local mode).
+	cargo clippy -p faas-runtime --lib --no-default-features --features http --locked -- -D warnings
 	# The crate as crates.io would take it (metadata, readme, every file it needs).
 	cargo publish --dry-run -p faas-runtime --allow-dirty
 
@@ -84,7 +86,7 @@ soak:
 ## fuzz: each target in fuzz/ for FUZZ_SECONDS (nightly and cargo-fuzz installed if missing).
 ## The emulator's START/REPORT lines of every run go to /dev/null; libFuzzer reports on stderr.
 FUZZ_SECONDS ?= 30
-FUZZ_TARGETS = invoke_request runtime_api_request client_context context_headers runtime_api_address runtime_api_response
+FUZZ_TARGETS = invoke_request runtime_api_request client_context context_headers runtime_api_address runtime_api_response http_event
 fuzz:
 	@rustup toolchain list | grep -q '^nightly' || rustup toolchain install nightly --profile minimal
 	@command -v g++ >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq g++; }

@@ -71,6 +71,9 @@ mod exit;
 #[doc(hidden)]
 pub mod fuzzing;
 mod handler;
+#[cfg(feature = "http")]
+#[cfg_attr(docsrs, doc(cfg(feature = "http")))]
+pub mod http;
 mod http1;
 mod invocation;
 mod log;
@@ -91,6 +94,10 @@ use serde::de::DeserializeOwned;
 pub use context::{Context, FunctionSettings};
 pub use error::Error;
 pub use stream::ResponseStream;
+
+#[cfg(feature = "http")]
+#[cfg_attr(docsrs, doc(cfg(feature = "http")))]
+pub use http::{run_http, run_http_streaming};
 
 /// jemalloc, for a binary's `#[global_allocator]` (feature `jemalloc`, on by default).
 ///

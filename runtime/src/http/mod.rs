@@ -1,0 +1,131 @@
+//! HTTP functions: any `tower::Service<http::Request<Body>>` (an axum `Router` as it is)
+//! behind API Gateway (REST and HTTP APIs), an Application Load Balancer or a function URL,
+//! buffered or streamed (feature `http`).
+//!
+//! Each event becomes the `http::Request` the client sent, the service answers it, and the
+//! answer goes back in the JSON its source expects; see the README's "HTTP functions" section
+//! for the whole mapping and every difference from `lambda_http`.
+//!
+//! This is a feature of the runtime crate, not a crate of its own: the adapter implements the
+//! crate-private invocation core's `Adapter` trait, which a second crate could only reach if the
+//! core were public API. A plain function compiled without the feature pays nothing for it.
+//!
+//! # Layout
+//!
+//! `adapter` implements the invocation core's `Adapter` for a service (`run_http`,
+//! `run_http_with_init`, `run_http_streaming`) over `service`, which runs one invocation of
+//! it; `event/` turns events into requests and responses into events, one file per source
+//! (`apigw_v1`, `apigw_v2`, `alb`, `function_url`), without I/O; `content` decides text or
+//! base64, `percent` encodes URIs, `body` is the request body; `fuzzing` is the fuzz entry
+//! point (feature `fuzzing`).
+
+mod adapter;
+mod body;
+mod content;
+#[cfg(test)]
+mod differential;
+pub(crate) mod event;
+#[cfg(any(test, feature = "fuzzing"))]
+#[doc(hidden)]
+pub mod fuzzing;
+mod percent;
+mod service;
+
+use std::collections::HashMap;
+
+use serde_json::Value;
+
+pub use adapter::{run_http, run_http_streaming, run_http_with_init};
+pub use body::Body;
+
+/// Which service sent the event: a request extension (in [`RequestContext`]).
+///
+/// ```
+/// use faas_runtime::http::EventSource;
+/// assert_ne!(EventSource::ApiGatewayV1, EventSource::FunctionUrl);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum EventSource {
+    /// API Gateway REST API (payload 1.0, also HTTP APIs set to payload 1.0).
+    ApiGatewayV1,
+    /// API Gateway HTTP API (payload 2.0).
+    ApiGatewayV2,
+    /// An Application Load Balancer target group.
+    Alb,
+    /// A Lambda function URL.
+    FunctionUrl,
+}
+
+/// The event's `requestContext` and its source: a request extension.
+///
+/// The JSON is kept as the source sent it (authorizer claims, identity, `requestId`, ...);
+/// [`RequestContext::deserialize`] reads it into a typed struct, such as
+/// `aws_lambda_events`' request contexts.
+///
+/// ```
+/// use faas_runtime::http::{EventSource, RequestContext};
+///
+/// fn stage(request: &http::Request<faas_runtime::http::Body>) -> Option<&str> {
+///     request.extensions().get::<RequestContext>()?.get("stage")?.as_str()
+/// }
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub struct RequestContext {
+    source: EventSource,
+    json: Value,
+}
+
+impl RequestContext {
+    /// The service that sent the event.
+    pub fn source(&self) -> EventSource {
+        self.source
+    }
+
+    /// The whole `requestContext` object (`null` if the event had none).
+    pub fn json(&self) -> &Value {
+        &self.json
+    }
+
+    /// One key of `requestContext`, such as `"requestId"`, `"stage"` or `"authorizer"`.
+    pub fn get(&self, key: &str) -> Option<&Value> {
+        self.json.get(key)
+    }
+
+    /// `requestContext` as a typed struct.
+    ///
+    /// ```
+    /// # fn f(ctx: &faas_runtime::http::RequestContext) -> Result<(), serde_json::Error> {
+    /// #[derive(serde::Deserialize)]
+    /// #[serde(rename_all = "camelCase")]
+    /// struct Minimal { request_id: String }
+    /// let id = ctx.deserialize::<Minimal>()?.request_id;
+    /// # Ok(()) }
+    /// ```
+    pub fn deserialize<T: serde::de::DeserializeOwned>(&self) -> Result<T, serde_json::Error> {
+        T::deserialize(&self.json)
+    }
+}
+
+/// The event's `pathParameters` (API Gateway's `{proxy+}` and `{id}`): a request extension,
+/// empty for sources without them.
+///
+/// ```
+/// # fn f(request: &http::Request<faas_runtime::http::Body>) {
+/// use faas_runtime::http::PathParameters;
+/// let proxy = request.extensions().get::<PathParameters>().and_then(|p| p.0.get("proxy"));
+/// # }
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PathParameters(pub HashMap<String, String>);
+
+/// The event's `stageVariables`: a request extension, empty for sources without them.
+///
+/// ```
+/// # fn f(request: &http::Request<faas_runtime::http::Body>) {
+/// use faas_runtime::http::StageVariables;
+/// let table = request.extensions().get::<StageVariables>().and_then(|s| s.0.get("table"));
+/// # }
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct StageVariables(pub HashMap<String, String>);
