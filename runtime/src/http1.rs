@@ -278,6 +278,17 @@ struct Head {
 /// (`eof`: the connection has closed, so a body delimited by the close is complete). Interim
 /// (1xx) answers before it are consumed and skipped.
 pub(crate) fn take_response(buf: &mut ReadBuf, eof: bool) -> Result<Option<Response>, ParseError> {
+    take(buf, eof, true)
+}
+
+/// Like [`take_response`] for an answer whose headers nobody reads (the API's answer to a
+/// post): its `headers` stay empty. Building a `HeaderMap` is most of what parsing an answer
+/// costs, and a post's answer is read once per invocation.
+pub(crate) fn take_status(buf: &mut ReadBuf, eof: bool) -> Result<Option<Response>, ParseError> {
+    take(buf, eof, false)
+}
+
+fn take(buf: &mut ReadBuf, eof: bool, keep_headers: bool) -> Result<Option<Response>, ParseError> {
     if buf.chunked.is_some() {
         return decode_chunked(buf, eof);
     }
@@ -319,7 +330,10 @@ pub(crate) fn take_response(buf: &mut ReadBuf, eof: bool) -> Result<Option<Respo
             _ => {}
         }
         let status = StatusCode::from_u16(head.code).map_err(|_| ParseError::Status(head.code))?;
-        let headers = header_map(parsed.headers)?;
+        let headers = match keep_headers {
+            true => header_map(parsed.headers)?,
+            false => HeaderMap::new(),
+        };
         let body = match head.framing {
             Framing::Length(length) => {
                 buf.take_body(head.len..head.len + length, head.len + length)

@@ -61,7 +61,7 @@ impl Connection {
             if let Err((written, error)) = write_all(&mut self.stream, head, body, &mut stop) {
                 return self.after_write_error(reused, written, error, &mut stop);
             }
-            return match self.read_response(&mut stop) {
+            return match self.read_response(&mut stop, false) {
                 Ok(response) => Ok(Some(response)),
                 Err(why) => Err(lost(false, why)),
             };
@@ -74,7 +74,7 @@ impl Connection {
         if shutdown::requested() {
             return Ok(None);
         }
-        match self.read_response(&mut stop) {
+        match self.read_response(&mut stop, true) {
             Ok(response) => Ok(Some(response)),
             Err(_) if shutdown::requested() => Ok(None),
             Err(why) => Err(lost(false, why)),
@@ -94,7 +94,7 @@ impl Connection {
         if written == 0 && error.kind() != io::ErrorKind::TimedOut {
             return Err(Failure::NotSent { reused, error });
         }
-        match self.read_response(stop) {
+        match self.read_response(stop, false) {
             Ok(mut response) => {
                 response.keep_alive = false;
                 Ok(Some(response))
@@ -111,10 +111,16 @@ impl Connection {
     }
 
     /// Reads one whole answer (interim ones skipped).
-    fn read_response(&mut self, stop: &mut StopClock) -> Result<Response, Lost> {
+    /// Reads one answer; `headers`: whether its headers are read (`/next`'s are the event's
+    /// context; a post's are not needed).
+    fn read_response(&mut self, stop: &mut StopClock, headers: bool) -> Result<Response, Lost> {
         let mut eof = false;
         loop {
-            match http1::take_response(&mut self.read, eof) {
+            let taken = match headers {
+                true => http1::take_response(&mut self.read, eof),
+                false => http1::take_status(&mut self.read, eof),
+            };
+            match taken {
                 Ok(Some(response)) => return Ok(response),
                 Ok(None) => {}
                 Err(e) => return Err(Lost::Parse(e)),
@@ -239,7 +245,7 @@ pub(crate) fn post_once(
         let mut stop = StopClock::default();
         write_all(&mut conn.stream, &head, body, &mut stop).map_err(|(_, e)| e)?;
         return conn
-            .read_response(&mut stop)
+            .read_response(&mut stop, false)
             .map_err(|why| io::Error::other(why.to_string()));
     }
     Err(last)
