@@ -52,6 +52,8 @@ aarch64-tests: aarch64
 lint:
 	cargo fmt --all -- --check
 	cargo clippy --workspace --all-targets --all-features --locked -- -D warnings
+	# The crate with every feature off (no local mode, no jemalloc), as a Lambda-only function uses it.
+	cargo clippy -p faas-runtime --lib --no-default-features --locked -- -D warnings
 	# The crate as crates.io would take it (metadata, readme, every file it needs).
 	cargo publish --dry-run -p faas-runtime --allow-dirty
 
@@ -60,6 +62,10 @@ lint:
 rust-tests:
 	cargo build --workspace --bins --examples --locked
 	cargo test --workspace --all-features --locked
+	# A function built as a Lambda-only deployment builds it (no `local` feature): its own
+	# target dir, since inside the workspace build the checks crate turns the feature on.
+	cargo build --locked -p faas-bench-ours --bin echo --target-dir target/lambda-only
+	cargo test --locked -p faas-checks --test cli -- --ignored
 
 ## toolchains: clippy + the suites on the Rust of flake.lock's nixpkgs, and the MSRV build.
 toolchains:

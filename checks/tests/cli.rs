@@ -143,3 +143,21 @@ fn the_three_programs_print_usage_in_one_form() {
         );
     }
 }
+
+#[test]
+#[ignore = "needs the Lambda-only build (no `local` feature): make rust-tests builds it and runs this"]
+fn without_local_mode_a_function_says_how_to_run_it() {
+    let echo = faas_checks::fixture::profile_dir()
+        .join("../lambda-only/debug/echo")
+        .canonicalize()
+        .expect("target/lambda-only/debug/echo is missing: cargo build -p faas-bench-ours --bin echo --target-dir target/lambda-only");
+    let (out, served) = run_local(&echo, &[]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(!served);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        err.contains("AWS_LAMBDA_RUNTIME_API is unset") && err.contains("faas-emulator"),
+        "{err}"
+    );
+}

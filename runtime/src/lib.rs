@@ -61,6 +61,8 @@ mod client;
 mod config;
 mod context;
 mod driver;
+#[cfg(feature = "local")]
+#[cfg_attr(docsrs, doc(cfg(feature = "local")))]
 pub mod emulator;
 mod endpoint;
 mod error;

@@ -105,11 +105,13 @@ impl Drop for Idle {
     }
 }
 
+#[cfg(feature = "local")]
 /// SIGTERM (Lambda's shutdown) and SIGINT (Ctrl-C in a terminal): stop after the invocation in flight.
 pub(crate) struct Stop {
     wake: tokio::net::UnixStream,
 }
 
+#[cfg(feature = "local")]
 impl Stop {
     /// Installs the handlers (once per process) and watches for them on the current tokio
     /// runtime.

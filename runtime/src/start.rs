@@ -8,7 +8,7 @@ use std::future::Future;
 use crate::config::{Config, Mode};
 use crate::exit::Exit;
 use crate::invocation::Adapter;
-use crate::{Error, cli, driver, emulator, log};
+use crate::{Error, cli, driver, log};
 
 /// Runs the process: the mode the environment and arguments select, with the adapter `init`
 /// builds (Lambda mode only: local mode runs this binary again as its function process).
@@ -57,11 +57,33 @@ where
             Err(error) => config_failed(&error),
             Ok(config) => {
                 log::init(config.log_format, config.log_level);
-                exit_from_code(rt.block_on(emulator::local_mode(listen, &config.function)))
+                local_mode(&rt, listen, &config)
             }
         },
     };
     exit.exit()
+}
+
+/// Local mode: this binary under the emulator.
+#[cfg(feature = "local")]
+fn local_mode(rt: &tokio::runtime::Runtime, listen: std::net::SocketAddr, config: &Config) -> Exit {
+    let code = rt.block_on(crate::emulator::local_mode(listen, &config.function));
+    match code {
+        0 => Exit::Done,
+        2 => Exit::Usage,
+        _ => Exit::Failed,
+    }
+}
+
+/// Built without local mode: one line saying how to run the function instead.
+#[cfg(not(feature = "local"))]
+fn local_mode(_: &tokio::runtime::Runtime, _: std::net::SocketAddr, _: &Config) -> Exit {
+    eprintln!(
+        "{}: {} is unset and this function was built without local mode (faas-runtime's `local` feature): run it under faas-emulator, or build it with the feature",
+        cli::program(),
+        crate::protocol::env::RUNTIME_API
+    );
+    Exit::Usage
 }
 
 /// A bad setting or argument: posted to the API's `/init/error` when there is one, printed
@@ -74,13 +96,4 @@ fn config_failed(error: &Error) -> Exit {
         eprintln!("{}: {}", cli::program(), error.message());
     }
     Exit::Usage
-}
-
-/// The emulator's exit status as an [`Exit`].
-fn exit_from_code(code: i32) -> Exit {
-    match code {
-        0 => Exit::Done,
-        2 => Exit::Usage,
-        _ => Exit::Failed,
-    }
 }
