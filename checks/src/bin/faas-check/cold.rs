@@ -309,6 +309,25 @@ mod tests {
         assert!(error.contains("chunk size"), "{error}");
     }
 
+    /// A real cold start over loopback: the echo example (built by `cargo build --workspace
+    /// --examples`) gets the event and its response is read back whole.
+    #[test]
+    fn a_cold_start_of_the_echo_example() {
+        let echo = faas_checks::fixture::example("echo");
+        let event = br#"{"cold":true,"n":[1,2,3]}"#;
+        let cold = time_cold(&[echo.display().to_string()], event).unwrap();
+        let body: serde_json::Value = serde_json::from_slice(&cold.body).unwrap();
+        assert_eq!(body, serde_json::json!({"cold": true, "n": [1, 2, 3]}));
+        assert!(cold.init.wall_ms > 0.0 && cold.first_response.wall_ms >= cold.init.wall_ms);
+        assert!(cold.first_response.cpu_us >= cold.init.cpu_us);
+    }
+
+    #[test]
+    fn a_function_that_exits_is_an_error() {
+        let error = time_cold(&["false".to_string()], b"{}").err().unwrap();
+        assert!(error.contains("exited"), "{error}");
+    }
+
     #[test]
     fn the_event_carries_lambdas_headers() {
         let answer = String::from_utf8(next_answer(br#"{"a":1}"#)).unwrap();
