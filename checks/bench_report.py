@@ -205,7 +205,7 @@ def write_svg(path, columns, rows):
     3.0x are cut and marked."""
     cap, scale, left, bar, gap = 3.0, 170, 360, 12, 2
     width = left + cap * scale + 150
-    y = 76
+    y = 84
     body = []
     for label, fmt, values in rows:
         present = [c for c in columns if values.get(c) is not None]
@@ -227,8 +227,8 @@ def write_svg(path, columns, rows):
     for t in (0.5, 1.0, 2.0, 3.0):
         x = left + t * scale
         dash = "" if t == 1.0 else ' stroke-dasharray="3,3"'
-        ticks.append(f'<line x1="{x}" y1="64" x2="{x}" y2="{height - 8}" stroke="#999"{dash}/>'
-                     f'<text x="{x}" y="60" class="t" text-anchor="middle">{t:g}x</text>')
+        ticks.append(f'<line x1="{x}" y1="74" x2="{x}" y2="{height - 8}" stroke="#999"{dash}/>'
+                     f'<text x="{x}" y="70" class="t" text-anchor="middle">{t:g}x</text>')
     legend, lx, ly = [], 8, 8
     for c in columns:
         step = 22 + 6 * len(c)
@@ -241,7 +241,7 @@ def write_svg(path, columns, rows):
 <style>text{{font-family:sans-serif;fill:#222}} .row{{font-size:12px}} .v{{font-size:10px}} .t{{font-size:10px;fill:#666}} .l{{font-size:11px}}</style>
 <rect width="100%" height="100%" fill="#fff"/>
 {"".join(legend)}
-<text x="8" y="60" class="t">bars: relative to lambda_runtime with the same allocator (= 1x; glibc, C floor: to musl malloc); less is better</text>
+<text x="8" y="54" class="t">bars: relative to lambda_runtime with the same allocator (= 1x; glibc, C floor: to musl malloc); less is better</text>
 {"".join(ticks)}
 {"".join(body)}
 </svg>
