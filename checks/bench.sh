@@ -3,26 +3,36 @@
 # markdown tables with ratios (figures, not a verdict: timings only compare within one run).
 #
 #   checks/bench.sh [--invocations N] [--json-invocations N] [--starts N] [--out DIR]
+#                   [--local-feature auto|yes|no]
 #
 #   --invocations N       echo invocations per function (default 20000)
 #   --json-invocations N  orders-workload invocations per function (default 300)
 #   --starts N            fresh starts per function for the init median (default 20)
 #   --out DIR             where the figures go as JSON (echo.json, json.json; default
 #                         target/bench), read by checks/report.sh for the README's chart
+#   --local-feature X       whether the faas-runtime crate has a `local` cargo feature (local
+#                           mode, on by default): auto (default) reads runtime/Cargo.toml's
+#                           [features]; with it, ours is also built without local mode
 #
-# Echo (each function answers its small JSON event unchanged):
-#   ours                    checks/peers/ours echo, static musl, jemalloc (the default for bootstrap)
-#   ours, jemalloc off      the same with musl's malloc
-#   lambda_runtime, musl    AWS's Rust runtime, checks/peers/lambda-runtime echo, default
-#                           features, our release profile, static non-PIE musl
-#   lambda_runtime, glibc   the same source for x86_64-unknown-linux-gnu with cargo's default
-#                           release profile, as `cargo lambda build --release` makes it
-#   C floor                 checks/peers/c-floor/echo.c: GET /next, POST /response over one
-#                           blocking socket, no JSON parsing (musl-gcc -static)
-#   awslambdaric            AWS's Python runtime interface client, checks/peers/python/echo.py
+# Every build is static musl with our release profile unless said otherwise; each runtime
+# with both allocators, so that ratios compare like with like (checks/bench_report.py):
+#   ours, jemalloc              checks/peers/ours echo, jemalloc (as bootstrap ships), local mode
+#                               when the crate has the feature (as bootstrap has it)
+#   ours, musl malloc           the same with musl's malloc
+#   ours, jemalloc, no local mode     built as a Lambda-only deployment builds it:
+#   ours, musl malloc, no local mode  `--no-default-features` without `local` (only when
+#                                     the crate has the feature)
+#   lambda_runtime, musl malloc AWS's Rust runtime, checks/peers/lambda-runtime echo, default
+#                               features, musl's malloc
+#   lambda_runtime, jemalloc    the same with tikv-jemallocator as its global allocator (the
+#                               version and features of ours)
+#   lambda_runtime, glibc       the same source for x86_64-unknown-linux-gnu with cargo's
+#                               default release profile, as `cargo lambda build --release` makes it
+#   C floor                     checks/peers/c-floor/echo.c: GET /next, POST /response over one
+#                               blocking socket, no JSON parsing (musl-gcc -static)
+#   awslambdaric                AWS's Python runtime interface client, checks/peers/python/echo.py
 # Orders (a ~512 KB JSON event deserialized into typed structs, a summary serialized back;
-# checks/peers/orders): ours, ours with jemalloc off, ours built at opt-level 3 (jemalloc on),
-# lambda_runtime musl and glibc.
+# checks/peers/orders): the same Rust builds, and ours with jemalloc built at opt-level 3.
 #
 # Each function runs under target/release/faas-emulator, measured by `faas-check bench` (see
 # checks/src/bin/faas-check/bench.rs). Installs what a fresh Debian machine lacks. About 3
@@ -34,12 +44,14 @@ invocations=20000
 json_invocations=300
 starts=20
 out=""
+local_feature=auto
 while [ $# -gt 0 ]; do
     case "$1" in
         --invocations) invocations="$2"; shift 2 ;;
         --json-invocations) json_invocations="$2"; shift 2 ;;
         --starts) starts="$2"; shift 2 ;;
         --out) out="$2"; shift 2 ;;
+        --local-feature) local_feature="$2"; shift 2 ;;
         -h|--help) sed -n '2,/^set -e/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
         *) echo "bench.sh: unknown argument: $1" >&2; exit 2 ;;
     esac
@@ -70,11 +82,32 @@ fi
 # the lambda_runtime peer too (it lives under this repository); RUSTFLAGS would replace them.
 unset RUSTFLAGS
 
-# ours: one build with jemalloc, one without; each binary copied out before the next build.
-for variant in jemalloc system; do
+if [ "$local_feature" = auto ]; then
+    local_feature="$(python3 -c 'import sys, tomllib
+features = tomllib.load(open(sys.argv[1], "rb")).get("features", {})
+print("yes" if "local" in features else "no")' "$repo/runtime/Cargo.toml")"
+fi
+case "$local_feature" in
+    yes|no) ;;
+    *) echo "bench.sh: --local-feature auto, yes or no, not $local_feature" >&2; exit 2 ;;
+esac
+
+# ours: with jemalloc and without, each with local mode as bootstrap has it and, when the
+# crate has the feature, without; each binary copied out before the next build. The bench
+# crate's faas-runtime has no default features: local mode is asked for by name.
+variants=(jemalloc system)
+[ "$local_feature" = yes ] && variants+=(jemalloc-nolocal system-nolocal)
+for variant in "${variants[@]}"; do
     features=()
-    [ "$variant" = jemalloc ] && features=(--features jemalloc)
-    echo "bench.sh: building ours ($variant allocator)" >&2
+    case "$variant" in
+        jemalloc) features=(--features jemalloc) ;;
+        jemalloc-nolocal) features=(--no-default-features --features jemalloc) ;;
+        system-nolocal) features=(--no-default-features) ;;
+    esac
+    if [ "$local_feature" = yes ] && [ "${variant%-nolocal}" = "$variant" ]; then
+        features+=(--features faas-runtime/local)
+    fi
+    echo "bench.sh: building ours ($variant: ${features[*]})" >&2
     (cd "$repo" && cargo build --release --locked --target "$musl" -p faas-bench-ours \
         --bin echo --bin json "${features[@]}") >&2
     mkdir -p "$bench/ours-$variant"
@@ -87,14 +120,22 @@ done
 # since every dependency is rebuilt at that level.
 echo "bench.sh: building ours' orders function at opt-level 3" >&2
 (cd "$repo" && cargo build --release --locked --target "$musl" -p faas-bench-ours --bin json \
-    --features jemalloc --config 'profile.release.opt-level=3' --target-dir "$target_dir/bench-o3") >&2
+    --features jemalloc $([ "$local_feature" = yes ] && echo --features faas-runtime/local) \
+    --config 'profile.release.opt-level=3' --target-dir "$target_dir/bench-o3") >&2
 install -m 0555 "$target_dir/bench-o3/$musl/release/json" "$bench/ours-jemalloc/json-o3"
 
-echo "bench.sh: building the lambda_runtime peer (musl, our profile; glibc, cargo's default profile)" >&2
+echo "bench.sh: building the lambda_runtime peer (musl with each allocator, our profile; glibc, cargo's default profile)" >&2
+for variant in jemalloc system; do
+    features=()
+    [ "$variant" = jemalloc ] && features=(--features jemalloc)
+    (cd "$repo/checks/peers/lambda-runtime" &&
+        cargo build --release --locked --target "$musl" --target-dir "$target_dir/peers" "${features[@]}") >&2
+    mkdir -p "$bench/lambda-runtime-$variant"
+    install -m 0555 "$target_dir/peers/$musl/release/echo" "$target_dir/peers/$musl/release/json" \
+        "$bench/lambda-runtime-$variant/"
+done
 (cd "$repo/checks/peers/lambda-runtime" &&
-    cargo build --release --locked --target "$musl" --target-dir "$target_dir/peers" &&
     cargo build --profile release-default --locked --target "$gnu" --target-dir "$target_dir/peers") >&2
-peer_musl="$target_dir/peers/$musl/release"
 peer_gnu="$target_dir/peers/$gnu/release-default"
 
 echo "bench.sh: building the C floor" >&2
@@ -109,24 +150,32 @@ echo "bench.sh: building faas-check and faas-emulator" >&2
     --bin faas-check --bin faas-emulator) >&2
 check="$target_dir/release/faas-check"
 
+# The Rust functions of both workloads, NAME=DIRECTORY (the names checks/bench_report.py reads).
+rust=("ours, jemalloc=$bench/ours-jemalloc" "ours, musl malloc=$bench/ours-system")
+if [ "$local_feature" = yes ]; then
+    rust+=("ours, jemalloc, no local mode=$bench/ours-jemalloc-nolocal"
+        "ours, musl malloc, no local mode=$bench/ours-system-nolocal")
+fi
+rust+=("lambda_runtime, jemalloc=$bench/lambda-runtime-jemalloc"
+    "lambda_runtime, musl malloc=$bench/lambda-runtime-system"
+    "lambda_runtime, glibc=$peer_gnu")
+# functions BINARY: NAME=DIRECTORY/BINARY for each of them.
+functions() { for spec in "${rust[@]}"; do echo "${spec%%=*}=${spec#*=}/$1"; done; }
+mapfile -t echo_functions < <(functions echo)
+mapfile -t json_functions < <(functions json)
+
 echo "## Echo"
 echo
-"$check" bench --invocations "$invocations" --starts "$starts" --baseline ours \
+"$check" bench --invocations "$invocations" --starts "$starts" --baseline "ours, jemalloc" \
     --json "$out/echo.json" \
-    "ours=$bench/ours-jemalloc/echo" \
-    "ours, jemalloc off=$bench/ours-system/echo" \
-    "lambda_runtime, musl=$peer_musl/echo" \
-    "lambda_runtime, glibc=$peer_gnu/echo" \
+    "${echo_functions[@]}" \
     "C floor=$bench/c-floor" \
     "awslambdaric=env PYTHONPATH=$repo/checks/peers/python python3 -m awslambdaric echo.handler"
 echo
 echo "## Orders (JSON workload)"
 echo
-"$check" bench --invocations "$json_invocations" --starts "$starts" --baseline ours \
+"$check" bench --invocations "$json_invocations" --starts "$starts" --baseline "ours, jemalloc" \
     --event-file "$bench/orders-event.json" --expect-file "$bench/orders-expected.json" \
     --json "$out/json.json" \
-    "ours=$bench/ours-jemalloc/json" \
-    "ours, jemalloc off=$bench/ours-system/json" \
-    "ours, opt-level 3=$bench/ours-jemalloc/json-o3" \
-    "lambda_runtime, musl=$peer_musl/json" \
-    "lambda_runtime, glibc=$peer_gnu/json"
+    "${json_functions[@]}" \
+    "ours, jemalloc, opt-level 3=$bench/ours-jemalloc/json-o3"

@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """Turns the figures `checks/bench.sh` wrote (echo.json, json.json from `faas-check bench
---json`) into the README's comparison table, the jemalloc trade-off, the issue-11 targets
-with their measured ratios, and an SVG bar chart of the table. Only arithmetic on measured
-figures: nothing here is typed by hand but the targets themselves.
+--json`) into the README's comparison tables (one per allocator, ours beside lambda_runtime
+with the same allocator, ratios like with like), the jemalloc trade-off, the targets with
+their measured ratios (met or missed, per allocator) and an SVG bar chart. Only arithmetic
+on measured figures: nothing here is typed by hand but the targets themselves.
 
     bench_report.py ECHO.json JSON.json SVG-OUT [--bootstrap-bytes N] [--image-bytes N]
 
@@ -12,10 +13,19 @@ import json
 import sys
 from html import escape
 
-OURS, OURS_SYSTEM, OURS_O3 = "ours", "ours, jemalloc off", "ours, opt-level 3"
-LR_MUSL, LR_GLIBC, FLOOR = "lambda_runtime, musl", "lambda_runtime, glibc", "C floor"
-COLUMNS = [OURS, OURS_SYSTEM, OURS_O3, LR_MUSL, LR_GLIBC, FLOOR]
-COLORS = {OURS: "#1f6feb", OURS_SYSTEM: "#79b8ff", OURS_O3: "#0b3d91", LR_MUSL: "#d97706", LR_GLIBC: "#f4b860", FLOOR: "#6b7280"}
+# The names checks/bench.sh gives the functions.
+JEMALLOC, MUSL = "jemalloc", "musl malloc"
+ALLOCATORS = [JEMALLOC, MUSL]
+OURS = {a: f"ours, {a}" for a in ALLOCATORS}
+OURS_NOLOCAL = {a: f"ours, {a}, no local mode" for a in ALLOCATORS}
+LR = {a: f"lambda_runtime, {a}" for a in ALLOCATORS}
+OURS_O3, LR_GLIBC, FLOOR = "ours, jemalloc, opt-level 3", "lambda_runtime, glibc", "C floor"
+OTHERS = [OURS_O3, LR_GLIBC, FLOOR]
+COLUMNS = [OURS[JEMALLOC], OURS_NOLOCAL[JEMALLOC], LR[JEMALLOC],
+           OURS[MUSL], OURS_NOLOCAL[MUSL], LR[MUSL]] + OTHERS
+COLORS = {OURS[JEMALLOC]: "#1f6feb", OURS_NOLOCAL[JEMALLOC]: "#0b3d91", LR[JEMALLOC]: "#d97706",
+          OURS[MUSL]: "#79b8ff", OURS_NOLOCAL[MUSL]: "#3b82c4", LR[MUSL]: "#f4b860",
+          OURS_O3: "#6f42c1", LR_GLIBC: "#b45309", FLOOR: "#6b7280"}
 MIB = 1024 * 1024
 
 
@@ -27,6 +37,20 @@ def load(path):
 
 def grouped(n):
     return f"{round(n):,}"
+
+
+def baseline_of(column):
+    """The lambda_runtime build a column is compared with: the one with the same allocator
+    (glibc's malloc and the C floor against musl's)."""
+    return LR[JEMALLOC] if "jemalloc" in column else LR[MUSL]
+
+
+def ratio(a, b):
+    return a / b if a is not None and b else None
+
+
+def fmt_ratio(r):
+    return "-" if r is None else (f"{r:.3f}x" if r < 0.1 else f"{r:.2f}x")
 
 
 def main():
@@ -42,80 +66,125 @@ def main():
     echo_doc, echo = load(args[0])
     json_doc, orders = load(args[1])
     columns = [c for c in COLUMNS if c in echo or c in orders]
+    for need in (OURS[JEMALLOC], OURS[MUSL], LR[JEMALLOC], LR[MUSL]):
+        if need not in echo or need not in orders:
+            sys.exit(f"bench_report.py: `{need}` is missing from the bench figures")
 
-    # (label, unit formatter, figure per column or None)
+    def figure(doc, key):
+        return {c: doc[c].get(key) for c in columns if c in doc}
+
+    kb = json_doc["event_bytes"] // 1024
+    # (label, unit formatter, figure per column)
     rows = [
-        ("init median (spawn to first GET /next)", lambda v: f"{v:.2f} ms",
-         {c: echo[c]["init_ms"] for c in columns if c in echo}),
-        ("init CPU median (the process's, by then)", lambda v: f"{v:.0f} us",
-         {c: echo[c]["init_cpu_us"] for c in columns if c in echo}),
-        ("echo: CPU per invocation", lambda v: f"{v:.1f} us",
-         {c: echo[c]["cpu_us_per_invocation"] for c in columns if c in echo}),
-        (f"orders (~{json_doc['event_bytes'] // 1024} KB JSON): CPU per invocation", lambda v: f"{v / 1000:.2f} ms",
-         {c: orders[c]["cpu_us_per_invocation"] for c in columns if c in orders}),
+        ("init median (spawn to first GET /next)", lambda v: f"{v:.2f} ms", figure(echo, "init_ms")),
+        ("init CPU median (the process's, by then)", lambda v: f"{v:.0f} us", figure(echo, "init_cpu_us")),
+        ("echo: cold invocation median (spawn to first response)", lambda v: f"{v:.2f} ms",
+         figure(echo, "cold_ms")),
+        ("echo: cold invocation CPU median", lambda v: f"{v:.0f} us", figure(echo, "cold_cpu_us")),
+        (f"orders (~{kb} KB JSON): cold invocation median", lambda v: f"{v:.2f} ms", figure(orders, "cold_ms")),
+        ("echo: CPU per invocation", lambda v: f"{v:.1f} us", figure(echo, "cpu_us_per_invocation")),
+        ("orders: CPU per invocation", lambda v: f"{v / 1000:.2f} ms", figure(orders, "cpu_us_per_invocation")),
         (f"echo: peak RSS after {grouped(echo_doc['invocations'])} invocations", lambda v: f"{grouped(v)} KiB",
-         {c: echo[c]["peak_rss_kib"] for c in columns if c in echo}),
-        ("orders: peak RSS", lambda v: f"{grouped(v)} KiB",
-         {c: orders[c]["peak_rss_kib"] for c in columns if c in orders}),
-        ("binary (echo)", lambda v: f"{grouped(v)} B", {c: echo[c]["binary_bytes"] for c in columns if c in echo}),
-        ("binary (orders)", lambda v: f"{grouped(v)} B", {c: orders[c]["binary_bytes"] for c in columns if c in orders}),
+         figure(echo, "peak_rss_kib")),
+        (f"orders: peak RSS after {grouped(json_doc['invocations'])} invocations", lambda v: f"{grouped(v)} KiB",
+         figure(orders, "peak_rss_kib")),
+        ("binary (echo)", lambda v: f"{grouped(v)} B", figure(echo, "binary_bytes")),
+        ("binary (orders)", lambda v: f"{grouped(v)} B", figure(orders, "binary_bytes")),
     ]
 
     out = []
-    out.append("| | " + " | ".join(columns) + " |")
-    out.append("|---|" + "---:|" * len(columns))
-    for label, fmt, values in rows:
-        cells = [fmt(values[c]) if values.get(c) is not None else "-" for c in columns]
-        out.append(f"| {label} | " + " | ".join(cells) + " |")
-    out.append("")
 
-    # The jemalloc trade-off, both sides from this run.
-    on, off = echo[OURS], echo[OURS_SYSTEM]
-    j_on, j_off = orders[OURS], orders[OURS_SYSTEM]
-    out.append(
-        f"**jemalloc, as measured**: it costs {on['init_ms'] - off['init_ms']:+.2f} ms of init "
-        f"({on['init_cpu_us'] - off['init_cpu_us']:+.0f} us of init CPU), "
-        f"{grouped(on['peak_rss_kib'] - off['peak_rss_kib'])} KiB of peak RSS (echo) and "
-        f"{grouped(on['binary_bytes'] - off['binary_bytes'])} B of binary; it changes echo CPU per invocation by "
-        f"{on['cpu_us_per_invocation'] - off['cpu_us_per_invocation']:+.1f} us "
-        f"({on['cpu_us_per_invocation'] / off['cpu_us_per_invocation']:.2f}x) and the orders workload's by "
-        f"{(j_on['cpu_us_per_invocation'] - j_off['cpu_us_per_invocation']) / 1000:+.2f} ms "
-        f"({j_on['cpu_us_per_invocation'] / j_off['cpu_us_per_invocation']:.2f}x), "
-        f"for {grouped(j_on['peak_rss_kib'] - j_off['peak_rss_kib'])} KiB more RSS there.")
-    out.append("")
+    def table(cols, with_ratios):
+        """Rows of the figures of `cols`; with_ratios: a column `X / lambda_runtime` for
+        each of ours."""
+        ours_cols = [c for c in cols if c.startswith("ours")] if with_ratios else []
+        head = list(cols) + [("ours" if "no local" not in c else "ours, no local mode") + " / lambda_runtime"
+                             for c in ours_cols]
+        out.append("| | " + " | ".join(head) + " |")
+        out.append("|---|" + "---:|" * len(head))
+        for label, fmt, values in rows:
+            if all(values.get(c) is None for c in cols):
+                continue
+            cells = [fmt(values[c]) if values.get(c) is not None else "-" for c in cols]
+            cells += [fmt_ratio(ratio(values.get(c), values.get(baseline_of(c)))) for c in ours_cols]
+            out.append(f"| {label} | " + " | ".join(cells) + " |")
+        out.append("")
 
-    # The targets of issue 11, each as a measured ratio.
-    def ratio(a, b):
-        return a / b
+    for allocator in ALLOCATORS:
+        cols = [c for c in (OURS[allocator], OURS_NOLOCAL[allocator], LR[allocator]) if c in columns]
+        out.append(f"**{allocator}** (static musl, our release profile; ratios: ours over lambda_runtime "
+                   f"with {allocator}, below 1.00x ours is cheaper):")
+        out.append("")
+        table(cols, True)
+    others = [c for c in OTHERS if c in columns]
+    if others:
+        out.append("**Other builds** (ours' orders function at opt-level 3 with jemalloc; lambda_runtime "
+                   "for glibc with cargo's default release profile, as `cargo lambda build --release` makes it; "
+                   "the C floor):")
+        out.append("")
+        table(others, False)
 
-    early, peak = on.get("early_rss_kib"), on["peak_rss_kib"]
-    # Init is judged on the process's CPU by its first GET /next: the wall-clock median of a
-    # start on this shared 2-core machine is mostly scheduling (in one run the C floor's was
-    # twice ours), so it is shown but not judged.
+    # The jemalloc trade-off, on both sides, from this run.
+    for side, on_name, off_name in (("ours", OURS[JEMALLOC], OURS[MUSL]), ("lambda_runtime", LR[JEMALLOC], LR[MUSL])):
+        on, off, j_on, j_off = echo[on_name], echo[off_name], orders[on_name], orders[off_name]
+        out.append(
+            f"**jemalloc in {side}, as measured**: it costs "
+            f"{on['init_cpu_us'] - off['init_cpu_us']:+.0f} us of init CPU, "
+            f"{on['cold_ms'] - off['cold_ms']:+.2f} ms of cold invocation (echo), "
+            f"{grouped(on['peak_rss_kib'] - off['peak_rss_kib'])} KiB of peak RSS (echo) and "
+            f"{grouped(on['binary_bytes'] - off['binary_bytes'])} B of binary; it changes echo CPU per invocation "
+            f"{on['cpu_us_per_invocation'] / off['cpu_us_per_invocation']:.2f}x and the orders workload's "
+            f"{j_on['cpu_us_per_invocation'] / j_off['cpu_us_per_invocation']:.2f}x "
+            f"({j_on['peak_rss_kib'] - j_off['peak_rss_kib']:+,} KiB of peak RSS there).")
+        out.append("")
+
+    # The targets of issue 19, per allocator: ours (built without local mode when the crate
+    # can be, as a Lambda deployment builds it) over lambda_runtime with the same allocator.
+    # Init is judged on the process's CPU by its first GET /next (the wall-clock median of a
+    # start on a shared 2-core machine is mostly scheduling); the cold invocation on the wall
+    # clock, as a user waits for it.
+    judged = {a: OURS_NOLOCAL[a] if OURS_NOLOCAL[a] in echo and OURS_NOLOCAL[a] in orders else OURS[a]
+              for a in ALLOCATORS}
     targets = [
-        ("init <= 1.0x lambda_runtime's (musl), jemalloc on: init CPU",
-         ratio(on["init_cpu_us"], echo[LR_MUSL]["init_cpu_us"]), 1.0),
-        ("echo CPU per invocation <= 0.6x lambda_runtime's (musl)",
-         ratio(on["cpu_us_per_invocation"], echo[LR_MUSL]["cpu_us_per_invocation"]), 0.6),
-        ("orders CPU per invocation <= 0.6x lambda_runtime's, musl",
-         ratio(j_on["cpu_us_per_invocation"], orders[LR_MUSL]["cpu_us_per_invocation"]), 0.6),
-        ("orders CPU per invocation <= 0.6x lambda_runtime's, glibc (cargo-lambda's default)",
-         ratio(j_on["cpu_us_per_invocation"], orders[LR_GLIBC]["cpu_us_per_invocation"]), 0.6),
+        ("init CPU (echo)", echo, "init_cpu_us", 1.0),
+        ("CPU per invocation, echo", echo, "cpu_us_per_invocation", 0.6),
+        ("CPU per invocation, orders", orders, "cpu_us_per_invocation", 0.6),
+        ("peak RSS, echo", echo, "peak_rss_kib", 1.0),
+        ("peak RSS, orders", orders, "peak_rss_kib", 1.0),
+        ("binary, echo", echo, "binary_bytes", 1.0),
+        ("binary, orders", orders, "binary_bytes", 1.0),
+        ("cold invocation (wall clock), echo", echo, "cold_ms", 1.0),
+        ("cold invocation (wall clock), orders", orders, "cold_ms", 1.0),
     ]
-    if OURS_O3 in orders:
-        targets.append(("(the same, ours built at opt-level 3 like that glibc build)",
-                        ratio(orders[OURS_O3]["cpu_us_per_invocation"],
-                              orders[LR_GLIBC]["cpu_us_per_invocation"]), 0.6))
-    out.append("| target (issue 11) | measured | met |")
+    out.append("| target: ours / lambda_runtime, same allocator | limit | "
+               + " | ".join(f"{a}: `{judged[a]}`" for a in ALLOCATORS) + " |")
+    out.append("|---|---:|" + "---:|" * len(ALLOCATORS))
+    for label, doc, key, limit in targets:
+        cells = []
+        for a in ALLOCATORS:
+            r = ratio(doc[judged[a]].get(key), doc[LR[a]].get(key))
+            cells.append("-" if r is None else f"{fmt_ratio(r)} {'met' if r <= limit else '**missed**'}")
+        out.append(f"| {label} | <= {limit:.1f}x | " + " | ".join(cells) + " |")
+    out.append("")
+
+    # The other targets (issue 11, and the bootstrap's size of issue 19).
+    on = echo[OURS[JEMALLOC]]
+    early, peak = on.get("early_rss_kib"), on["peak_rss_kib"]
+    extra = [("orders CPU per invocation <= 0.6x lambda_runtime's glibc build (cargo-lambda's default)",
+              ratio(orders[OURS[JEMALLOC]]["cpu_us_per_invocation"], orders[LR_GLIBC]["cpu_us_per_invocation"])
+              if LR_GLIBC in orders else None, 0.6)]
+    if OURS_O3 in orders and LR_GLIBC in orders:
+        extra.append(("(the same, ours built at opt-level 3 like that glibc build)",
+                      ratio(orders[OURS_O3]["cpu_us_per_invocation"], orders[LR_GLIBC]["cpu_us_per_invocation"]),
+                      0.6))
+    out.append("| other targets | measured | met |")
     out.append("|---|---:|:---:|")
-    for label, value, limit in targets:
-        out.append(f"| {label} | {value:.2f}x | {'yes' if value <= limit else 'no'} |")
-        if label.startswith("init"):
-            wall = ratio(on["init_ms"], echo[LR_MUSL]["init_ms"])
-            out.append(f"| (the same, wall clock: noisy here, not judged) | {wall:.2f}x | - |")
+    for label, value, limit in extra:
+        if value is not None:
+            out.append(f"| {label} | {fmt_ratio(value)} | {'yes' if value <= limit else 'no'} |")
     rss_ok = peak <= 1024 and (early is None or peak <= early)
-    out.append(f"| peak RSS <= 1 MiB and flat (echo, {grouped(max(echo_doc['invocations'] // 10, 1))} → "
-               f"{grouped(echo_doc['invocations'])} invocations) | "
+    out.append(f"| peak RSS <= 1 MiB and flat (`{OURS[JEMALLOC]}`, echo, "
+               f"{grouped(max(echo_doc['invocations'] // 10, 1))} → {grouped(echo_doc['invocations'])} invocations) | "
                f"{grouped(early) if early is not None else '?'} → {grouped(peak)} KiB | {'yes' if rss_ok else 'no'} |")
     if "--bootstrap-bytes" in opts:
         b = opts["--bootstrap-bytes"]
@@ -131,42 +200,48 @@ def main():
 
 
 def write_svg(path, columns, rows):
-    """Horizontal bars, one group per row of the table, each bar relative to lambda_runtime
-    (musl) = 1.0; bars past 3.0x are cut and marked."""
-    cap, scale, left, bar, gap = 3.0, 170, 330, 14, 3
+    """Horizontal bars, one group per row of the tables, each bar relative to lambda_runtime
+    with the same allocator (= 1.0; glibc and the C floor against musl's malloc); bars past
+    3.0x are cut and marked."""
+    cap, scale, left, bar, gap = 3.0, 170, 360, 12, 2
     width = left + cap * scale + 150
-    y = 58
+    y = 84
     body = []
     for label, fmt, values in rows:
-        base = values.get(LR_MUSL)
         present = [c for c in columns if values.get(c) is not None]
-        body.append(f'<text x="8" y="{y + 12}" class="row">{escape(label)}</text>')
+        if not present:
+            continue
+        body.append(f'<text x="8" y="{y + 11}" class="row">{escape(label)}</text>')
         for c in present:
+            base = values.get(baseline_of(c))
             r = values[c] / base if base else 0
             w = min(r, cap) * scale
             body.append(f'<rect x="{left}" y="{y}" width="{w:.1f}" height="{bar}" fill="{COLORS[c]}"/>')
             cut = " ▶" if r > cap else ""
-            body.append(f'<text x="{left + w + 4:.1f}" y="{y + 11}" class="v">{escape(fmt(values[c]))} '
+            body.append(f'<text x="{left + w + 4:.1f}" y="{y + 10}" class="v">{escape(fmt(values[c]))} '
                         f'({r:.2f}x){cut}</text>')
             y += bar + gap
-        y += 14
+        y += 12
     height = y + 10
     ticks = []
     for t in (0.5, 1.0, 2.0, 3.0):
         x = left + t * scale
         dash = "" if t == 1.0 else ' stroke-dasharray="3,3"'
-        ticks.append(f'<line x1="{x}" y1="46" x2="{x}" y2="{height - 8}" stroke="#999"{dash}/>'
-                     f'<text x="{x}" y="42" class="t" text-anchor="middle">{t:g}x</text>')
-    legend, lx = [], 8
+        ticks.append(f'<line x1="{x}" y1="74" x2="{x}" y2="{height - 8}" stroke="#999"{dash}/>'
+                     f'<text x="{x}" y="70" class="t" text-anchor="middle">{t:g}x</text>')
+    legend, lx, ly = [], 8, 8
     for c in columns:
-        legend.append(f'<rect x="{lx}" y="8" width="12" height="12" fill="{COLORS[c]}"/>'
-                      f'<text x="{lx + 16}" y="18" class="l">{escape(c)}</text>')
-        lx += 22 + 7 * len(c)
+        step = 22 + 6 * len(c)
+        if lx + step > width:
+            lx, ly = 8, ly + 18
+        legend.append(f'<rect x="{lx}" y="{ly}" width="12" height="12" fill="{COLORS[c]}"/>'
+                      f'<text x="{lx + 16}" y="{ly + 10}" class="l">{escape(c)}</text>')
+        lx += step
     svg = f'''<svg xmlns="http://www.w3.org/2000/svg" width="{width:.0f}" height="{height}" viewBox="0 0 {width:.0f} {height}">
 <style>text{{font-family:sans-serif;fill:#222}} .row{{font-size:12px}} .v{{font-size:10px}} .t{{font-size:10px;fill:#666}} .l{{font-size:11px}}</style>
 <rect width="100%" height="100%" fill="#fff"/>
 {"".join(legend)}
-<text x="8" y="42" class="t">bars: relative to lambda_runtime, musl (= 1x); less is better</text>
+<text x="8" y="54" class="t">bars: relative to lambda_runtime with the same allocator (= 1x; glibc, C floor: to musl malloc); less is better</text>
 {"".join(ticks)}
 {"".join(body)}
 </svg>

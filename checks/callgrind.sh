@@ -2,10 +2,10 @@
 # Instruction counts of a function process, for before/after comparisons that do not drift
 # on a noisy machine (wall-clock and schedstat figures vary by 10-20% between runs here).
 #
-#   checks/callgrind.sh [--invocations N] [--event-file PATH] NAME=BINARY...
+#   checks/callgrind.sh [--invocations N] [--event-file PATH] [--emulator PATH] NAME=BINARY...
 #
 # Each BINARY runs under `valgrind --tool=callgrind` as the function process of
-# target/release/faas-emulator, twice: once stopped (SIGTERM, passed on by the emulator)
+# target/release/faas-emulator (or --emulator's), twice: once stopped (SIGTERM, passed on by the emulator)
 # right after its first `GET /next`, once after N invocations (default 200) of the event
 # (default: a small JSON object). Prints, per function:
 #
@@ -13,16 +13,20 @@
 #
 # where per invocation = (second run - first run) / N. The callgrind files stay in
 # target/callgrind/NAME.{init,run}.out for `callgrind_annotate`.
-# Build the binaries first (checks/bench.sh leaves them in target/bench).
+# Build the binaries first (checks/bench.sh leaves them in target/bench). The function
+# inherits this script's environment: `_RJEM_MALLOC_CONF=narenas:1 checks/callgrind.sh ...`
+# gives jemalloc options at run time (docs/performance.md, "jemalloc's start-up").
 set -euo pipefail
 
 invocations=200
 event_file=""
+emulator=""
 functions=()
 while [ $# -gt 0 ]; do
     case "$1" in
         --invocations) invocations="$2"; shift 2 ;;
         --event-file) event_file="$2"; shift 2 ;;
+        --emulator) emulator="$2"; shift 2 ;;
         -h|--help) sed -n '2,/^set -e/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
         -*) echo "callgrind.sh: unknown option: $1" >&2; exit 2 ;;
         *=*) functions+=("$1"); shift ;;
@@ -35,7 +39,7 @@ repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)"
 target_dir="${CARGO_TARGET_DIR:-$repo/target}"
 out_dir="$target_dir/callgrind"
 mkdir -p "$out_dir"
-emulator="$target_dir/release/faas-emulator"
+emulator="${emulator:-$target_dir/release/faas-emulator}"
 if ! command -v valgrind >/dev/null; then
     { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq valgrind; } >&2
 fi

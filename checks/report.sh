@@ -85,18 +85,23 @@ python3 checks/bench_report.py "$out/echo.json" "$out/json.json" docs/bench.svg 
     echo '```'
     echo
     echo "**Against AWS's own runtimes and a C floor** (\`checks/bench.sh\`, one run: each function under"
-    echo "\`faas-emulator\`, all invoked in turn; *init* is process spawn to the first \`GET /next\`; *CPU*"
-    echo "is the function process's on-CPU time from \`/proc/PID/task/*/schedstat\`, summed over threads,"
-    echo "divided by the invocations; the C floor speaks the protocol over one blocking socket and"
-    echo "parses no JSON; *orders* deserializes a 512 KB JSON event into typed structs and serializes"
-    echo "a summary, \`checks/peers/orders\`):"
+    echo "\`faas-emulator\`, all invoked in turn; every Rust function built with both allocators, jemalloc"
+    echo "(tikv-jemallocator, the same version on both sides) and musl's malloc, and compared with"
+    echo "lambda_runtime built with the same one; *init* is process spawn to the first \`GET /next\`;"
+    echo "*cold invocation* is process spawn to its first response delivered to the Runtime API (init"
+    echo "plus the first invocation), medians over fresh starts; *CPU* is the function process's on-CPU"
+    echo "time from \`/proc/PID/task/*/schedstat\`, summed over threads, divided by the invocations; the"
+    echo "C floor speaks the protocol over one blocking socket and parses no JSON; *orders* deserializes"
+    echo "a 512 KB JSON event into typed structs and serializes a summary, \`checks/peers/orders\`;"
+    echo "*no local mode*: ours built without the crate's \`local\` feature, as a Lambda deployment"
+    echo "builds it, the build the targets judge when the crate has that feature):"
     echo
     cat "$out/comparison.md"
     echo
     echo "Where the time goes, what was tried for each missed target and what meeting it would take:"
     echo "[docs/performance.md](docs/performance.md)."
     echo
-    echo "![ours, lambda_runtime and the C floor, relative to lambda_runtime (musl)](docs/bench.svg)"
+    echo "![ours, lambda_runtime and the C floor, relative to lambda_runtime with the same allocator](docs/bench.svg)"
     echo
     echo "Every figure of that run (REPORT durations, round trips, ratios):"
     echo

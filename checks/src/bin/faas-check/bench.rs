@@ -14,6 +14,10 @@
 //! - init: process spawn to its first `GET /next` on a bare loopback listener (as `faas-check
 //!   startup --bootstrap`, without the emulator's own latency), and the process's time on CPU
 //!   by then; medians over `--starts` fresh starts (default 10);
+//! - cold invocation: in the same fresh starts, the event served to that first `GET /next`
+//!   and the clock stopped when the response's last byte arrives (init plus the first
+//!   invocation, as a user of a cold function waits for it; `cold.rs`), with the process's
+//!   CPU by then; medians;
 //! - CPU per invocation: the function process's time on CPU over the `--invocations`
 //!   sequential invocations (default 1000), divided by their count; read from the first
 //!   field of `/proc/PID/task/*/schedstat`, summed over its threads, so it counts the
@@ -45,8 +49,8 @@ use serde_json::{Value, json};
 
 use crate::Outcome;
 use crate::args::Args;
+use crate::cold;
 use crate::procfs::{children, cpu_ns, peak_rss_kib};
-use crate::startup;
 use crate::stats::Sample;
 use faas_checks::fixture::Function;
 use faas_checks::http;
@@ -197,6 +201,8 @@ struct Figures {
     binary_bytes: Option<u64>,
     init_ms: Vec<f64>,
     init_cpu_us: Vec<f64>,
+    cold_ms: Vec<f64>,
+    cold_cpu_us: Vec<f64>,
     duration_ms: Vec<f64>,
     round_trip_ms: Vec<f64>,
     /// Nanoseconds on CPU of the function process over the counted invocations.
@@ -286,10 +292,15 @@ impl Bench<'_> {
                 let Ok(figures) = result.as_mut() else {
                     continue;
                 };
-                match startup::time_start(command) {
-                    Ok(start) => {
-                        figures.init_ms.push(start.wall_ms);
-                        figures.init_cpu_us.push(start.cpu_us);
+                match cold::time_cold(command, self.event).and_then(|cold| {
+                    self.check_answer(&cold.body)?;
+                    Ok(cold)
+                }) {
+                    Ok(cold) => {
+                        figures.init_ms.push(cold.init.wall_ms);
+                        figures.init_cpu_us.push(cold.init.cpu_us);
+                        figures.cold_ms.push(cold.first_response.wall_ms);
+                        figures.cold_cpu_us.push(cold.first_response.cpu_us);
                     }
                     Err(message) => *result = Err(format!("a fresh start: {message}")),
                 }
@@ -358,7 +369,7 @@ impl Bench<'_> {
         let elapsed = started.elapsed().as_secs_f64() * 1e3;
         let echoed = answer.status == 200
             && answer.header("x-amz-function-error").is_none()
-            && answer.json().as_ref() == Some(self.expected);
+            && self.check_answer(&answer.body).is_ok();
         if !echoed {
             return Err(format!(
                 "did not give the expected answer: status {}, body {}\nlast output:\n{}",
@@ -368,6 +379,17 @@ impl Bench<'_> {
             ));
         }
         Ok(elapsed)
+    }
+
+    /// `Ok` when `body` is the expected answer (compared as JSON).
+    fn check_answer(&self, body: &[u8]) -> Result<(), String> {
+        match serde_json::from_slice::<Value>(body) {
+            Ok(answer) if answer == *self.expected => Ok(()),
+            _ => Err(format!(
+                "the answer is not the expected one: {}",
+                String::from_utf8_lossy(&body[..body.len().min(300)])
+            )),
+        }
     }
 }
 
@@ -423,6 +445,8 @@ struct Summary {
     binary_bytes: Option<u64>,
     init_ms: f64,
     init_cpu_us: f64,
+    cold_ms: f64,
+    cold_cpu_us: f64,
     cpu_us: f64,
     duration_ms: Sample,
     round_trip_ms: f64,
@@ -440,6 +464,8 @@ impl Summary {
             binary_bytes: f.binary_bytes,
             init_ms: sample("init", &f.init_ms)?.median(),
             init_cpu_us: sample("init CPU", &f.init_cpu_us)?.median(),
+            cold_ms: sample("cold invocation", &f.cold_ms)?.median(),
+            cold_cpu_us: sample("cold invocation CPU", &f.cold_cpu_us)?.median(),
             cpu_us: f.cpu_ns.ok_or("no CPU time measured")? as f64
                 / 1e3
                 / f.invocations.max(1) as f64,
@@ -457,6 +483,8 @@ impl Summary {
             "binary_bytes": self.binary_bytes,
             "init_ms": self.init_ms,
             "init_cpu_us": self.init_cpu_us,
+            "cold_ms": self.cold_ms,
+            "cold_cpu_us": self.cold_cpu_us,
             "cpu_us_per_invocation": self.cpu_us,
             "duration_ms_median": self.duration_ms.median(),
             "duration_ms_p99": self.duration_ms.percentile(99.0),
@@ -486,12 +514,19 @@ type Cell<T> = fn(&Summary) -> T;
 
 /// The figures as a markdown table, one column per function.
 fn print_table(results: &[(&str, Summary)], invocations: usize) {
-    let rows: [(String, Cell<String>); 9] = [
+    let rows: [(String, Cell<String>); 11] = [
         ("init median (spawn to first GET /next)".into(), |s| {
             format!("{:.2} ms", s.init_ms)
         }),
         ("init CPU median".into(), |s| {
             format!("{:.0} us", s.init_cpu_us)
+        }),
+        (
+            "cold invocation median (spawn to first response)".into(),
+            |s| format!("{:.2} ms", s.cold_ms),
+        ),
+        ("cold invocation CPU median".into(), |s| {
+            format!("{:.0} us", s.cold_cpu_us)
         }),
         ("CPU per invocation (function process)".into(), |s| {
             format!("{:.1} us", s.cpu_us)
@@ -549,9 +584,11 @@ fn ratio(ours: f64, theirs: f64) -> String {
 
 /// Every figure of `ours` over `theirs`, in one line.
 fn ratios(ours: &Summary, theirs: &Summary) -> String {
-    let figures: [(&str, Cell<Option<f64>>); 7] = [
+    let figures: [(&str, Cell<Option<f64>>); 9] = [
         ("init", |s| Some(s.init_ms)),
         ("init CPU", |s| Some(s.init_cpu_us)),
+        ("cold invocation", |s| Some(s.cold_ms)),
+        ("cold invocation CPU", |s| Some(s.cold_cpu_us)),
         ("CPU per invocation", |s| Some(s.cpu_us)),
         ("duration", |s| Some(s.duration_ms.median())),
         ("round trip", |s| Some(s.round_trip_ms)),

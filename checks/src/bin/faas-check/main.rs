@@ -19,6 +19,7 @@
 
 mod args;
 mod bench;
+mod cold;
 mod engine;
 mod hardening;
 mod image;

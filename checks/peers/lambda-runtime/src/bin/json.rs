@@ -4,6 +4,11 @@
 #[path = "../../../orders/orders.rs"]
 mod orders;
 
+// With the `jemalloc` feature, the same global allocator as ours (checks/peers/ours).
+#[cfg(feature = "jemalloc")]
+#[global_allocator]
+static ALLOC: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 use lambda_runtime::{Error, LambdaEvent, service_fn};
 
 async fn handler(event: LambdaEvent<orders::Batch>) -> Result<orders::Summary, Error> {

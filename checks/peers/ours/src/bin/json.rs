@@ -4,10 +4,9 @@
 #[path = "../../../orders/orders.rs"]
 mod orders;
 
-// With the feature, jemalloc as `bootstrap` ships it; without, musl's malloc.
-#[cfg(feature = "jemalloc")]
-#[global_allocator]
-static ALLOC: faas_runtime::Jemalloc = faas_runtime::Jemalloc;
+// jemalloc as `bootstrap` ships it with the `jemalloc` feature, musl's malloc without.
+#[path = "../allocator.rs"]
+mod allocator;
 
 async fn handler(
     batch: orders::Batch,
