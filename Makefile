@@ -111,7 +111,7 @@ zip:
 deploy-tests: static aarch64
 	checks/deploy-tests.sh
 
-## bench: ours (jemalloc on/off) vs AWS's lambda_runtime (musl, glibc) and awslambdaric, and a C floor:
+## bench: ours and AWS's lambda_runtime, each with jemalloc and musl's malloc (ours also without local mode), awslambdaric, a C floor:
 ## echo functions and a 512 KB JSON workload under faas-emulator (checks/bench.sh; a few minutes).
 bench: setup
 	checks/bench.sh

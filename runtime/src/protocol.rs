@@ -1,6 +1,6 @@
 //! The AWS Lambda Runtime API, as constants: paths, headers, limits and error types.
 //!
-//! The client ([`crate::client`]) and the emulator ([`crate::emulator`]) both speak this
+//! The client (`crate::client`) and the emulator ([`crate::emulator`]) both speak this
 //! protocol; keeping every name here means the two cannot drift apart.
 
 /// API version prefix of every Runtime API path.

@@ -13,7 +13,7 @@ use std::net::TcpStream;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use faas_runtime::protocol::{
-    EMULATED_ARN_PREFIX, INVOCATION_PREFIX, JSON_CONTENT_TYPE, NEXT_PATH, RESPONSE_SEGMENT, header,
+    INVOCATION_PREFIX, JSON_CONTENT_TYPE, NEXT_PATH, RESPONSE_SEGMENT, header,
 };
 
 use crate::procfs;
@@ -103,7 +103,7 @@ fn next_answer(event: &[u8]) -> Vec<u8> {
         + 60_000;
     let mut answer = format!(
         "HTTP/1.1 200 OK\r\ncontent-type: {JSON_CONTENT_TYPE}\r\n{}: {REQUEST_ID}\r\n\
-         {}: {deadline_ms}\r\n{}: {EMULATED_ARN_PREFIX}startup\r\n\
+         {}: {deadline_ms}\r\n{}: arn:aws:lambda:us-east-1:012345678912:function:startup\r\n\
          {}: Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=0\r\n\
          content-length: {}\r\n\r\n",
         header::REQUEST_ID,
