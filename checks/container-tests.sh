@@ -25,21 +25,8 @@ aarch64="aarch64-unknown-linux-musl"
 passed=0
 failed=0
 
-log() { echo "--- $*" >&2; }
-
-# run_test NAME COMMAND...: runs COMMAND with its output in $work/logs/NAME.log.
-run_test() {
-    local name="$1"
-    shift
-    if "$@" >"$work/logs/$name.log" 2>&1; then
-        echo "PASS $name"
-        passed=$((passed + 1))
-    else
-        echo "FAIL $name"
-        tail -n 25 "$work/logs/$name.log" | sed 's/^/    /'
-        failed=$((failed + 1))
-    fi
-}
+# shellcheck source=checks/lib.sh
+. "$repo/checks/lib.sh"
 
 # use_storage N: a fresh, private storage root for podman, buildah and skopeo.
 use_storage() {

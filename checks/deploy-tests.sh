@@ -34,19 +34,8 @@ cleanup() {
     if [ "${KEEP:-0}" = 1 ]; then echo "kept $work" >&2; else rm -rf "$work"; fi
 }
 trap cleanup EXIT
-log() { echo "--- $*" >&2; }
-run_test() {
-    local name="$1"
-    shift
-    if "$@" >"$work/logs/$name.log" 2>&1; then
-        echo "PASS $name"
-        passed=$((passed + 1))
-    else
-        echo "FAIL $name"
-        tail -n 25 "$work/logs/$name.log" | sed 's/^/    /'
-        failed=$((failed + 1))
-    fi
-}
+# shellcheck source=checks/lib.sh
+. "$repo/checks/lib.sh"
 
 # --- Tools -------------------------------------------------------------------------------------
 need=()

@@ -5,10 +5,9 @@
 //! reach the caller one by one behind the HTTP integration prelude; and the same binary in
 //! local mode.
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
+use faas_checks::event_stream::Stream;
 use faas_checks::fixture::{Function, example};
 use serde_json::{Value, json};
 
@@ -198,55 +197,25 @@ fn function_url_binary_bodies_bad_requests_and_foreign_events() {
     assert_eq!(a["statusCode"], 200, "{a}");
 }
 
-const STREAM_PATH: &str = "/2021-11-15/functions/function/response-streaming-invocations";
-
 /// The payloads of an `InvokeWithResponseStream` answer's `PayloadChunk` messages, each with
 /// the time it arrived, and the answer's head.
 fn stream_payloads(addr: &str, event: &str) -> (String, Vec<(Vec<u8>, Instant)>) {
-    let mut tcp = TcpStream::connect(addr).unwrap();
-    tcp.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
-    write!(
-        tcp,
-        "POST {STREAM_PATH} HTTP/1.1\r\nHost: {addr}\r\nContent-Length: {}\r\n\r\n{event}",
-        event.len()
-    )
-    .unwrap();
-    let mut reader = BufReader::new(tcp);
-    let mut head = String::new();
-    while !head.ends_with("\r\n\r\n") {
-        assert!(reader.read_line(&mut head).unwrap() > 0, "head: {head}");
-    }
+    let stream = Stream::open(addr, event);
     assert!(
-        head.to_ascii_lowercase()
+        stream
+            .head
+            .to_ascii_lowercase()
             .contains("transfer-encoding: chunked"),
-        "{head}"
+        "{}",
+        stream.head
     );
-    let (mut pending, mut payloads) = (Vec::new(), Vec::new());
-    loop {
-        let mut size = String::new();
-        reader.read_line(&mut size).unwrap();
-        let size = usize::from_str_radix(size.trim(), 16).unwrap();
-        if size == 0 {
-            break;
-        }
-        let mut data = vec![0; size + 2];
-        reader.read_exact(&mut data).unwrap();
-        pending.extend_from_slice(&data[..size]);
-        // Event-stream messages: total length, headers length, prelude CRC, headers, payload, CRC.
-        while pending.len() >= 12 {
-            let total = u32::from_be_bytes(pending[0..4].try_into().unwrap()) as usize;
-            if pending.len() < total {
-                break;
-            }
-            let message: Vec<u8> = pending.drain(..total).collect();
-            let headers = u32::from_be_bytes(message[4..8].try_into().unwrap()) as usize;
-            let is_chunk =
-                String::from_utf8_lossy(&message[12..12 + headers]).contains("PayloadChunk");
-            if is_chunk {
-                payloads.push((message[12 + headers..total - 4].to_vec(), Instant::now()));
-            }
-        }
-    }
+    let head = stream.head.clone();
+    let payloads = stream
+        .messages()
+        .into_iter()
+        .filter(|m| m.event_type == "PayloadChunk")
+        .map(|m| (m.payload, m.at))
+        .collect();
     (head, payloads)
 }
 

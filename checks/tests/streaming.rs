@@ -3,169 +3,19 @@
 //! (`POST /2021-11-15/functions/function/response-streaming-invocations`), whose answer is
 //! AWS's event stream: `PayloadChunk` messages as the function writes, then `InvokeComplete`.
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::Write;
 use std::net::TcpStream;
 use std::os::fd::AsRawFd;
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use faas_checks::event_stream::{Message, Stream};
 use faas_checks::fixture::{Function, Served, example};
 use faas_checks::http;
 use faas_runtime::emulator::Emulator;
+use faas_runtime::protocol::STREAM_INVOKE_PATH;
 use serde_json::{Value, json};
-
-const STREAM_PATH: &str = "/2021-11-15/functions/function/response-streaming-invocations";
-
-/// One event-stream message as the caller received it.
-#[derive(Debug)]
-struct Message {
-    event_type: String,
-    payload: Vec<u8>,
-    at: Instant,
-}
-
-/// A streaming invocation in progress: the HTTP answer read incrementally.
-struct Stream {
-    reader: BufReader<TcpStream>,
-    status: u16,
-    head: String,
-    buffered: Vec<u8>,
-}
-
-impl Stream {
-    fn open(addr: &str, event: &str) -> Self {
-        let mut tcp = TcpStream::connect(addr).unwrap();
-        tcp.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
-        write!(
-            tcp,
-            "POST {STREAM_PATH} HTTP/1.1\r\nHost: {addr}\r\nContent-Length: {}\r\n\r\n{event}",
-            event.len()
-        )
-        .unwrap();
-        let mut reader = BufReader::new(tcp);
-        let mut head = String::new();
-        loop {
-            let mut line = String::new();
-            reader.read_line(&mut line).unwrap();
-            head.push_str(&line);
-            if line == "\r\n" || line.is_empty() {
-                break;
-            }
-        }
-        let status = head
-            .split_whitespace()
-            .nth(1)
-            .and_then(|s| s.parse().ok())
-            .unwrap_or(0);
-        // A whole answer (an error before any chunk, a buffered function) has a length.
-        let length = head.lines().find_map(|line| {
-            let (name, value) = line.split_once(':')?;
-            name.eq_ignore_ascii_case("content-length")
-                .then(|| value.trim().parse::<usize>().ok())?
-        });
-        let mut buffered = Vec::new();
-        if let Some(length) = length {
-            buffered.resize(length, 0);
-            reader.read_exact(&mut buffered).unwrap();
-        }
-        Self {
-            reader,
-            status,
-            head,
-            buffered,
-        }
-    }
-
-    /// The next event-stream message, or `None` at the end of the body.
-    fn next(&mut self) -> Option<Message> {
-        loop {
-            if self.buffered.len() >= 12 {
-                let total = u32::from_be_bytes(self.buffered[0..4].try_into().unwrap()) as usize;
-                if self.buffered.len() >= total {
-                    let m: Vec<u8> = self.buffered.drain(..total).collect();
-                    return Some(parse(&m));
-                }
-            }
-            if !self
-                .head
-                .to_ascii_lowercase()
-                .contains("transfer-encoding: chunked")
-            {
-                assert!(self.buffered.is_empty(), "a partial message");
-                return None;
-            }
-            let mut size = String::new();
-            if self.reader.read_line(&mut size).unwrap() == 0 {
-                return None;
-            }
-            let size = usize::from_str_radix(size.trim(), 16).expect("a chunk size");
-            if size == 0 {
-                return None;
-            }
-            let mut data = vec![0; size + 2];
-            self.reader.read_exact(&mut data).unwrap();
-            data.truncate(size);
-            self.buffered.extend_from_slice(&data);
-        }
-    }
-
-    /// The rest of the body as it came (the event-stream bytes), unparsed.
-    fn raw(mut self) -> Vec<u8> {
-        let chunked = self
-            .head
-            .to_ascii_lowercase()
-            .contains("transfer-encoding: chunked");
-        if !chunked {
-            return self.buffered;
-        }
-        loop {
-            let mut size = String::new();
-            if self.reader.read_line(&mut size).unwrap() == 0 {
-                break;
-            }
-            let size = usize::from_str_radix(size.trim(), 16).expect("a chunk size");
-            if size == 0 {
-                break;
-            }
-            let mut data = vec![0; size + 2];
-            self.reader.read_exact(&mut data).unwrap();
-            data.truncate(size);
-            self.buffered.extend_from_slice(&data);
-        }
-        self.buffered
-    }
-
-    fn all(mut self) -> Vec<Message> {
-        let mut messages = Vec::new();
-        while let Some(m) = self.next() {
-            messages.push(m);
-        }
-        messages
-    }
-}
-
-fn parse(m: &[u8]) -> Message {
-    let headers_len = u32::from_be_bytes(m[4..8].try_into().unwrap()) as usize;
-    let mut headers = &m[12..12 + headers_len];
-    let mut event_type = String::new();
-    while !headers.is_empty() {
-        let n = headers[0] as usize;
-        let name = String::from_utf8(headers[1..1 + n].to_vec()).unwrap();
-        assert_eq!(headers[1 + n], 7, "string header");
-        let len = u16::from_be_bytes(headers[2 + n..4 + n].try_into().unwrap()) as usize;
-        let value = String::from_utf8(headers[4 + n..4 + n + len].to_vec()).unwrap();
-        if name == ":event-type" {
-            event_type = value;
-        }
-        headers = &headers[4 + n + len..];
-    }
-    Message {
-        event_type,
-        payload: m[12 + headers_len..m.len() - 4].to_vec(),
-        at: Instant::now(),
-    }
-}
 
 fn text(m: &Message) -> &str {
     std::str::from_utf8(&m.payload).unwrap()
@@ -213,7 +63,7 @@ fn an_error_after_two_chunks_ends_the_stream_with_invoke_complete_error() {
         &f.invoke_addr,
         r#"{"prompt": "a b c", "delay_ms": 1, "fail_after": 2}"#,
     );
-    let messages = s.all();
+    let messages = s.messages();
     let texts: Vec<&str> = messages[..2].iter().map(text).collect();
     assert_eq!(texts, ["a ", "b "]);
     let done = complete(&messages[2]);
@@ -232,12 +82,12 @@ fn a_panic_mid_stream_is_the_streams_error_and_the_function_restarts() {
         // wrote but had not sent when it died is lost, on Lambda as here.
         r#"{"prompt": "a b c", "delay_ms": 200, "panic_after": 1}"#,
     );
-    let messages = s.all();
+    let messages = s.messages();
     assert_eq!(text(&messages[0]), "a ");
     let done = complete(messages.last().unwrap());
     assert_eq!(done["ErrorCode"], "Runtime.Panic", "{done}");
     // The process was replaced; the next invocation streams again.
-    let again = Stream::open(&f.invoke_addr, r#"{"prompt": "ok", "delay_ms": 1}"#).all();
+    let again = Stream::open(&f.invoke_addr, r#"{"prompt": "ok", "delay_ms": 1}"#).messages();
     assert_eq!(text(&again[0]), "ok ");
 }
 
@@ -251,7 +101,7 @@ fn a_caller_that_hangs_up_mid_stream_leaves_the_function_healthy() {
     assert_eq!(text(&s.next().unwrap()), "a ");
     drop(s);
     // The function finishes its stream into the void; the next caller is served.
-    let again = Stream::open(&f.invoke_addr, r#"{"prompt": "next", "delay_ms": 1}"#).all();
+    let again = Stream::open(&f.invoke_addr, r#"{"prompt": "next", "delay_ms": 1}"#).messages();
     assert_eq!(text(&again[0]), "next ");
     assert_eq!(complete(&again[1]), serde_json::json!({"LogResult": ""}));
     assert!(
@@ -267,7 +117,7 @@ fn a_stream_over_the_limit_is_cut_with_a_clear_error() {
     let f = Function::emulated(&example("stream"), &[], &["--max-stream-bytes", "65536"]);
     let prompt = vec!["x".repeat(1000); 100].join(" ");
     let event = serde_json::json!({"prompt": prompt, "delay_ms": 0}).to_string();
-    let messages = Stream::open(&f.invoke_addr, &event).all();
+    let messages = Stream::open(&f.invoke_addr, &event).messages();
     let bytes: usize = messages[..messages.len() - 1]
         .iter()
         .map(|m| m.payload.len())
@@ -276,7 +126,7 @@ fn a_stream_over_the_limit_is_cut_with_a_clear_error() {
     let done = complete(messages.last().unwrap());
     assert_eq!(done["ErrorCode"], "Function.ResponseSizeTooLarge", "{done}");
     // Healthy afterwards.
-    let again = Stream::open(&f.invoke_addr, r#"{"prompt": "ok", "delay_ms": 1}"#).all();
+    let again = Stream::open(&f.invoke_addr, r#"{"prompt": "ok", "delay_ms": 1}"#).messages();
     assert_eq!(text(&again[0]), "ok ");
 }
 
@@ -295,7 +145,7 @@ fn the_functions_content_type_reaches_the_caller() {
     let s = Stream::open(&f.invoke_addr, event);
     let head = s.head.to_ascii_lowercase();
     assert!(head.contains("content-type: text/event-stream"), "{head}");
-    let messages = s.all();
+    let messages = s.messages();
     assert_eq!(text(&messages[0]), "data:1 ");
     assert_eq!(complete(&messages[1]), serde_json::json!({"LogResult": ""}));
     // The buffered Invoke of the same function answers with it too.
@@ -305,7 +155,7 @@ fn the_functions_content_type_reaches_the_caller() {
     assert_eq!(r.body, b"data:1 ");
     // A value that is no header value fails the stream before its first byte, clearly.
     let bad = r#"{"prompt": "x", "content_type": "text/plain\r\nX-Injected: 1"}"#;
-    let messages = Stream::open(&f.invoke_addr, bad).all();
+    let messages = Stream::open(&f.invoke_addr, bad).messages();
     assert_eq!(messages.len(), 1, "{messages:?}");
     let done = complete(&messages[0]);
     assert_eq!(done["ErrorCode"], "Runtime.InvalidContentType", "{done}");
@@ -318,7 +168,7 @@ fn the_functions_content_type_reaches_the_caller() {
         "{}",
         s.head
     );
-    let messages = s.all();
+    let messages = s.messages();
     assert_eq!(
         complete(&messages[0])["ErrorCode"],
         "Runtime.UnmarshalError"
@@ -328,7 +178,8 @@ fn the_functions_content_type_reaches_the_caller() {
 #[test]
 fn local_mode_streams_too() {
     let f = Function::local(&example("stream"), &[]);
-    let messages = Stream::open(&f.invoke_addr, r#"{"prompt": "local mode", "delay_ms": 1}"#).all();
+    let messages =
+        Stream::open(&f.invoke_addr, r#"{"prompt": "local mode", "delay_ms": 1}"#).messages();
     assert_eq!(text(&messages[0]), "local ");
     assert_eq!(text(&messages[1]), "mode ");
 }
@@ -351,11 +202,11 @@ fn a_thousand_streamed_invocations_keep_memory_flat() {
     };
     let event = r#"{"prompt": "a b c d", "delay_ms": 0}"#;
     for _ in 0..100 {
-        assert_eq!(Stream::open(&f.invoke_addr, event).all().len(), 5);
+        assert_eq!(Stream::open(&f.invoke_addr, event).messages().len(), 5);
     }
     let before = rss();
     for _ in 0..900 {
-        assert_eq!(Stream::open(&f.invoke_addr, event).all().len(), 5);
+        assert_eq!(Stream::open(&f.invoke_addr, event).messages().len(), 5);
     }
     let after = rss();
     println!("emulator RSS after 100 streams: {before} KiB; after 1,000: {after} KiB");
@@ -368,12 +219,13 @@ fn a_thousand_streamed_invocations_keep_memory_flat() {
 #[test]
 fn a_stream_past_the_deadline_ends_with_the_timeout() {
     let f = Function::emulated(&example("stream"), &[], &["--timeout", "1"]);
-    let messages = Stream::open(&f.invoke_addr, r#"{"prompt": "a b", "delay_ms": 3000}"#).all();
+    let messages =
+        Stream::open(&f.invoke_addr, r#"{"prompt": "a b", "delay_ms": 3000}"#).messages();
     assert_eq!(text(&messages[0]), "a ");
     let done = complete(messages.last().unwrap());
     assert_eq!(done["ErrorCode"], "Sandbox.Timedout", "{done}");
     // The process is replaced; the next stream works.
-    let again = Stream::open(&f.invoke_addr, r#"{"prompt": "ok", "delay_ms": 1}"#).all();
+    let again = Stream::open(&f.invoke_addr, r#"{"prompt": "ok", "delay_ms": 1}"#).messages();
     assert_eq!(text(&again[0]), "ok ");
 }
 
@@ -453,7 +305,7 @@ fn caller_that_never_reads(addr: &str, event: &str) -> TcpStream {
     }
     write!(
         tcp,
-        "POST {STREAM_PATH} HTTP/1.1\r\nHost: {addr}\r\nContent-Length: {}\r\n\r\n{event}",
+        "POST {STREAM_INVOKE_PATH} HTTP/1.1\r\nHost: {addr}\r\nContent-Length: {}\r\n\r\n{event}",
         event.len()
     )
     .unwrap();
@@ -628,9 +480,9 @@ fn the_bandwidth_cap_runs_from_the_end_of_the_uncapped_six_mib() {
 fn streams_past_six_mib_reach_the_caller_at_two_mib_per_second() {
     let f = python(&[], &["--timeout", "30"]);
     let mib = 1024 * 1024;
-    let mut s = Stream::open(&f.invoke_addr, &slow_start_then_burst());
+    let s = Stream::open(&f.invoke_addr, &slow_start_then_burst());
     let (mut total, mut at_six, mut at_twelve) = (0, None, None);
-    while let Some(m) = s.next() {
+    for m in s {
         if m.event_type != "PayloadChunk" {
             assert_eq!(complete(&m), json!({"LogResult": ""}));
             break;
@@ -725,9 +577,9 @@ fn a_slow_reader_is_served_with_bounded_memory() {
     );
     let before = rss_kib();
     let event = json!({"stream": [[65536, 0]], "repeat": 96}).to_string();
-    let mut s = Stream::open(&f.invoke_addr, &event);
+    let s = Stream::open(&f.invoke_addr, &event);
     let (mut total, mut peak) = (0, before);
-    while let Some(m) = s.next() {
+    for m in s {
         if m.event_type != "PayloadChunk" {
             assert_eq!(complete(&m), json!({"LogResult": ""}));
             break;
