@@ -5,5 +5,5 @@
 #![no_main]
 
 libfuzzer_sys::fuzz_target!(|bytes: &[u8]| {
-    faas_runtime::http::fuzzing::http_event(bytes);
+    faas_runtime::fuzzing::http_event(bytes);
 });

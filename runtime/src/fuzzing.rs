@@ -141,3 +141,5 @@ pub fn runtime_api_address(bytes: &[u8]) {
 }
 
 pub use crate::emulator::fuzzing::{client_context, invoke_request, runtime_api_request};
+#[cfg(feature = "http")]
+pub use crate::http::fuzzing::http_event;

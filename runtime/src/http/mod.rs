@@ -26,8 +26,7 @@ mod content;
 mod differential;
 pub(crate) mod event;
 #[cfg(any(test, feature = "fuzzing"))]
-#[doc(hidden)]
-pub mod fuzzing;
+pub(crate) mod fuzzing;
 mod percent;
 mod service;
 
