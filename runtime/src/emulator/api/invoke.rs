@@ -10,7 +10,8 @@ use hyper::body::{Bytes, Incoming};
 use hyper::header::{CONTENT_TYPE, HeaderValue};
 use hyper::{HeaderMap, Method, Request, Response, StatusCode};
 
-use super::{self as api, EventStream, Reply};
+use super::{EventStream, Reply};
+use crate::emulator::api;
 use crate::emulator::core::{Busy, Event, Outcome, Payload, STOPPING, Sandbox, Streamed, Ticket};
 use crate::emulator::wire::{error_body, event_stream};
 use crate::protocol::{self, MAX_PAYLOAD, error_type, header};

@@ -11,7 +11,8 @@ use hyper::{Method, Request, StatusCode};
 
 use tokio::sync::{mpsc, oneshot};
 
-use super::{self as api, Reply};
+use super::Reply;
+use crate::emulator::api;
 use crate::emulator::core::state::Call;
 use crate::emulator::core::{Outcome, Payload, Refusal, Sandbox};
 use crate::emulator::limits::{STREAM_BANDWIDTH, STREAM_UNCAPPED};
