@@ -17,7 +17,9 @@
 //! it; `event/` turns events into requests and responses into events, one file per source
 //! (`apigw_v1`, `apigw_v2`, `alb`, `function_url`), without I/O; `content` decides text or
 //! base64, `percent` encodes URIs, `body` is the request body; `fuzzing` is the fuzz entry
-//! point (feature `fuzzing`).
+//! point (feature `fuzzing`). With feature `local`: `front` turns plain HTTP requests into
+//! function URL events and answers back into HTTP (for local HTTP mode and the emulator's
+//! `--http` port), and `serve` is local HTTP mode (the binary serving `$PORT` outside Lambda).
 
 mod adapter;
 mod body;
@@ -25,9 +27,13 @@ mod content;
 #[cfg(test)]
 mod differential;
 pub(crate) mod event;
+#[cfg(feature = "local")]
+pub(crate) mod front;
 #[cfg(any(test, feature = "fuzzing"))]
 pub(crate) mod fuzzing;
 mod percent;
+#[cfg(feature = "local")]
+pub(crate) mod serve;
 mod service;
 
 use std::collections::HashMap;
