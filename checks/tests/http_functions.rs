@@ -285,11 +285,9 @@ struct OnPort {
 
 impl OnPort {
     fn start(env: &[(&str, &str)]) -> Self {
-        let port = TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .unwrap()
-            .port();
-        let log = std::env::temp_dir().join(format!("http-on-port-{}-{port}.log", std::process::id()));
+        let port = free_port();
+        let log =
+            std::env::temp_dir().join(format!("http-on-port-{}-{port}.log", std::process::id()));
         let child = Command::new(example("http_axum"))
             .env_remove("AWS_LAMBDA_RUNTIME_API")
             .env_remove("FAAS_LISTEN")
@@ -312,11 +310,6 @@ impl OnPort {
             std::thread::sleep(Duration::from_millis(20));
         }
         started
-    }
-
-    fn get(&self, path: &str, headers: &[(&str, &str)]) -> Response {
-        http::request(&self.addr, "GET", path, headers, b"", Duration::from_secs(30))
-            .unwrap_or_else(|e| panic!("GET {path}: {e}\n{}", self.output()))
     }
 
     fn output(&self) -> String {
@@ -348,9 +341,28 @@ impl Drop for OnPort {
     }
 }
 
+/// A loopback port nobody listens on (free when asked; taken by whoever binds it next).
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .unwrap()
+        .port()
+}
+
+fn get(addr: &str, path: &str, headers: &[(&str, &str)]) -> Response {
+    http::request(addr, "GET", path, headers, b"", Duration::from_secs(30))
+        .unwrap_or_else(|e| panic!("GET {path}: {e}"))
+}
+
 #[test]
 fn outside_lambda_the_binary_serves_plain_http_on_port_as_a_function_url_would() {
     let f = OnPort::start(&[]);
+    plain_http_answers_as_a_function_url(&f.addr);
+}
+
+/// The example's routes over plain HTTP at `addr`, as a function URL client sees them.
+fn plain_http_answers_as_a_function_url(addr: &str) {
+    let f = Plain(addr);
     let hello = f.get("/hello", &[]);
     assert_eq!(hello.status, 200);
     assert_eq!(hello.body, b"Hello from axum on Lambda\n");
@@ -365,7 +377,7 @@ fn outside_lambda_the_binary_serves_plain_http_on_port_as_a_function_url_would()
     assert_eq!(f.get("/nowhere", &[]).status, 404);
     // JSON in, 201 out, both cookies as separate Set-Cookie headers.
     let added = http::request(
-        &f.addr,
+        addr,
         "POST",
         "/pets",
         &[],
@@ -392,14 +404,75 @@ fn outside_lambda_the_binary_serves_plain_http_on_port_as_a_function_url_would()
     // What the service saw: the request as a function URL event carries it (cookies back in
     // one Cookie header, the query verbatim, the source a function URL, a request id).
     let seen = f
-        .get("/whoami?b=2&a=%20x&a=y", &[("cookie", "session=abc; theme=dark")])
+        .get(
+            "/whoami?b=2&a=%20x&a=y",
+            &[("cookie", "session=abc; theme=dark")],
+        )
         .expect_json();
     assert_eq!(seen["method"], "GET", "{seen}");
     assert_eq!(seen["path"], "/whoami", "{seen}");
     assert_eq!(seen["query"], "b=2&a=%20x&a=y", "{seen}");
     assert_eq!(seen["cookie"], json!(["session=abc; theme=dark"]), "{seen}");
     assert_eq!(seen["source"], "FunctionUrl", "{seen}");
-    assert_eq!(seen["request_id"].as_str().map(str::len), Some(36), "{seen}");
+    assert_eq!(
+        seen["request_id"].as_str().map(str::len),
+        Some(36),
+        "{seen}"
+    );
+}
+
+/// A plain HTTP address to GET from.
+struct Plain<'a>(&'a str);
+
+impl Plain<'_> {
+    fn get(&self, path: &str, headers: &[(&str, &str)]) -> Response {
+        get(self.0, path, headers)
+    }
+}
+
+/// `faas-emulator --http` in front of the example; the address of its plain HTTP port.
+fn fronted(env: &[(&str, &str)]) -> (Function, String) {
+    let addr = format!("127.0.0.1:{}", free_port());
+    let f = Function::emulated(&example("http_axum"), env, &["--http", &addr]);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while TcpStream::connect(&addr).is_err() {
+        assert!(Instant::now() < deadline, "no --http port: {}", f.output());
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    (f, addr)
+}
+
+#[test]
+fn the_emulators_http_port_fronts_the_function_as_a_function_url_would() {
+    let (f, addr) = fronted(&[]);
+    plain_http_answers_as_a_function_url(&addr);
+    // Each request went through the normal invoke path: the function process ran it.
+    assert!(f.output().contains("REPORT RequestId:"), "{}", f.output());
+}
+
+#[test]
+fn the_emulators_http_port_relays_a_streamed_answer_chunk_by_chunk() {
+    let (_f, addr) = fronted(&[("HTTP_STREAMING", "1")]);
+    let reads = get_timed(&addr, "/events?gap_ms=400&count=3");
+    let all: Vec<u8> = reads.iter().flat_map(|(b, _)| b.clone()).collect();
+    let text = String::from_utf8_lossy(&all).to_ascii_lowercase();
+    assert!(text.starts_with("http/1.1 200"), "{text}");
+    assert!(text.contains("content-type: text/event-stream"), "{text}");
+    assert!(
+        !text.contains("\0"),
+        "the prelude leaked into the body: {text:?}"
+    );
+    let at = arrivals(&reads, &["data: 0\n", "data: 1\n", "data: 2\n"]);
+    for pair in at.windows(2) {
+        let gap = pair[1] - pair[0];
+        assert!(
+            gap >= Duration::from_millis(250),
+            "events only {gap:?} apart: {text}"
+        );
+    }
+    // A streamed route that is not found: the prelude's 404 is the client's status.
+    let missing = get(&addr, "/nowhere", &[]);
+    assert_eq!(missing.status, 404);
 }
 
 #[test]
@@ -414,7 +487,10 @@ fn on_port_one_keep_alive_connection_serves_many_requests() {
         assert_eq!(r.status, 201, "{}", r.body_excerpt());
         assert_eq!(r.expect_json()["name"], format!("pet{i}"));
     }
-    assert_eq!(session.connections, 1, "the server closed a keep-alive connection");
+    assert_eq!(
+        session.connections, 1,
+        "the server closed a keep-alive connection"
+    );
 }
 
 /// Sends `GET path` on a raw connection and returns the answer's bytes, each read with the
@@ -454,7 +530,9 @@ fn arrivals(reads: &[(Vec<u8>, Instant)], needles: &[&str]) -> Vec<Instant> {
         .iter()
         .map(|needle| {
             let first = prefixes.iter().find(|(text, _)| text.contains(needle));
-            first.unwrap_or_else(|| panic!("{needle:?} never arrived")).1
+            first
+                .unwrap_or_else(|| panic!("{needle:?} never arrived"))
+                .1
         })
         .collect()
 }
@@ -468,11 +546,17 @@ fn on_port_a_streamed_function_sends_each_event_as_it_is_written() {
     assert!(text.starts_with("http/1.1 200"), "{text}");
     assert!(text.contains("content-type: text/event-stream"), "{text}");
     assert!(text.contains("transfer-encoding: chunked"), "{text}");
-    assert!(!text.contains("\0"), "the prelude leaked into the body: {text:?}");
+    assert!(
+        !text.contains("\0"),
+        "the prelude leaked into the body: {text:?}"
+    );
     let at = arrivals(&reads, &["data: 0\n", "data: 1\n", "data: 2\n"]);
     for pair in at.windows(2) {
         let gap = pair[1] - pair[0];
-        assert!(gap >= Duration::from_millis(250), "events only {gap:?} apart: {text}");
+        assert!(
+            gap >= Duration::from_millis(250),
+            "events only {gap:?} apart: {text}"
+        );
     }
 }
 
@@ -493,11 +577,16 @@ fn on_port_sigterm_lets_the_request_in_flight_finish_then_exits_0() {
     });
     std::thread::sleep(Duration::from_millis(400));
     f.terminate();
-    let answer = request.join().unwrap().expect("the request in flight is answered");
+    let answer = request
+        .join()
+        .unwrap()
+        .expect("the request in flight is answered");
     assert_eq!(answer.status, 200, "{}", answer.body_excerpt());
     let body = String::from_utf8_lossy(&answer.body);
     assert_eq!(body.matches("event: tick").count(), 3, "{body}");
-    let status = f.wait(Duration::from_secs(10)).expect("exits after the drain");
+    let status = f
+        .wait(Duration::from_secs(10))
+        .expect("exits after the drain");
     assert_eq!(status.code(), Some(0), "{}", f.output());
     assert!(TcpStream::connect(&f.addr).is_err(), "still listening");
 }

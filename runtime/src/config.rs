@@ -51,7 +51,11 @@ pub(crate) enum Mode {
 impl Mode {
     /// The mode the process environment and arguments select for a function of `kind`.
     pub fn from_env(kind: Kind) -> Result<Self, Error> {
-        Self::from_lookup(kind, |key| std::env::var(key).ok(), std::env::args().skip(1))
+        Self::from_lookup(
+            kind,
+            |key| std::env::var(key).ok(),
+            std::env::args().skip(1),
+        )
     }
 
     fn from_lookup(
@@ -195,7 +199,11 @@ mod tests {
     }
 
     fn mode(vars: &[(&str, &str)], args: &[&str]) -> Result<Mode, Error> {
-        Mode::from_lookup(Kind::Events, lookup(vars), args.iter().map(|a| a.to_string()))
+        Mode::from_lookup(
+            Kind::Events,
+            lookup(vars),
+            args.iter().map(|a| a.to_string()),
+        )
     }
 
     #[cfg(feature = "http")]
@@ -212,10 +220,16 @@ mod tests {
         };
         assert_eq!(at(http_mode(&[("PORT", "9090")], &[])), "0.0.0.0:9090");
         assert_eq!(
-            at(http_mode(&[("PORT", "9090"), ("FAAS_LISTEN", "127.0.0.1:7")], &[])),
+            at(http_mode(
+                &[("PORT", "9090"), ("FAAS_LISTEN", "127.0.0.1:7")],
+                &[]
+            )),
             "0.0.0.0:9090"
         );
-        assert_eq!(at(http_mode(&[("FAAS_LISTEN", "127.0.0.1:7")], &[])), "127.0.0.1:7");
+        assert_eq!(
+            at(http_mode(&[("FAAS_LISTEN", "127.0.0.1:7")], &[])),
+            "127.0.0.1:7"
+        );
         assert_eq!(at(http_mode(&[], &[])), DEFAULT_LISTEN);
         assert_eq!(
             at(http_mode(&[("PORT", "9090")], &["--listen", "127.0.0.1:9"])),
@@ -227,7 +241,10 @@ mod tests {
         let m = http_mode(&[("AWS_LAMBDA_RUNTIME_API", "127.0.0.1:9001")], &[]);
         assert!(matches!(m, Ok(Mode::Lambda(_))), "{m:?}");
         let m = mode(&[("PORT", "9090")], &[]);
-        assert!(matches!(m, Ok(Mode::Local(a)) if a.to_string() == DEFAULT_LISTEN), "{m:?}");
+        assert!(
+            matches!(m, Ok(Mode::Local(a)) if a.to_string() == DEFAULT_LISTEN),
+            "{m:?}"
+        );
     }
 
     fn config(vars: &[(&str, &str)]) -> Result<Config, Error> {

@@ -302,7 +302,9 @@ impl Emulator {
                         listener,
                         invoke_limits,
                         api::REFUSALS,
-                        move |r| api::http_front::handle(Arc::clone(&front_sandbox), body_timeout, r),
+                        move |r| {
+                            api::http_front::handle(Arc::clone(&front_sandbox), body_timeout, r)
+                        },
                         Arc::clone(&stop_servers),
                     )))
                 }

@@ -129,7 +129,11 @@ mod tests {
             assert_eq!(cookies, ["a=1", "b=2"]);
             // The body bytes that came with the prelude's end, no more, no fewer.
             let end = whole.len() - 5;
-            let expected = if split >= end { &whole[end..split] } else { b"hello" };
+            let expected = if split >= end {
+                &whole[end..split]
+            } else {
+                b"hello"
+            };
             assert_eq!(rest, expected, "split at {split}");
         }
     }

@@ -40,8 +40,12 @@ pub(crate) async fn handle(
         Err(busy) => {
             server::drain_within(body, body_timeout).await;
             return whole(match busy {
-                Busy::TooManyWaiting => front::text(StatusCode::TOO_MANY_REQUESTS, "Too Many Requests"),
-                Busy::Stopping => front::text(StatusCode::SERVICE_UNAVAILABLE, "Service Unavailable"),
+                Busy::TooManyWaiting => {
+                    front::text(StatusCode::TOO_MANY_REQUESTS, "Too Many Requests")
+                }
+                Busy::Stopping => {
+                    front::text(StatusCode::SERVICE_UNAVAILABLE, "Service Unavailable")
+                }
             });
         }
     };
