@@ -82,17 +82,19 @@ pub(crate) async fn run<A: Adapter>(
             return Exit::Failed;
         }
     };
-    let listener = match TcpListener::bind(listen).await {
-        Ok(listener) => listener,
-        Err(e) => {
-            eprintln!("{program}: cannot listen on {listen}: {e}");
-            return Exit::Failed;
-        }
-    };
+    // The service first, then the port: a TCP readiness probe (Knative's default) succeeds
+    // only once requests can be answered.
     let mut adapter = match init.await {
         Ok(adapter) => adapter,
         Err(error) => {
             tracing::error!("init failed: {error}");
+            return Exit::Failed;
+        }
+    };
+    let listener = match TcpListener::bind(listen).await {
+        Ok(listener) => listener,
+        Err(e) => {
+            eprintln!("{program}: cannot listen on {listen}: {e}");
             return Exit::Failed;
         }
     };
