@@ -284,6 +284,10 @@ struct OnPort {
 }
 
 impl OnPort {
+    fn get(&self, path: &str, headers: &[(&str, &str)]) -> Response {
+        get(&self.addr, path, headers)
+    }
+
     fn start(env: &[(&str, &str)]) -> Self {
         let port = free_port();
         let log =
@@ -473,6 +477,30 @@ fn the_emulators_http_port_relays_a_streamed_answer_chunk_by_chunk() {
     // A streamed route that is not found: the prelude's 404 is the client's status.
     let missing = get(&addr, "/nowhere", &[]);
     assert_eq!(missing.status, 404);
+}
+
+#[test]
+fn on_port_an_oversized_body_gets_413_and_the_next_request_its_answer() {
+    let f = OnPort::start(&[]);
+    let big = vec![b'x'; 7 * 1024 * 1024];
+    let r = http::request(&f.addr, "POST", "/pets", &[], &big, Duration::from_secs(60)).unwrap();
+    assert_eq!(r.status, 413, "{}", r.body_excerpt());
+    assert_eq!(f.get("/pets/1", &[]).status, 200);
+}
+
+#[test]
+fn an_http_functions_help_describes_plain_http_serving() {
+    let out = Command::new(example("http_axum"))
+        .arg("--help")
+        .env_remove("AWS_LAMBDA_RUNTIME_API")
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("serves plain HTTP") && text.contains("PORT"),
+        "{text}"
+    );
 }
 
 #[test]

@@ -60,7 +60,12 @@ where
     let _context = rt.enter();
     let exit = match mode {
         Mode::Help => {
-            println!("{}", cli::usage(&cli::program()));
+            let usage = match kind {
+                Kind::Events => cli::usage(&cli::program()),
+                #[cfg(feature = "http")]
+                Kind::Http => crate::http::usage(&cli::program()),
+            };
+            println!("{usage}");
             Exit::Done
         }
         Mode::Version => {

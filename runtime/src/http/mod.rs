@@ -43,6 +43,27 @@ use serde_json::Value;
 pub use adapter::{run_http, run_http_streaming, run_http_with_init};
 pub use body::Body;
 
+/// `--help` of an HTTP function, in the form of `crate::cli::usage`.
+pub(crate) fn usage(program: &str) -> String {
+    format!(
+        "usage: {program} [--listen ADDR]
+An HTTP function. With {api} set (as on Lambda) it answers API Gateway, ALB and
+function URL events and reads no arguments. Without it, it serves plain HTTP on ADDR, each
+request wrapped in the function URL event Lambda would send.
+  --listen ADDR   where it listens (default 0.0.0.0:$PORT when PORT is set, else {listen_var},
+                  else {listen})
+  -h, --help      this text
+  -V, --version   the version and the target it was built for
+Environment: PORT, {log_level}, {log_format}.
+Try: curl -i http://{listen}/",
+        api = crate::protocol::env::RUNTIME_API,
+        listen_var = crate::protocol::env::LISTEN,
+        listen = crate::config::DEFAULT_LISTEN,
+        log_level = crate::protocol::env::LOG_LEVEL,
+        log_format = crate::protocol::env::LOG_FORMAT,
+    )
+}
+
 /// Which service sent the event: a request extension (in [`RequestContext`]).
 ///
 /// ```
