@@ -436,8 +436,13 @@ impl Plain<'_> {
 
 /// `faas-emulator --http` in front of the example; the address of its plain HTTP port.
 fn fronted(env: &[(&str, &str)]) -> (Function, String) {
+    fronted_example("http_axum", env)
+}
+
+/// `faas-emulator --http` in front of `name`; the address of its plain HTTP port.
+fn fronted_example(name: &str, env: &[(&str, &str)]) -> (Function, String) {
     let addr = format!("127.0.0.1:{}", free_port());
-    let f = Function::emulated(&example("http_axum"), env, &["--http", &addr]);
+    let f = Function::emulated(&example(name), env, &["--http", &addr]);
     let deadline = Instant::now() + Duration::from_secs(10);
     while TcpStream::connect(&addr).is_err() {
         assert!(Instant::now() < deadline, "no --http port: {}", f.output());
@@ -452,6 +457,29 @@ fn the_emulators_http_port_fronts_the_function_as_a_function_url_would() {
     plain_http_answers_as_a_function_url(&addr);
     // Each request went through the normal invoke path: the function process ran it.
     assert!(f.output().contains("REPORT RequestId:"), "{}", f.output());
+}
+
+#[test]
+fn the_emulators_http_port_answers_as_function_urls_for_other_functions() {
+    // A failed invocation (a panic) is a 502, as a function URL answers it; the port lives on.
+    let (_f, addr) = fronted_example("panic", &[]);
+    let failed = get(&addr, "/anything", &[]);
+    assert_eq!(failed.status, 502, "{}", failed.body_excerpt());
+    assert_eq!(get(&addr, "/again", &[]).status, 502);
+    // An answer that is no response object is the body, as function URLs infer it: the echo
+    // function answers the event itself, which shows what a function receives.
+    let (_f, addr) = fronted_example("echo", &[]);
+    let echoed = get(&addr, "/a/b?x=1", &[("cookie", "k=v")]);
+    assert_eq!(echoed.status, 200, "{}", echoed.body_excerpt());
+    assert_eq!(echoed.header("content-type"), Some("application/json"));
+    let event = echoed.expect_json();
+    assert_eq!(event["version"], "2.0", "{event}");
+    assert_eq!(event["rawPath"], "/a/b", "{event}");
+    assert_eq!(event["rawQueryString"], "x=1", "{event}");
+    assert_eq!(event["cookies"], json!(["k=v"]), "{event}");
+    assert_eq!(event["requestContext"]["http"]["method"], "GET", "{event}");
+    let domain = event["requestContext"]["domainName"].as_str().unwrap_or("");
+    assert!(domain.contains(".lambda-url."), "{event}");
 }
 
 #[test]
