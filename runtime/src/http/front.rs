@@ -25,7 +25,7 @@ const MAX_PRELUDE: usize = 64 * 1024;
 
 /// The function URL event for a request (payload 2.0, see `apigw_v2::emulated::event`).
 ///
-/// ```ignore
+/// ```text
 /// let event = front::event(&head, b"", "req-1");
 /// ```
 pub(crate) fn event(head: &http::request::Parts, body: &[u8], request_id: &str) -> Vec<u8> {
@@ -68,7 +68,7 @@ pub(crate) fn has_prelude(content_type: &HeaderValue) -> bool {
 
 /// The head of a streamed answer, read off its first bytes as they arrive.
 ///
-/// ```ignore
+/// ```text
 /// let mut prelude = Prelude::default();
 /// let (status, headers, rest) = prelude.push(b"{\"statusCode\":201}\0\0\0\0\0\0\0\0hi")?.unwrap();
 /// ```
