@@ -2,11 +2,12 @@
 # Benchmarks our runtime against AWS's own and a C floor on this machine and prints two
 # markdown tables with ratios (figures, not a verdict: timings only compare within one run).
 #
-#   checks/bench.sh [--invocations N] [--json-invocations N] [--starts N] [--out DIR]
-#                   [--local-feature auto|yes|no]
+#   checks/bench.sh [--invocations N] [--json-invocations N] [--http-invocations N] [--starts N]
+#                   [--out DIR] [--local-feature auto|yes|no]
 #
 #   --invocations N       echo invocations per function (default 20000)
 #   --json-invocations N  orders-workload invocations per function (default 300)
+#   --http-invocations N  HTTP-workload invocations per function (default 5000)
 #   --starts N            fresh starts per function for the init median (default 20)
 #   --out DIR             where the figures go as JSON (echo.json, json.json; default
 #                         target/bench), read by checks/report.sh for the README's chart
@@ -33,6 +34,10 @@
 #   awslambdaric                AWS's Python runtime interface client, checks/peers/python/echo.py
 # Orders (a ~512 KB JSON event deserialized into typed structs, a summary serialized back;
 # checks/peers/orders): the same Rust builds, and ours with jemalloc built at opt-level 3.
+# HTTP (the axum app of runtime/examples/http_axum/app.rs answering a function URL event for
+# GET /pets/1): ours (`run_http`, the crate's default features plus `http`) and AWS's
+# `lambda_http` (runtime/examples/http_axum_lambda_http.rs, the same app module), both static
+# musl with our release profile and musl's malloc (neither example sets an allocator).
 #
 # Each function runs under target/release/faas-emulator, measured by `faas-check bench` (see
 # checks/src/bin/faas-check/bench.rs). Installs what a fresh Debian machine lacks. About 3
@@ -42,6 +47,7 @@ set -euo pipefail
 
 invocations=20000
 json_invocations=300
+http_invocations=5000
 starts=20
 out=""
 local_feature=auto
@@ -49,6 +55,7 @@ while [ $# -gt 0 ]; do
     case "$1" in
         --invocations) invocations="$2"; shift 2 ;;
         --json-invocations) json_invocations="$2"; shift 2 ;;
+        --http-invocations) http_invocations="$2"; shift 2 ;;
         --starts) starts="$2"; shift 2 ;;
         --out) out="$2"; shift 2 ;;
         --local-feature) local_feature="$2"; shift 2 ;;
@@ -145,6 +152,28 @@ musl-gcc -static -no-pie -Os -s -Wall -Wextra -Werror -o "$bench/c-floor" \
 echo "bench.sh: making the orders event" >&2
 python3 "$repo/checks/peers/orders/make_event.py" "$bench/orders-event.json" "$bench/orders-expected.json"
 
+echo "bench.sh: building the axum app on ours and on lambda_http" >&2
+(cd "$repo" && cargo build --release --locked --target "$musl" -p faas-runtime --features http \
+    --example http_axum --example http_axum_lambda_http) >&2
+mkdir -p "$bench/http"
+install -m 0555 "$target_dir/$musl/release/examples/http_axum" \
+    "$target_dir/$musl/release/examples/http_axum_lambda_http" "$bench/http/"
+# The event, and the answer each runtime shapes for it (lambda_http adds an empty
+# `multiValueHeaders`; README "HTTP functions" lists the differences).
+python3 - "$repo/runtime/tests/data/http/lambda_function_url_request.json" "$bench/http" <<'EOF'
+import json, sys
+event = json.load(open(sys.argv[1]))
+event.update(rawPath="/pets/1", rawQueryString="", isBase64Encoded=False)
+event.pop("body", None)
+event["requestContext"]["http"].update(method="GET", path="/pets/1")
+json.dump(event, open(f"{sys.argv[2]}/event.json", "w"))
+answer = {"statusCode": 200,
+          "headers": {"content-type": "application/json", "content-length": "34"},
+          "cookies": [], "body": '{"id":1,"kind":"dog","name":"Rex"}', "isBase64Encoded": False}
+json.dump(answer, open(f"{sys.argv[2]}/expected.json", "w"))
+json.dump(dict(answer, multiValueHeaders={}), open(f"{sys.argv[2]}/expected-lambda_http.json", "w"))
+EOF
+
 echo "bench.sh: building faas-check and faas-emulator" >&2
 (cd "$repo" && cargo build --release --locked -p faas-checks \
     --bin faas-check --bin faas-emulator) >&2
@@ -179,3 +208,11 @@ echo
     --json "$out/json.json" \
     "${json_functions[@]}" \
     "ours, jemalloc, opt-level 3=$bench/ours-jemalloc/json-o3"
+echo
+echo "## HTTP (axum app, function URL event)"
+echo
+"$check" bench --invocations "$http_invocations" --starts "$starts" --baseline "ours, run_http" \
+    --event-file "$bench/http/event.json" --expect-file "$bench/http/expected.json" \
+    --expect-file "$bench/http/expected-lambda_http.json" --json "$out/http.json" \
+    "ours, run_http=$bench/http/http_axum" \
+    "lambda_http=$bench/http/http_axum_lambda_http"

@@ -2,13 +2,19 @@
 //! `faas_runtime::run_http` as it is) under `faas-emulator`, invoked with real API Gateway REST
 //! and HTTP API, ALB and function URL events (`runtime/tests/data/http/`), and streamed
 //! (`HTTP_STREAMING=1`) through `InvokeWithResponseStream`, where the server-sent events must
-//! reach the caller one by one behind the HTTP integration prelude; and the same binary in
-//! local mode.
+//! reach the caller one by one behind the HTTP integration prelude; and the same binary outside
+//! Lambda (local HTTP mode), serving plain HTTP on `$PORT` as Knative runs it: routes, cookies,
+//! binary bodies, keep-alive, a streamed route chunk by chunk, SIGTERM during a request.
 
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use faas_checks::event_stream::Stream;
 use faas_checks::fixture::{Function, example};
+use faas_checks::http::{self, Response, Session};
 use serde_json::{Value, json};
 
 /// Base64 of the example's 1x1 PNG (`runtime/examples/http_axum.rs`, `LOGO`).
@@ -266,15 +272,377 @@ fn a_streamed_route_sends_the_prelude_then_each_event_as_it_is_written() {
     }
 }
 
+/// The example's `/logo.png` (`runtime/examples/http_axum/app.rs`, `LOGO`).
+const LOGO: &[u8] = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x06\0\0\0\x1f\x15\xc4\x89\0\0\0\rIDATx\xdac\xf8\xcf\xc0\xf0\x1f\0\x05\0\x01\xff\x89\x99=\x1d\0\0\0\0IEND\xaeB`\x82";
+
+/// The example started as Knative starts a container: no `AWS_LAMBDA_RUNTIME_API`, `PORT` set;
+/// ready once its port takes a TCP connection (Knative's default readiness probe).
+struct OnPort {
+    child: Child,
+    addr: String,
+    log: PathBuf,
+}
+
+impl OnPort {
+    fn get(&self, path: &str, headers: &[(&str, &str)]) -> Response {
+        get(&self.addr, path, headers)
+    }
+
+    fn start(env: &[(&str, &str)]) -> Self {
+        let port = free_port();
+        let log =
+            std::env::temp_dir().join(format!("http-on-port-{}-{port}.log", std::process::id()));
+        let child = Command::new(example("http_axum"))
+            .env_remove("AWS_LAMBDA_RUNTIME_API")
+            .env_remove("FAAS_LISTEN")
+            .env("PORT", port.to_string())
+            .envs(env.iter().copied())
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(&log).unwrap())
+            .spawn()
+            .unwrap();
+        let addr = format!("127.0.0.1:{port}");
+        let mut started = Self { child, addr, log };
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while TcpStream::connect(&started.addr).is_err() {
+            assert!(
+                Instant::now() < deadline && started.child.try_wait().unwrap().is_none(),
+                "not listening on $PORT: {}",
+                started.output()
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        started
+    }
+
+    fn output(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    fn terminate(&self) {
+        // SAFETY: kill(2) on our own child.
+        unsafe { libc::kill(self.child.id() as i32, libc::SIGTERM) };
+    }
+
+    fn wait(&mut self, timeout: Duration) -> Option<std::process::ExitStatus> {
+        let deadline = Instant::now() + timeout;
+        while Instant::now() < deadline {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return Some(status);
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        None
+    }
+}
+
+impl Drop for OnPort {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_file(&self.log);
+    }
+}
+
+/// A loopback port nobody listens on (free when asked; taken by whoever binds it next).
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .unwrap()
+        .port()
+}
+
+fn get(addr: &str, path: &str, headers: &[(&str, &str)]) -> Response {
+    http::request(addr, "GET", path, headers, b"", Duration::from_secs(30))
+        .unwrap_or_else(|e| panic!("GET {path}: {e}"))
+}
+
 #[test]
-fn in_local_mode_the_same_binary_answers_the_same_events() {
-    let f = Function::local(&example("http_axum"), &[]);
-    let a = invoke(&f, &rest("GET", "/pets/1"));
-    assert_eq!(a["statusCode"], 200, "{a}");
-    assert_eq!(body_json(&a)["name"], "Rex");
-    let a = invoke(
-        &f,
-        &http_api("lambda_function_url_request.json", "GET", "/logo.png", ""),
+fn outside_lambda_the_binary_serves_plain_http_on_port_as_a_function_url_would() {
+    let f = OnPort::start(&[]);
+    plain_http_answers_as_a_function_url(&f.addr);
+}
+
+/// The example's routes over plain HTTP at `addr`, as a function URL client sees them.
+fn plain_http_answers_as_a_function_url(addr: &str) {
+    let f = Plain(addr);
+    let hello = f.get("/hello", &[]);
+    assert_eq!(hello.status, 200);
+    assert_eq!(hello.body, b"Hello from axum on Lambda\n");
+    let pet = f.get("/pets/1", &[]);
+    assert_eq!(pet.status, 200);
+    assert_eq!(pet.header("content-type"), Some("application/json"));
+    assert_eq!(pet.expect_json()["name"], "Rex");
+    // The app's own 404, and the router's for an unknown route.
+    let missing = f.get("/pets/2", &[]);
+    assert_eq!(missing.status, 404);
+    assert_eq!(missing.expect_json()["error"], "no pet 2");
+    assert_eq!(f.get("/nowhere", &[]).status, 404);
+    // JSON in, 201 out, both cookies as separate Set-Cookie headers.
+    let added = http::request(
+        addr,
+        "POST",
+        "/pets",
+        &[],
+        br#"{"name":"Tom","kind":"cat"}"#,
+        Duration::from_secs(30),
+    )
+    .unwrap();
+    assert_eq!(added.status, 201, "{}", added.body_excerpt());
+    assert_eq!(added.expect_json()["name"], "Tom");
+    let cookies: Vec<&str> = added
+        .headers
+        .iter()
+        .filter(|(n, _)| n == "set-cookie")
+        .map(|(_, v)| v.as_str())
+        .collect();
+    assert_eq!(
+        cookies,
+        ["last_pet=Tom; Path=/; HttpOnly", "visited=1; Path=/"]
     );
-    assert_eq!(a["body"], LOGO_BASE64);
+    // A binary body arrives as the bytes the service wrote.
+    let logo = f.get("/logo.png", &[]);
+    assert_eq!(logo.header("content-type"), Some("image/png"));
+    assert_eq!(logo.body, LOGO);
+    // What the service saw: the request as a function URL event carries it (cookies back in
+    // one Cookie header, the query verbatim, the source a function URL, a request id).
+    let seen = f
+        .get(
+            "/whoami?b=2&a=%20x&a=y",
+            &[("cookie", "session=abc; theme=dark")],
+        )
+        .expect_json();
+    assert_eq!(seen["method"], "GET", "{seen}");
+    assert_eq!(seen["path"], "/whoami", "{seen}");
+    assert_eq!(seen["query"], "b=2&a=%20x&a=y", "{seen}");
+    assert_eq!(seen["cookie"], json!(["session=abc; theme=dark"]), "{seen}");
+    assert_eq!(seen["source"], "FunctionUrl", "{seen}");
+    assert_eq!(
+        seen["request_id"].as_str().map(str::len),
+        Some(36),
+        "{seen}"
+    );
+}
+
+/// A plain HTTP address to GET from.
+struct Plain<'a>(&'a str);
+
+impl Plain<'_> {
+    fn get(&self, path: &str, headers: &[(&str, &str)]) -> Response {
+        get(self.0, path, headers)
+    }
+}
+
+/// `faas-emulator --http` in front of the example; the address of its plain HTTP port.
+fn fronted(env: &[(&str, &str)]) -> (Function, String) {
+    fronted_example("http_axum", env)
+}
+
+/// `faas-emulator --http` in front of `name`; the address of its plain HTTP port.
+fn fronted_example(name: &str, env: &[(&str, &str)]) -> (Function, String) {
+    let addr = format!("127.0.0.1:{}", free_port());
+    let f = Function::emulated(&example(name), env, &["--http", &addr]);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while TcpStream::connect(&addr).is_err() {
+        assert!(Instant::now() < deadline, "no --http port: {}", f.output());
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    (f, addr)
+}
+
+#[test]
+fn the_emulators_http_port_fronts_the_function_as_a_function_url_would() {
+    let (f, addr) = fronted(&[]);
+    plain_http_answers_as_a_function_url(&addr);
+    // Each request went through the normal invoke path: the function process ran it.
+    assert!(f.output().contains("REPORT RequestId:"), "{}", f.output());
+}
+
+#[test]
+fn the_emulators_http_port_answers_as_function_urls_for_other_functions() {
+    // A failed invocation (a panic) is a 502, as a function URL answers it; the port lives on.
+    let (_f, addr) = fronted_example("panic", &[]);
+    let failed = get(&addr, "/anything", &[]);
+    assert_eq!(failed.status, 502, "{}", failed.body_excerpt());
+    assert_eq!(get(&addr, "/again", &[]).status, 502);
+    // An answer that is no response object is the body, as function URLs infer it: the echo
+    // function answers the event itself, which shows what a function receives.
+    let (_f, addr) = fronted_example("echo", &[]);
+    let echoed = get(&addr, "/a/b?x=1", &[("cookie", "k=v")]);
+    assert_eq!(echoed.status, 200, "{}", echoed.body_excerpt());
+    assert_eq!(echoed.header("content-type"), Some("application/json"));
+    let event = echoed.expect_json();
+    assert_eq!(event["version"], "2.0", "{event}");
+    assert_eq!(event["rawPath"], "/a/b", "{event}");
+    assert_eq!(event["rawQueryString"], "x=1", "{event}");
+    assert_eq!(event["cookies"], json!(["k=v"]), "{event}");
+    assert_eq!(event["requestContext"]["http"]["method"], "GET", "{event}");
+    let domain = event["requestContext"]["domainName"].as_str().unwrap_or("");
+    assert!(domain.contains(".lambda-url."), "{event}");
+}
+
+#[test]
+fn the_emulators_http_port_relays_a_streamed_answer_chunk_by_chunk() {
+    let (_f, addr) = fronted(&[("HTTP_STREAMING", "1")]);
+    let reads = get_timed(&addr, "/events?gap_ms=400&count=3");
+    let all: Vec<u8> = reads.iter().flat_map(|(b, _)| b.clone()).collect();
+    let text = String::from_utf8_lossy(&all).to_ascii_lowercase();
+    assert!(text.starts_with("http/1.1 200"), "{text}");
+    assert!(text.contains("content-type: text/event-stream"), "{text}");
+    assert!(
+        !text.contains("\0"),
+        "the prelude leaked into the body: {text:?}"
+    );
+    let at = arrivals(&reads, &["data: 0\n", "data: 1\n", "data: 2\n"]);
+    for pair in at.windows(2) {
+        let gap = pair[1] - pair[0];
+        assert!(
+            gap >= Duration::from_millis(250),
+            "events only {gap:?} apart: {text}"
+        );
+    }
+    // A streamed route that is not found: the prelude's 404 is the client's status.
+    let missing = get(&addr, "/nowhere", &[]);
+    assert_eq!(missing.status, 404);
+}
+
+#[test]
+fn on_port_an_oversized_body_gets_413_and_the_next_request_its_answer() {
+    let f = OnPort::start(&[]);
+    let big = vec![b'x'; 7 * 1024 * 1024];
+    let r = http::request(&f.addr, "POST", "/pets", &[], &big, Duration::from_secs(60)).unwrap();
+    assert_eq!(r.status, 413, "{}", r.body_excerpt());
+    assert_eq!(f.get("/pets/1", &[]).status, 200);
+}
+
+#[test]
+fn an_http_functions_help_describes_plain_http_serving() {
+    let out = Command::new(example("http_axum"))
+        .arg("--help")
+        .env_remove("AWS_LAMBDA_RUNTIME_API")
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("serves plain HTTP") && text.contains("PORT"),
+        "{text}"
+    );
+}
+
+#[test]
+fn on_port_one_keep_alive_connection_serves_many_requests() {
+    let f = OnPort::start(&[]);
+    let mut session = Session::new(&f.addr).unwrap();
+    for i in 0..5 {
+        let body = format!(r#"{{"name":"pet{i}","kind":"cat"}}"#);
+        let r = session
+            .post("/pets", body.as_bytes(), Duration::from_secs(30))
+            .unwrap();
+        assert_eq!(r.status, 201, "{}", r.body_excerpt());
+        assert_eq!(r.expect_json()["name"], format!("pet{i}"));
+    }
+    assert_eq!(
+        session.connections, 1,
+        "the server closed a keep-alive connection"
+    );
+}
+
+/// Sends `GET path` on a raw connection and returns the answer's bytes, each read with the
+/// time it arrived.
+fn get_timed(addr: &str, path: &str) -> Vec<(Vec<u8>, Instant)> {
+    let mut stream = TcpStream::connect(addr).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(30)))
+        .unwrap();
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut reads = Vec::new();
+    let mut buffer = [0u8; 4096];
+    loop {
+        match stream.read(&mut buffer) {
+            Ok(0) => return reads,
+            Ok(n) => reads.push((buffer[..n].to_vec(), Instant::now())),
+            Err(e) => panic!("reading the answer: {e}"),
+        }
+    }
+}
+
+/// When each of `needles` first appeared in `reads`.
+fn arrivals(reads: &[(Vec<u8>, Instant)], needles: &[&str]) -> Vec<Instant> {
+    let mut so_far = Vec::new();
+    let prefixes: Vec<(String, Instant)> = reads
+        .iter()
+        .map(|(bytes, at)| {
+            so_far.extend_from_slice(bytes);
+            (String::from_utf8_lossy(&so_far).into_owned(), *at)
+        })
+        .collect();
+    needles
+        .iter()
+        .map(|needle| {
+            let first = prefixes.iter().find(|(text, _)| text.contains(needle));
+            first
+                .unwrap_or_else(|| panic!("{needle:?} never arrived"))
+                .1
+        })
+        .collect()
+}
+
+#[test]
+fn on_port_a_streamed_function_sends_each_event_as_it_is_written() {
+    let f = OnPort::start(&[("HTTP_STREAMING", "1")]);
+    let reads = get_timed(&f.addr, "/events?gap_ms=400&count=3");
+    let all: Vec<u8> = reads.iter().flat_map(|(b, _)| b.clone()).collect();
+    let text = String::from_utf8_lossy(&all).to_ascii_lowercase();
+    assert!(text.starts_with("http/1.1 200"), "{text}");
+    assert!(text.contains("content-type: text/event-stream"), "{text}");
+    assert!(text.contains("transfer-encoding: chunked"), "{text}");
+    assert!(
+        !text.contains("\0"),
+        "the prelude leaked into the body: {text:?}"
+    );
+    let at = arrivals(&reads, &["data: 0\n", "data: 1\n", "data: 2\n"]);
+    for pair in at.windows(2) {
+        let gap = pair[1] - pair[0];
+        assert!(
+            gap >= Duration::from_millis(250),
+            "events only {gap:?} apart: {text}"
+        );
+    }
+}
+
+#[test]
+fn on_port_sigterm_lets_the_request_in_flight_finish_then_exits_0() {
+    let mut f = OnPort::start(&[]);
+    let addr = f.addr.clone();
+    // A buffered answer that takes about 1.2 s to produce.
+    let request = std::thread::spawn(move || {
+        http::request(
+            &addr,
+            "GET",
+            "/events?gap_ms=600&count=3",
+            &[],
+            b"",
+            Duration::from_secs(30),
+        )
+    });
+    std::thread::sleep(Duration::from_millis(400));
+    f.terminate();
+    let answer = request
+        .join()
+        .unwrap()
+        .expect("the request in flight is answered");
+    assert_eq!(answer.status, 200, "{}", answer.body_excerpt());
+    let body = String::from_utf8_lossy(&answer.body);
+    assert_eq!(body.matches("event: tick").count(), 3, "{body}");
+    let status = f
+        .wait(Duration::from_secs(10))
+        .expect("exits after the drain");
+    assert_eq!(status.code(), Some(0), "{}", f.output());
+    assert!(TcpStream::connect(&f.addr).is_err(), "still listening");
 }

@@ -7,6 +7,9 @@
 //! request id), and `GET /events` (server-sent events, one every `?gap_ms=` milliseconds).
 //! With `HTTP_STREAMING=1` the function streams its responses (a function URL with
 //! `RESPONSE_STREAM`), so the events reach the client as they are written.
+//!
+//! Outside Lambda (no `AWS_LAMBDA_RUNTIME_API`) the same binary serves plain HTTP:
+//! `PORT=8080 cargo run --example http_axum --features http`, then `curl localhost:8080/hello`.
 
 #[path = "http_axum/app.rs"]
 mod app;

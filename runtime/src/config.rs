@@ -16,6 +16,21 @@ use crate::protocol::{env, error_type};
 /// Where local mode listens when neither `FAAS_LISTEN` nor `--listen` says otherwise.
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
 
+/// The port an HTTP function serves on outside Lambda, on every interface (Knative's, Cloud
+/// Run's and OpenFaaS's convention).
+#[cfg(feature = "http")]
+pub(crate) const PORT: &str = "PORT";
+
+/// What kind of function the process runs, which decides what it does outside Lambda.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Kind {
+    /// An event handler: local mode serves Lambda's invoke endpoint.
+    Events,
+    /// An HTTP function (`crate::http`): local HTTP mode serves plain HTTP.
+    #[cfg(feature = "http")]
+    Http,
+}
+
 /// What the process is started to do; chosen once at start, from `AWS_LAMBDA_RUNTIME_API` and,
 /// without it, the command line.
 #[derive(Debug, Clone)]
@@ -24,6 +39,9 @@ pub(crate) enum Mode {
     Lambda(Endpoint),
     /// Local mode: serve the invoke endpoint here and run this binary behind it.
     Local(SocketAddr),
+    /// Local HTTP mode: serve plain HTTP here, each request as a function URL event.
+    #[cfg(feature = "http")]
+    Http(SocketAddr),
     /// `--help`: print the usage.
     Help,
     /// `--version`: print the version.
@@ -31,12 +49,17 @@ pub(crate) enum Mode {
 }
 
 impl Mode {
-    /// The mode the process environment and arguments select.
-    pub fn from_env() -> Result<Self, Error> {
-        Self::from_lookup(|key| std::env::var(key).ok(), std::env::args().skip(1))
+    /// The mode the process environment and arguments select for a function of `kind`.
+    pub fn from_env(kind: Kind) -> Result<Self, Error> {
+        Self::from_lookup(
+            kind,
+            |key| std::env::var(key).ok(),
+            std::env::args().skip(1),
+        )
     }
 
     fn from_lookup(
+        kind: Kind,
         var: impl Fn(&str) -> Option<String>,
         args: impl Iterator<Item = String>,
     ) -> Result<Self, Error> {
@@ -55,17 +78,39 @@ impl Mode {
                 )));
             }
         };
+        #[cfg(feature = "http")]
+        if kind == Kind::Http {
+            // `--listen`, else `$PORT` on every interface, else as local mode.
+            let port = var(PORT).filter(|p| !p.trim().is_empty());
+            let listen_text = match (listen, port) {
+                (Some(listen), _) => listen,
+                (None, Some(port)) => match port.trim().parse::<u16>() {
+                    Ok(port) => format!("0.0.0.0:{port}"),
+                    Err(_) => {
+                        return Err(config_error(format!(
+                            "{PORT} must be a port number, got {port:?}"
+                        )));
+                    }
+                },
+                (None, None) => var(env::LISTEN).unwrap_or_else(|| DEFAULT_LISTEN.into()),
+            };
+            return parse_listen(&listen_text).map(Mode::Http);
+        }
+        let _ = kind;
         let listen_text = listen
             .or_else(|| var(env::LISTEN))
             .unwrap_or_else(|| DEFAULT_LISTEN.into());
-        let listen = listen_text.parse().map_err(|_| {
-            config_error(format!(
-                "the local-mode listen address ({} or --listen) must be IP:PORT, got {listen_text:?}",
-                env::LISTEN
-            ))
-        })?;
-        Ok(Mode::Local(listen))
+        parse_listen(&listen_text).map(Mode::Local)
     }
+}
+
+fn parse_listen(listen_text: &str) -> Result<SocketAddr, Error> {
+    listen_text.parse().map_err(|_| {
+        config_error(format!(
+            "the local-mode listen address ({} or --listen) must be IP:PORT, got {listen_text:?}",
+            env::LISTEN
+        ))
+    })
 }
 
 /// The function's settings and the log's, read from the environment.
@@ -154,7 +199,52 @@ mod tests {
     }
 
     fn mode(vars: &[(&str, &str)], args: &[&str]) -> Result<Mode, Error> {
-        Mode::from_lookup(lookup(vars), args.iter().map(|a| a.to_string()))
+        Mode::from_lookup(
+            Kind::Events,
+            lookup(vars),
+            args.iter().map(|a| a.to_string()),
+        )
+    }
+
+    #[cfg(feature = "http")]
+    fn http_mode(vars: &[(&str, &str)], args: &[&str]) -> Result<Mode, Error> {
+        Mode::from_lookup(Kind::Http, lookup(vars), args.iter().map(|a| a.to_string()))
+    }
+
+    #[cfg(feature = "http")]
+    #[test]
+    fn http_functions_serve_port_on_every_interface_else_as_local_mode() {
+        let at = |m: Result<Mode, Error>| match m {
+            Ok(Mode::Http(a)) => a.to_string(),
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(at(http_mode(&[("PORT", "9090")], &[])), "0.0.0.0:9090");
+        assert_eq!(
+            at(http_mode(
+                &[("PORT", "9090"), ("FAAS_LISTEN", "127.0.0.1:7")],
+                &[]
+            )),
+            "0.0.0.0:9090"
+        );
+        assert_eq!(
+            at(http_mode(&[("FAAS_LISTEN", "127.0.0.1:7")], &[])),
+            "127.0.0.1:7"
+        );
+        assert_eq!(at(http_mode(&[], &[])), DEFAULT_LISTEN);
+        assert_eq!(
+            at(http_mode(&[("PORT", "9090")], &["--listen", "127.0.0.1:9"])),
+            "127.0.0.1:9"
+        );
+        let e = http_mode(&[("PORT", "http")], &[]).unwrap_err();
+        assert!(e.message().contains("PORT"), "{e}");
+        // Under Lambda, still Lambda; and plain functions never read PORT.
+        let m = http_mode(&[("AWS_LAMBDA_RUNTIME_API", "127.0.0.1:9001")], &[]);
+        assert!(matches!(m, Ok(Mode::Lambda(_))), "{m:?}");
+        let m = mode(&[("PORT", "9090")], &[]);
+        assert!(
+            matches!(m, Ok(Mode::Local(a)) if a.to_string() == DEFAULT_LISTEN),
+            "{m:?}"
+        );
     }
 
     fn config(vars: &[(&str, &str)]) -> Result<Config, Error> {

@@ -5,7 +5,7 @@
 
 use std::future::Future;
 
-use crate::config::{Config, Mode};
+use crate::config::{Config, Kind, Mode};
 use crate::exit::Exit;
 use crate::invocation::Adapter;
 use crate::{Error, cli, driver, log};
@@ -18,7 +18,28 @@ where
     I: FnOnce() -> IFut,
     IFut: Future<Output = Result<A, Error>>,
 {
-    let mode = match Mode::from_env() {
+    run_kind(Kind::Events, init)
+}
+
+/// [`run`] for an HTTP function's adapter: outside Lambda it serves plain HTTP itself
+/// (local HTTP mode, `crate::http::serve`) instead of Lambda's invoke endpoint.
+#[cfg(feature = "http")]
+pub(crate) fn run_http<A, I, IFut>(init: I) -> !
+where
+    A: Adapter,
+    I: FnOnce() -> IFut,
+    IFut: Future<Output = Result<A, Error>>,
+{
+    run_kind(Kind::Http, init)
+}
+
+fn run_kind<A, I, IFut>(kind: Kind, init: I) -> !
+where
+    A: Adapter,
+    I: FnOnce() -> IFut,
+    IFut: Future<Output = Result<A, Error>>,
+{
+    let mode = match Mode::from_env(kind) {
         Ok(mode) => mode,
         Err(error) => config_failed(&error).exit(),
     };
@@ -39,7 +60,12 @@ where
     let _context = rt.enter();
     let exit = match mode {
         Mode::Help => {
-            println!("{}", cli::usage(&cli::program()));
+            let usage = match kind {
+                Kind::Events => cli::usage(&cli::program()),
+                #[cfg(feature = "http")]
+                Kind::Http => crate::http::usage(&cli::program()),
+            };
+            println!("{usage}");
             Exit::Done
         }
         Mode::Version => {
@@ -60,6 +86,14 @@ where
                 local_mode(&rt, listen, &config)
             }
         },
+        #[cfg(feature = "http")]
+        Mode::Http(listen) => match Config::from_env() {
+            Err(error) => config_failed(&error),
+            Ok(config) => {
+                log::init(config.log_format, config.log_level);
+                http_mode(&rt, listen, &config, init())
+            }
+        },
     };
     exit.exit()
 }
@@ -73,6 +107,28 @@ fn local_mode(rt: &tokio::runtime::Runtime, listen: std::net::SocketAddr, config
         2 => Exit::Usage,
         _ => Exit::Failed,
     }
+}
+
+/// Local HTTP mode: this HTTP function serving plain HTTP itself.
+#[cfg(all(feature = "http", feature = "local"))]
+fn http_mode<A: Adapter>(
+    rt: &tokio::runtime::Runtime,
+    listen: std::net::SocketAddr,
+    config: &Config,
+    init: impl Future<Output = Result<A, Error>>,
+) -> Exit {
+    rt.block_on(crate::http::serve::run(listen, &config.function, init))
+}
+
+/// Built without local mode: as [`local_mode`] says.
+#[cfg(all(feature = "http", not(feature = "local")))]
+fn http_mode<A: Adapter>(
+    rt: &tokio::runtime::Runtime,
+    listen: std::net::SocketAddr,
+    config: &Config,
+    _: impl Future<Output = Result<A, Error>>,
+) -> Exit {
+    local_mode(rt, listen, config)
 }
 
 /// Built without local mode: one line saying how to run the function instead.

@@ -3,7 +3,7 @@
 //! ```text
 //! faas-emulator [--api 127.0.0.1:9001] [--listen 127.0.0.1:8080] [--timeout SECONDS]
 //!               [--max-connections N] [--header-timeout SECONDS] [--body-timeout SECONDS]
-//!               [--max-stream-bytes N] -- COMMAND [ARGS...]
+//!               [--max-stream-bytes N] [--http ADDR] -- COMMAND [ARGS...]
 //! ```
 //! The protocol code is `faas_runtime::emulator`, shared with the runtime's local mode; the
 //! arguments are read with `lexopt`.
@@ -23,6 +23,8 @@ const USAGE: &str = "usage: faas-emulator [OPTIONS] -- COMMAND [ARGS...]
   --header-timeout SECONDS  time to send a request head, and idle keep-alive time (default 30)
   --body-timeout SECONDS    time for a request body to arrive whole (default 60)
   --max-stream-bytes N      largest streamed response (default 209715200, Lambda's 200 MiB)
+  --http ADDR               also serve plain HTTP here for an HTTP function: each request
+                            becomes a function URL event (curl http://ADDR/path)
 Invoke with: curl -d '{}' http://127.0.0.1:8080/2015-03-31/functions/function/invocations
 Stream with: curl -N -d '{}' http://127.0.0.1:8080/2021-11-15/functions/function/response-streaming-invocations";
 
@@ -100,6 +102,9 @@ fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Option<Emulator>, S
                     &text(&mut parser, "--max-stream-bytes")?,
                 )?;
             }
+            Long("http") => {
+                emulator.http = Some(address("--http", &text(&mut parser, "--http")?)?);
+            }
             Short('h') | Long("help") => return Ok(None),
             Value(first) => {
                 emulator.command = std::iter::once(first)
@@ -156,6 +161,8 @@ mod tests {
             "3",
             "--max-connections",
             "10",
+            "--http",
+            "127.0.0.1:2",
             "--",
             "./f",
             "--listen",
@@ -167,6 +174,7 @@ mod tests {
         assert_eq!(e.listen.port(), 1);
         assert_eq!(e.timeout, Duration::from_secs(3));
         assert_eq!(e.limits.max_connections, 10);
+        assert_eq!(e.http.map(|a| a.port()), Some(2));
         assert_eq!(e.command, args(&["./f", "--listen", "x"]));
     }
 

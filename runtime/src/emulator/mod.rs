@@ -157,6 +157,10 @@ pub struct Emulator {
     pub command: Vec<OsString>,
     /// Connection, time and memory limits for both ports.
     pub limits: Limits,
+    /// Where to serve plain HTTP, each request a function URL event for the function
+    /// (`faas-emulator --http`, feature `http`); `None`: no such port.
+    #[cfg(feature = "http")]
+    pub http: Option<SocketAddr>,
 }
 
 impl Emulator {
@@ -170,6 +174,8 @@ impl Emulator {
             function: FunctionSettings::default(),
             command,
             limits: Limits::default(),
+            #[cfg(feature = "http")]
+            http: None,
         }
     }
 
@@ -282,6 +288,33 @@ impl Emulator {
             move |r| api::invoke::handle(Arc::clone(&invoke_sandbox), body_timeout, r),
             Arc::clone(&stop_servers),
         ));
+        #[cfg(feature = "http")]
+        let http_front = match self.http {
+            None => None,
+            Some(addr) => match TcpListener::bind(addr).await {
+                Ok(listener) => {
+                    let local = listener.local_addr().unwrap_or(addr);
+                    eprintln!(
+                        "{name}: plain HTTP on http://{local} (each request a function URL event)"
+                    );
+                    let front_sandbox = Arc::clone(&sandbox);
+                    Some(tokio::spawn(server::serve(
+                        listener,
+                        invoke_limits,
+                        api::REFUSALS,
+                        move |r| {
+                            api::http_front::handle(Arc::clone(&front_sandbox), body_timeout, r)
+                        },
+                        Arc::clone(&stop_servers),
+                    )))
+                }
+                Err(e) => {
+                    eprintln!("{name}: cannot listen on {addr} for plain HTTP: {e}");
+                    stop_servers.fire();
+                    return 1;
+                }
+            },
+        };
         let env = function_env(api_addr, f);
         eprintln!(
             "{name}: invoke with POST http://{listen_addr}{INVOKE_PATH} (Runtime API on {api_addr})"
@@ -295,6 +328,10 @@ impl Emulator {
         stop_servers.fire();
         let _ = api_server.await;
         let _ = invoke_server.await;
+        #[cfg(feature = "http")]
+        if let Some(front) = http_front {
+            let _ = front.await;
+        }
         code
     }
 }
@@ -422,6 +459,8 @@ pub(crate) async fn local_mode(listen: SocketAddr, function: &FunctionSettings) 
         function: function.clone(),
         command,
         limits: Limits::default(),
+        #[cfg(feature = "http")]
+        http: None,
     };
     emulator
         .run("faas-runtime (local mode, AWS_LAMBDA_RUNTIME_API is unset)")

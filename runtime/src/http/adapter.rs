@@ -36,7 +36,7 @@ where
     B: http_body::Body,
     B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
 {
-    crate::start::run(|| async move { Ok(Buffered(service, PhantomData)) })
+    crate::start::run_http(|| async move { Ok(Buffered(service, PhantomData)) })
 }
 
 /// Like [`run_http`], with an async `init` that builds the service before the first event
@@ -62,7 +62,7 @@ where
     I: FnOnce() -> IFut,
     IFut: std::future::Future<Output = Result<S, crate::Error>>,
 {
-    crate::start::run(|| async move { init().await.map(|s| Buffered(s, PhantomData)) })
+    crate::start::run_http(|| async move { init().await.map(|s| Buffered(s, PhantomData)) })
 }
 
 /// Like [`run_http`], streaming each response as the service produces it (Lambda's response
@@ -92,7 +92,7 @@ where
     B: http_body::Body,
     B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
 {
-    crate::start::run(|| async move { Ok(Streamed(service, PhantomData)) })
+    crate::start::run_http(|| async move { Ok(Streamed(service, PhantomData)) })
 }
 
 /// A service whose responses are posted whole.

@@ -17,7 +17,9 @@
 //! it; `event/` turns events into requests and responses into events, one file per source
 //! (`apigw_v1`, `apigw_v2`, `alb`, `function_url`), without I/O; `content` decides text or
 //! base64, `percent` encodes URIs, `body` is the request body; `fuzzing` is the fuzz entry
-//! point (feature `fuzzing`).
+//! point (feature `fuzzing`). With feature `local`: `front` turns plain HTTP requests into
+//! function URL events and answers back into HTTP (for local HTTP mode and the emulator's
+//! `--http` port), and `serve` is local HTTP mode (the binary serving `$PORT` outside Lambda).
 
 mod adapter;
 mod body;
@@ -25,9 +27,13 @@ mod content;
 #[cfg(test)]
 mod differential;
 pub(crate) mod event;
+#[cfg(feature = "local")]
+pub(crate) mod front;
 #[cfg(any(test, feature = "fuzzing"))]
 pub(crate) mod fuzzing;
 mod percent;
+#[cfg(feature = "local")]
+pub(crate) mod serve;
 mod service;
 
 use std::collections::HashMap;
@@ -36,6 +42,27 @@ use serde_json::Value;
 
 pub use adapter::{run_http, run_http_streaming, run_http_with_init};
 pub use body::Body;
+
+/// `--help` of an HTTP function, in the form of `crate::cli::usage`.
+pub(crate) fn usage(program: &str) -> String {
+    format!(
+        "usage: {program} [--listen ADDR]
+An HTTP function. With {api} set (as on Lambda) it answers API Gateway, ALB and
+function URL events and reads no arguments. Without it, it serves plain HTTP on ADDR, each
+request wrapped in the function URL event Lambda would send.
+  --listen ADDR   where it listens (default 0.0.0.0:$PORT when PORT is set, else {listen_var},
+                  else {listen})
+  -h, --help      this text
+  -V, --version   the version and the target it was built for
+Environment: PORT, {log_level}, {log_format}.
+Try: curl -i http://{listen}/",
+        api = crate::protocol::env::RUNTIME_API,
+        listen_var = crate::protocol::env::LISTEN,
+        listen = crate::config::DEFAULT_LISTEN,
+        log_level = crate::protocol::env::LOG_LEVEL,
+        log_format = crate::protocol::env::LOG_FORMAT,
+    )
+}
 
 /// Which service sent the event: a request extension (in [`RequestContext`]).
 ///

@@ -47,7 +47,7 @@ fn push_byte(out: &mut String, b: u8, keep: bool) {
 
 /// `text` with its `%XX` escapes decoded (`+` stays: HTTP APIs leave it); `None` if the bytes
 /// are not UTF-8 once decoded. A `%` without two hex digits stays as it is.
-#[cfg(any(test, feature = "fuzzing"))]
+#[cfg(any(test, feature = "fuzzing", feature = "local"))]
 pub(crate) fn decode(text: &str) -> Option<String> {
     let bytes = text.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());

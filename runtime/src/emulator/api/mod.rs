@@ -1,8 +1,11 @@
-//! The emulator's HTTP APIs: the Runtime API the function polls (`rapi`) and the invoke
-//! endpoint callers post to (`invoke`), each a handler for [`crate::server`] that maps the
+//! The emulator's HTTP APIs: the Runtime API the function polls (`rapi`), the invoke
+//! endpoint callers post to (`invoke`) and, with feature `http`, a plain HTTP port in front of
+//! an HTTP function (`http_front`), each a handler for [`crate::server`] that maps the
 //! core's enums (`Outcome`, `Refusal`, `Busy`) to AWS's status codes and error bodies. This
 //! layer imports the core and the wire formats, never the supervisor or the wiring above it.
 
+#[cfg(feature = "http")]
+pub(crate) mod http_front;
 pub(crate) mod invoke;
 pub(crate) mod rapi;
 mod stream_body;

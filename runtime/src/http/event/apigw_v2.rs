@@ -78,9 +78,10 @@ pub(crate) fn response(head: &Parts, body: &[u8]) -> Vec<u8> {
 }
 
 /// The emulator's side (request to event, response JSON to HTTP response), for an HTTP front
-/// that wraps plain HTTP requests in payload 2.0 events as API Gateway and function URLs do.
-/// Compiled where it is used so far: the round-trip tests and the fuzz target.
-#[cfg(any(test, feature = "fuzzing"))]
+/// that wraps plain HTTP requests in payload 2.0 events as API Gateway and function URLs do:
+/// `crate::http::front` (local HTTP mode, the emulator's `--http` port), the round-trip tests
+/// and the fuzz target.
+#[cfg(any(test, feature = "fuzzing", feature = "local"))]
 pub(crate) mod emulated {
     use http::header::{COOKIE, SET_COOKIE, USER_AGENT};
     use http::{HeaderMap, HeaderValue, Response, StatusCode};
@@ -186,19 +187,39 @@ pub(crate) mod emulated {
     pub(crate) fn response(answer: &[u8]) -> Result<Response<Vec<u8>>, String> {
         let json: Value = serde_json::from_slice(answer)
             .map_err(|e| format!("the function's answer is not JSON: {e}"))?;
-        let Some(status) = json.get("statusCode").filter(|_| json.is_object()) else {
+        if json.get("statusCode").is_none() || !json.is_object() {
             let mut response = Response::new(answer.to_vec());
             response.headers_mut().insert(
                 http::header::CONTENT_TYPE,
                 HeaderValue::from_static("application/json"),
             );
             return Ok(response);
+        }
+        let (status, headers) = head(&json)?;
+        let body = json.get("body").and_then(Value::as_str).unwrap_or("");
+        let body = if json.get("isBase64Encoded") == Some(&Value::Bool(true)) {
+            crate::base64::decode(body.as_bytes()).ok_or("the body is marked base64 but is not")?
+        } else {
+            body.as_bytes().to_vec()
         };
-        let status = status
-            .as_u64()
-            .and_then(|s| u16::try_from(s).ok())
-            .and_then(|s| StatusCode::from_u16(s).ok())
-            .ok_or_else(|| format!("statusCode {status} is no HTTP status"))?;
+        let mut response = Response::new(body);
+        *response.status_mut() = status;
+        *response.headers_mut() = headers;
+        Ok(response)
+    }
+
+    /// The status and headers of a payload 2.0 response JSON or of a streamed answer's prelude:
+    /// `statusCode` (200 when absent, as function URLs default it), `headers`, and each of
+    /// `cookies` as a `Set-Cookie`.
+    pub(crate) fn head(json: &Value) -> Result<(StatusCode, HeaderMap), String> {
+        let status = match json.get("statusCode") {
+            None => StatusCode::OK,
+            Some(status) => status
+                .as_u64()
+                .and_then(|s| u16::try_from(s).ok())
+                .and_then(|s| StatusCode::from_u16(s).ok())
+                .ok_or_else(|| format!("statusCode {status} is no HTTP status"))?,
+        };
         let mut headers = HeaderMap::new();
         for (name, value) in json
             .get("headers")
@@ -226,15 +247,6 @@ pub(crate) mod emulated {
             let cookie = cookie.as_str().and_then(|c| HeaderValue::from_str(c).ok());
             headers.append(SET_COOKIE, cookie.ok_or("a cookie is not a header value")?);
         }
-        let body = json.get("body").and_then(Value::as_str).unwrap_or("");
-        let body = if json.get("isBase64Encoded") == Some(&Value::Bool(true)) {
-            crate::base64::decode(body.as_bytes()).ok_or("the body is marked base64 but is not")?
-        } else {
-            body.as_bytes().to_vec()
-        };
-        let mut response = Response::new(body);
-        *response.status_mut() = status;
-        *response.headers_mut() = headers;
-        Ok(response)
+        Ok((status, headers))
     }
 }

@@ -1,0 +1,310 @@
+//! Local HTTP mode: an HTTP function started without `AWS_LAMBDA_RUNTIME_API` serves plain
+//! HTTP itself (on `$PORT`, as Knative, Cloud Run and OpenFaaS set it), so the same binary runs
+//! on Lambda, on a laptop and on Knative.
+//!
+//! Each request goes the way it goes on Lambda: it becomes the function URL event Lambda would
+//! send (`super::front`), the function's own adapter (`crate::invocation::Adapter`, the code
+//! that answers Lambda's events) answers it, and the answer is read back as HTTP; a streamed
+//! answer's prelude is decoded and its body relayed chunk by chunk. What the service sees here
+//! is what it sees behind a function URL.
+//!
+//! The crate's one server (`crate::server`) takes the connections: HTTP/1.1 keep-alive,
+//! connection caps, header and body timeouts, and on SIGTERM or SIGINT a drain that lets every
+//! request in flight finish (up to [`GRACE`]) before the process exits 0. Invocations run one
+//! at a time, in arrival order, as in one Lambda sandbox: the adapter is the one Lambda runs,
+//! which takes one event at a time; other requests wait their turn (their bodies are counted
+//! against a memory budget before they are read).
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::task::Poll;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use http::StatusCode;
+use http_body_util::{BodyExt, Either};
+use hyper::body::{Bytes, Frame, Incoming};
+use tokio::net::TcpListener;
+use tokio::sync::{Semaphore, mpsc, oneshot};
+
+use super::front;
+use crate::config::FunctionSettings;
+use crate::context::{self, Context};
+use crate::exit::Exit;
+use crate::invocation::{Adapter, Outcome};
+use crate::protocol::header;
+use crate::server::{self, BodyError, PortLimits, Refusals, StopSignal};
+use crate::shutdown::Stop;
+use crate::stream::StreamBody;
+use crate::{Error, cli};
+
+/// How long requests in flight get to finish once SIGTERM arrives.
+pub(crate) const GRACE: Duration = Duration::from_secs(25);
+
+/// Time a request body has to arrive whole.
+const BODY_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// Bytes of request bodies held at once across waiting requests.
+const MAX_BUFFERED: usize = 64 * 1024 * 1024;
+
+/// The server's own refusals, in plain text.
+const REFUSALS: Refusals = Refusals {
+    over_capacity: || b"{\"message\":\"too many connections\"}".to_vec(),
+    unsupported_encoding: || {
+        server::closing(front::text(
+            StatusCode::NOT_IMPLEMENTED,
+            "only Transfer-Encoding: chunked is supported",
+        ))
+    },
+};
+
+/// One request for the invoker: its head and body, and where its answer goes.
+struct Job {
+    head: http::request::Parts,
+    body: Bytes,
+    answer: oneshot::Sender<server::Reply<Relay>>,
+}
+
+/// Serves `adapter` (once `init` builds it) on `listen` until SIGTERM or SIGINT; returns how
+/// the process ends.
+pub(crate) async fn run<A: Adapter>(
+    listen: SocketAddr,
+    function: &Arc<FunctionSettings>,
+    init: impl Future<Output = Result<A, Error>>,
+) -> Exit {
+    let program = cli::program();
+    let mut stop = match Stop::new() {
+        Ok(stop) => stop,
+        Err(e) => {
+            eprintln!("{program}: cannot listen for SIGTERM: {e}");
+            return Exit::Failed;
+        }
+    };
+    // The service first, then the port: a TCP readiness probe (Knative's default) succeeds
+    // only once requests can be answered.
+    let mut adapter = match init.await {
+        Ok(adapter) => adapter,
+        Err(error) => {
+            tracing::error!("init failed: {error}");
+            return Exit::Failed;
+        }
+    };
+    let listener = match TcpListener::bind(listen).await {
+        Ok(listener) => listener,
+        Err(e) => {
+            eprintln!("{program}: cannot listen on {listen}: {e}");
+            return Exit::Failed;
+        }
+    };
+    let local = listener.local_addr().unwrap_or(listen);
+    eprintln!(
+        "{program}: serving HTTP on http://{local} (AWS_LAMBDA_RUNTIME_API is unset; each request is a function URL event)"
+    );
+    let (jobs, mut queue) = mpsc::unbounded_channel::<Job>();
+    let budget = Arc::new(Semaphore::new(MAX_BUFFERED));
+    let stopped = Arc::new(StopSignal::default());
+    let limits = PortLimits {
+        max_connections: 256,
+        header_timeout: Duration::from_secs(30),
+        grace: GRACE,
+        half_close: false,
+    };
+    let handler = move |request| accept(request, jobs.clone(), Arc::clone(&budget));
+    let server = tokio::spawn(server::serve(
+        listener,
+        limits,
+        REFUSALS,
+        handler,
+        Arc::clone(&stopped),
+    ));
+    let invoker = async {
+        while let Some(job) = queue.recv().await {
+            invoke(&mut adapter, job, function).await;
+        }
+    };
+    let drained = async {
+        stop.recv().await;
+        tracing::info!("stop signal: finishing the requests in flight, then exiting");
+        stopped.fire();
+        let _ = server.await;
+    };
+    // The invoker runs until the server has drained: every request in flight gets its answer.
+    tokio::select! {
+        () = invoker => {}
+        () = drained => {}
+    }
+    Exit::Done
+}
+
+/// One request, from the connection's side: its body read whole (within the budget), queued
+/// for the invoker, and its answer awaited.
+async fn accept(
+    request: hyper::Request<Incoming>,
+    jobs: mpsc::UnboundedSender<Job>,
+    budget: Arc<Semaphore>,
+) -> server::Reply<Relay> {
+    let (head, body) = request.into_parts();
+    let body = match server::read_body(body, Some(&budget), BODY_TIMEOUT).await {
+        Ok(body) => body,
+        Err(e) => {
+            let (status, message) = match e {
+                BodyError::TooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "request too large"),
+                BodyError::Broken(_) => (StatusCode::BAD_REQUEST, "broken request body"),
+                BodyError::TimedOut => (StatusCode::REQUEST_TIMEOUT, "request body timed out"),
+                BodyError::Stopping => (StatusCode::SERVICE_UNAVAILABLE, "shutting down"),
+            };
+            return server::closing(front::text(status, message)).map(Either::Left);
+        }
+    };
+    let (answer, answered) = oneshot::channel();
+    let job = Job {
+        head,
+        body: body.bytes,
+        answer,
+    };
+    if jobs.send(job).is_err() {
+        return front::text(StatusCode::SERVICE_UNAVAILABLE, "shutting down").map(Either::Left);
+    }
+    // `body.held` (the budget's share) is kept until the answer is in.
+    let reply = answered.await;
+    drop(body.held);
+    reply.unwrap_or_else(|_| front::failed().map(Either::Left))
+}
+
+/// One request, from the invoker's side: the event, the adapter, the answer as HTTP.
+async fn invoke<A: Adapter>(adapter: &mut A, job: Job, function: &Arc<FunctionSettings>) {
+    let id = request_id();
+    let event = front::event(&job.head, &job.body, &id);
+    let ctx = context(&id, function);
+    context::set_current(Some(&id));
+    match adapter.invoke(&event, ctx).await {
+        Outcome::Response(answer) => {
+            let _ = job.answer.send(front::whole(&answer).map(Either::Left));
+        }
+        Outcome::Failed(_) => {
+            let _ = job.answer.send(front::failed().map(Either::Left));
+        }
+        Outcome::Stream { body, producer } => {
+            let relay = async {
+                let _ = job.answer.send(streamed(body).await);
+            };
+            tokio::join!(producer, relay);
+        }
+    }
+    context::set_current(None);
+}
+
+/// The HTTP response of a streamed answer: its prelude decoded, then the body relayed.
+async fn streamed(mut body: StreamBody) -> server::Reply<Relay> {
+    let content_type = body.content_type().await;
+    if !front::has_prelude(&content_type) {
+        let mut response = http::Response::new(Either::Right(Relay { first: None, body }));
+        response
+            .headers_mut()
+            .insert(http::header::CONTENT_TYPE, content_type);
+        return response;
+    }
+    let mut prelude = front::Prelude::default();
+    loop {
+        let frame = match body.frame().await {
+            Some(Ok(frame)) => frame,
+            Some(Err(never)) => match never {},
+            None => {
+                tracing::warn!("the stream ended before its prelude");
+                return front::failed().map(Either::Left);
+            }
+        };
+        let Ok(chunk) = frame.into_data() else {
+            tracing::warn!("the stream failed before its prelude");
+            return front::failed().map(Either::Left);
+        };
+        match prelude.push(&chunk) {
+            Ok(None) => {}
+            Ok(Some((status, headers, rest))) => {
+                let first = Some(rest).filter(|r| !r.is_empty());
+                let mut response = http::Response::new(Either::Right(Relay { first, body }));
+                *response.status_mut() = status;
+                *response.headers_mut() = headers;
+                return response;
+            }
+            Err(why) => {
+                tracing::warn!("the streamed answer has no valid prelude: {why}");
+                return front::failed().map(Either::Left);
+            }
+        }
+    }
+}
+
+/// A streamed answer's body after its prelude, chunk by chunk as the function writes it. An
+/// error after the first bytes (the stream's error trailers) cannot change the status any
+/// more: it is logged and the body ends there.
+pub(crate) struct Relay {
+    first: Option<Bytes>,
+    body: StreamBody,
+}
+
+impl hyper::body::Body for Relay {
+    type Data = Bytes;
+    type Error = std::convert::Infallible;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, Self::Error>>> {
+        if let Some(first) = self.first.take() {
+            return Poll::Ready(Some(Ok(Frame::data(first))));
+        }
+        match std::task::ready!(Pin::new(&mut self.body).poll_frame(cx)) {
+            Some(Ok(frame)) => match frame.into_data() {
+                Ok(data) => Poll::Ready(Some(Ok(Frame::data(data)))),
+                Err(trailers) => {
+                    let kind = trailers
+                        .trailers_ref()
+                        .and_then(|t| t.get(header::FUNCTION_ERROR_TYPE))
+                        .and_then(|v| v.to_str().ok())
+                        .unwrap_or("unknown");
+                    tracing::warn!("the stream failed after its first bytes ({kind}): ended");
+                    Poll::Ready(None)
+                }
+            },
+            Some(Err(never)) => match never {},
+            None => Poll::Ready(None),
+        }
+    }
+}
+
+/// The context of a local invocation: a fresh request id, the function timeout as deadline.
+fn context(id: &str, function: &Arc<FunctionSettings>) -> Context {
+    let timeout = std::env::var(crate::protocol::env::FUNCTION_TIMEOUT)
+        .ok()
+        .and_then(|t| t.trim().parse::<u64>().ok())
+        .filter(|t| *t > 0)
+        .map_or(crate::emulator::DEFAULT_TIMEOUT, Duration::from_secs);
+    let mut ctx = Context::for_test(id, timeout);
+    ctx.invoked_function_arn = format!(
+        "arn:aws:lambda:localhost:000000000000:function:{}",
+        function.function_name
+    );
+    ctx.function = Arc::clone(function);
+    ctx
+}
+
+/// A request id shaped as Lambda's (a UUID), unique in this process.
+fn request_id() -> String {
+    static COUNT: AtomicU64 = AtomicU64::new(0);
+    let n = COUNT.fetch_add(1, Ordering::Relaxed);
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default()
+        .as_nanos() as u64;
+    format!(
+        "{:08x}-{:04x}-4{:03x}-8{:03x}-{:012x}",
+        (nanos >> 32) as u32,
+        (nanos >> 16) & 0xffff,
+        nanos & 0x0fff,
+        std::process::id() & 0x0fff,
+        n & 0xffff_ffff_ffff
+    )
+}
