@@ -133,6 +133,19 @@ impl Client {
         self.post(Call::InitError { error_type }, &error.to_json())
     }
 
+    /// Registers the runtime's internal extension (`{"events":[]}`), so that Lambda sends
+    /// SIGTERM at shutdown; whether the API accepted it (a refusal is logged).
+    pub fn register_extension(&mut self, name: &str) -> Result<bool, Unreachable> {
+        let call = Call::RegisterExtension { name };
+        let mut backoff = Backoff::default();
+        let mut attempts = 0;
+        let answer = self.call(call, Some(br#"{"events":[]}"#), &mut backoff, &mut attempts)?;
+        Ok(answer.is_some_and(|answer| {
+            log_refusal(&call, &answer);
+            answer.status.is_success()
+        }))
+    }
+
     /// Posts `body`, a streamed response for `request_id`, chunk by chunk as the handler
     /// writes it; the request starts with the handler's first piece (its content type, a
     /// chunk, or the end). Connecting is retried as for any call; the stream itself is not:

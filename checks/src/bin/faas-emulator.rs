@@ -3,7 +3,7 @@
 //! ```text
 //! faas-emulator [--api 127.0.0.1:9001] [--listen 127.0.0.1:8080] [--timeout SECONDS]
 //!               [--max-connections N] [--header-timeout SECONDS] [--body-timeout SECONDS]
-//!               [--max-stream-bytes N] -- COMMAND [ARGS...]
+//!               [--max-stream-bytes N] [--extensions-dir DIR] -- COMMAND [ARGS...]
 //! ```
 //! The protocol code is `faas_runtime::emulator`, shared with the runtime's local mode; the
 //! arguments are read with `lexopt`.
@@ -23,6 +23,8 @@ const USAGE: &str = "usage: faas-emulator [OPTIONS] -- COMMAND [ARGS...]
   --header-timeout SECONDS  time to send a request head, and idle keep-alive time (default 30)
   --body-timeout SECONDS    time for a request body to arrive whole (default 60)
   --max-stream-bytes N      largest streamed response (default 209715200, Lambda's 200 MiB)
+  --extensions-dir DIR      external extensions to start before the function (default
+                            FAAS_EMULATOR_EXTENSIONS_DIR, else /opt/extensions when it exists)
 Invoke with: curl -d '{}' http://127.0.0.1:8080/2015-03-31/functions/function/invocations
 Stream with: curl -N -d '{}' http://127.0.0.1:8080/2021-11-15/functions/function/response-streaming-invocations";
 
@@ -99,6 +101,10 @@ fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Option<Emulator>, S
                     "--max-stream-bytes",
                     &text(&mut parser, "--max-stream-bytes")?,
                 )?;
+            }
+            Long("extensions-dir") => {
+                emulator.extensions_dir =
+                    Some(text(&mut parser, "--extensions-dir")?.into());
             }
             Short('h') | Long("help") => return Ok(None),
             Value(first) => {

@@ -41,6 +41,9 @@ pub(crate) enum Call<'a> {
     Error { id: &'a str, error_type: &'a str },
     /// `POST /init/error`.
     InitError { error_type: &'a str },
+    /// `POST /2020-01-01/extension/register` with `{"events":[]}`: the runtime's internal
+    /// extension, so that Lambda sends SIGTERM at shutdown.
+    RegisterExtension { name: &'a str },
     /// `POST /invocation/{id}/response`, chunked, errors in trailers.
     Stream {
         id: &'a str,
@@ -62,6 +65,7 @@ impl Call<'_> {
             Self::Response { id } | Self::Stream { id, .. } => [invocation, id, "/response"],
             Self::Error { id, .. } => [invocation, id, "/error"],
             Self::InitError { .. } => [protocol::INIT_ERROR_PATH, "", ""],
+            Self::RegisterExtension { .. } => [crate::lifecycle::REGISTER_PATH, "", ""],
         }
     }
 
@@ -90,6 +94,10 @@ impl Call<'_> {
                 if HeaderValue::from_str(error_type).is_ok() {
                     add(header::FUNCTION_ERROR_TYPE, error_type.as_bytes());
                 }
+            }
+            Self::RegisterExtension { name } => {
+                add("Content-Type", json);
+                add(crate::lifecycle::NAME_HEADER, name.as_bytes());
             }
             Self::Stream { content_type, .. } => {
                 add("Content-Type", content_type.as_bytes());
@@ -338,8 +346,16 @@ mod tests {
             content_type: &ct,
         }
         .head(&mut out, &e, None, false);
-        let text = String::from_utf8(out).unwrap();
+        let text = String::from_utf8(out.clone()).unwrap();
         assert!(text.contains("Transfer-Encoding: chunked\r\n") && !text.contains("Length"));
+        Call::RegisterExtension { name: "hook" }.head(&mut out, &e, Some(13), false);
+        let text = String::from_utf8(out.clone()).unwrap();
+        assert!(
+            text.starts_with("POST /base/2020-01-01/extension/register HTTP/1.1\r\n")
+                && text.contains("lambda-extension-name: hook\r\n")
+                && text.contains("Content-Length: 13\r\n"),
+            "{text}"
+        );
         assert_eq!(
             Call::Error {
                 id: "r",

@@ -3,6 +3,7 @@
 //! core's enums (`Outcome`, `Refusal`, `Busy`) to AWS's status codes and error bodies. This
 //! layer imports the core and the wire formats, never the supervisor or the wiring above it.
 
+pub(crate) mod extension;
 pub(crate) mod invoke;
 pub(crate) mod rapi;
 mod stream_body;

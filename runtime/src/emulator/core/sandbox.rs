@@ -192,6 +192,8 @@ pub(crate) struct Sandbox {
     deadline_changed: Notify,
     /// Told of every invocation's start and end ([`Sandbox::subscribe`]).
     subscribers: Vec<Subscriber>,
+    /// The Extensions API's registry: INVOKE events go out as the runtime takes each event.
+    pub extensions: super::extensions::Extensions,
 }
 
 /// A caller's place in the queue: holding it counts against the queue's length, dropping it
@@ -289,6 +291,7 @@ impl Sandbox {
             work: Notify::new(),
             deadline_changed: Notify::new(),
             subscribers: Vec::new(),
+            extensions: super::extensions::Extensions::default(),
         }
     }
 
@@ -454,10 +457,18 @@ impl Sandbox {
                             let deadline_ms = current.deadline_ms;
                             self.deadline_changed.notify_waiters();
                             self.emit(&Lifecycle::Start { request_id: &id });
+                            let trace_id = event.trace_id.unwrap_or_else(new_trace_id);
+                            self.extensions.close_registration();
+                            self.extensions.invoke(
+                                &id,
+                                deadline_ms,
+                                &self.function_arn,
+                                &String::from_utf8_lossy(trace_id.as_bytes()),
+                            );
                             return Ok(Invocation {
                                 id,
                                 deadline_ms,
-                                trace_id: event.trace_id.unwrap_or_else(new_trace_id),
+                                trace_id,
                                 body: event.body,
                                 client_context: event.client_context,
                                 identity: event.identity,
@@ -535,6 +546,19 @@ impl Sandbox {
     }
 
     // ---- the supervisor's side ----
+
+    /// Resolves once no invocation is in flight (the one running has ended, however).
+    pub async fn settled(&self) {
+        loop {
+            let changed = self.deadline_changed.notified();
+            tokio::pin!(changed);
+            changed.as_mut().enable();
+            if self.inner().current.is_none() {
+                return;
+            }
+            changed.await;
+        }
+    }
 
     /// `/next` calls of the current process get 410 from now on: it was told to stop and did
     /// not, so it hears that nobody will send it an event.
@@ -622,7 +646,7 @@ fn random_u64() -> u64 {
 }
 
 /// A version-4 UUID, as Lambda's request ids.
-fn request_id() -> String {
+pub(crate) fn request_id() -> String {
     let (a, b) = (random_u64(), random_u64());
     format!(
         "{:08x}-{:04x}-4{:03x}-{:04x}-{:012x}",
