@@ -36,7 +36,8 @@ pub const SHUTDOWN_BUDGET: Duration = Duration::from_millis(500);
 /// What the runtime keeps for itself (exiting) out of [`SHUTDOWN_BUDGET`].
 const EXIT_MARGIN: Duration = Duration::from_millis(50);
 
-type Hook = Box<dyn FnOnce(Duration) -> Pin<Box<dyn Future<Output = Result<(), crate::Error>>>> + Send>;
+type Hook =
+    Box<dyn FnOnce(Duration) -> Pin<Box<dyn Future<Output = Result<(), crate::Error>>>> + Send>;
 
 static HOOK: Mutex<Option<Hook>> = Mutex::new(None);
 
@@ -75,7 +76,10 @@ pub(crate) fn run_hook(rt: &tokio::runtime::Runtime, signalled: Instant) {
     let budget = SHUTDOWN_BUDGET
         .saturating_sub(EXIT_MARGIN)
         .saturating_sub(signalled.elapsed());
-    tracing::info!("shutdown: running the hook ({} ms left)", budget.as_millis());
+    tracing::info!(
+        "shutdown: running the hook ({} ms left)",
+        budget.as_millis()
+    );
     match rt.block_on(tokio::time::timeout(budget, hook(budget))) {
         Ok(Ok(())) => tracing::info!("shutdown: the hook finished"),
         Ok(Err(e)) => tracing::error!("shutdown: the hook failed: {e}"),

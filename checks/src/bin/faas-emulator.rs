@@ -103,8 +103,7 @@ fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Option<Emulator>, S
                 )?;
             }
             Long("extensions-dir") => {
-                emulator.extensions_dir =
-                    Some(text(&mut parser, "--extensions-dir")?.into());
+                emulator.extensions_dir = Some(text(&mut parser, "--extensions-dir")?.into());
             }
             Short('h') | Long("help") => return Ok(None),
             Value(first) => {

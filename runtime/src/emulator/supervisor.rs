@@ -5,8 +5,8 @@
 //! kill otherwise), SHUTDOWN to each external extension, SIGKILL to all after 2 s.
 
 use std::ffi::OsString;
-use std::path::Path;
 use std::future::Future;
+use std::path::Path;
 use std::process::ExitStatus;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -244,11 +244,15 @@ fn start_extensions(
             .filter_map(Result::ok)
             .map(|e| e.path())
             .filter(|p| {
-                std::fs::metadata(p).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+                std::fs::metadata(p)
+                    .is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
             })
             .collect(),
         Err(e) => {
-            eprintln!("{name}: cannot read the extensions directory {}: {e}", dir.display());
+            eprintln!(
+                "{name}: cannot read the extensions directory {}: {e}",
+                dir.display()
+            );
             return Vec::new();
         }
     };

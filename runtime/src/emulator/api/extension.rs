@@ -13,8 +13,8 @@ use super::{self as api, Reply};
 use crate::emulator::core::extensions::{EventType, ExtensionRefusal};
 use crate::emulator::core::{Sandbox, request_id};
 use crate::lifecycle::{
-    ACCEPT_FEATURE_HEADER, ERROR_TYPE_HEADER, EVENT_NEXT_PATH, EXIT_ERROR_PATH,
-    IDENTIFIER_HEADER, INIT_ERROR_PATH, NAME_HEADER, REGISTER_PATH,
+    ACCEPT_FEATURE_HEADER, ERROR_TYPE_HEADER, EVENT_NEXT_PATH, EXIT_ERROR_PATH, IDENTIFIER_HEADER,
+    INIT_ERROR_PATH, NAME_HEADER, REGISTER_PATH,
 };
 use crate::protocol;
 use crate::server;
@@ -136,7 +136,8 @@ async fn failed(
     request: Request<Incoming>,
     init: bool,
 ) -> Reply {
-    let Some(name) = header(&request, IDENTIFIER_HEADER).and_then(|id| sandbox.extensions.name_of(id))
+    let Some(name) =
+        header(&request, IDENTIFIER_HEADER).and_then(|id| sandbox.extensions.name_of(id))
     else {
         return refused(&ExtensionRefusal::UnknownIdentifier);
     };
@@ -189,7 +190,11 @@ mod tests {
             [EventType::Invoke, EventType::Shutdown]
         );
         assert!(parse_events(br#"{"events":[]}"#).unwrap().is_empty());
-        assert!(parse_events(br#"{"events":["BOOT"]}"#).unwrap_err().contains("BOOT"));
+        assert!(
+            parse_events(br#"{"events":["BOOT"]}"#)
+                .unwrap_err()
+                .contains("BOOT")
+        );
         assert!(parse_events(b"not json").is_err());
     }
 }
