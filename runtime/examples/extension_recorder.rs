@@ -9,14 +9,17 @@
 use std::io::{Read, Write};
 use std::net::TcpStream;
 
-/// One HTTP/1.1 request; returns the status, the headers (lower-cased names) and the body.
+/// An answer: the status, the headers (lower-cased names) and the body.
+type Answer = (u16, Vec<(String, String)>, String);
+
+/// One HTTP/1.1 request.
 fn request(
     api: &str,
     method: &str,
     path: &str,
     headers: &[(&str, &str)],
     body: &str,
-) -> std::io::Result<(u16, Vec<(String, String)>, String)> {
+) -> std::io::Result<Answer> {
     let mut stream = TcpStream::connect(api)?;
     let mut head = format!("{method} {path} HTTP/1.1\r\nHost: {api}\r\nConnection: close\r\n");
     for (name, value) in headers {

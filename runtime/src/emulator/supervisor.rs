@@ -178,13 +178,7 @@ async fn lambda_shutdown(
         () = sandbox.settled() => {}
         _ = child.wait() => {}
     }
-    let started = Instant::now();
-    let limit = started + SHUTDOWN_LIMIT;
-    let deadline_ms = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap_or_default()
-        .as_millis() as u64
-        + SHUTDOWN_LIMIT.as_millis() as u64;
+    let limit = Instant::now() + SHUTDOWN_LIMIT;
     let budget = sandbox.extensions.shutdown_budget();
     let status = match budget {
         Some(budget) => {
@@ -209,18 +203,19 @@ async fn lambda_shutdown(
         None => "killed without a signal: no extension registered",
     };
     eprintln!("{name}: stopped; the function process ended ({how}; {reason})");
-    sandbox.extensions.shutdown("spindown", deadline_ms);
     stop_extensions(sandbox, extensions, limit).await;
     0
 }
 
-/// Sends SHUTDOWN (again harmless) and waits for the external extensions until `limit`, then
-/// kills those still running.
+/// Sends SHUTDOWN to the extensions registered for it and waits for the external ones until
+/// `limit`, then kills those still running.
 async fn stop_extensions(sandbox: &Sandbox, extensions: &mut Vec<Child>, limit: Instant) {
-    if extensions.is_empty() {
-        return;
-    }
-    let _ = sandbox;
+    let deadline_ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default()
+        .as_millis() as u64
+        + limit.saturating_duration_since(Instant::now()).as_millis() as u64;
+    sandbox.extensions.shutdown("spindown", deadline_ms);
     for extension in extensions.iter_mut() {
         let left = limit.saturating_duration_since(Instant::now());
         if tokio::time::timeout(left, extension.wait()).await.is_err() {
