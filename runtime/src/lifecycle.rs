@@ -15,18 +15,24 @@ use std::time::{Duration, Instant};
 /// `POST` here to register an extension.
 pub(crate) const REGISTER_PATH: &str = "/2020-01-01/extension/register";
 /// `GET` here for an extension's next event.
+#[cfg(feature = "local")]
 pub(crate) const EVENT_NEXT_PATH: &str = "/2020-01-01/extension/event/next";
 /// `POST` here when an extension failed to initialize.
+#[cfg(feature = "local")]
 pub(crate) const INIT_ERROR_PATH: &str = "/2020-01-01/extension/init/error";
 /// `POST` here when an extension fails and exits.
+#[cfg(feature = "local")]
 pub(crate) const EXIT_ERROR_PATH: &str = "/2020-01-01/extension/exit/error";
 /// The name an extension registers under.
 pub(crate) const NAME_HEADER: &str = "lambda-extension-name";
 /// The identifier the register call answers and every later call sends.
+#[cfg(feature = "local")]
 pub(crate) const IDENTIFIER_HEADER: &str = "lambda-extension-identifier";
 /// The error type of `init/error` and `exit/error`.
+#[cfg(feature = "local")]
 pub(crate) const ERROR_TYPE_HEADER: &str = "lambda-extension-function-error-type";
 /// `accountId` here adds the account to the register answer.
+#[cfg(feature = "local")]
 pub(crate) const ACCEPT_FEATURE_HEADER: &str = "lambda-extension-accept-feature";
 /// The name of the internal extension the runtime registers when a hook is set.
 pub(crate) const INTERNAL_NAME: &str = "faas-runtime-shutdown-hook";
