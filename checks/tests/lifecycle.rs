@@ -351,3 +351,85 @@ fn an_external_extension_sees_every_invoke_then_the_shutdown() {
     assert!(output.contains("exit status: 0; signalled"), "{output}");
     assert!(output.contains("stop signal while idle"), "{output}");
 }
+
+/// Lambda's init phase ends only when every extension has called `next`: an event waits for a
+/// registered extension that has not, and reaches the runtime and the extension together once
+/// it does. After its INVOKE, the next event waits until the extension calls `next` again.
+#[test]
+fn events_wait_for_every_extension_to_call_next() {
+    let f = Function::emulated_command(
+        &["sleep".as_ref(), "600".as_ref()],
+        &[],
+        &["--timeout", "30"],
+    );
+    let r = call(
+        &f,
+        "POST",
+        REGISTER,
+        &[("Lambda-Extension-Name", "slow")],
+        br#"{"events":["INVOKE"]}"#,
+    );
+    assert_eq!(r.status, 200, "{}", r.body_excerpt());
+    let id = r.header("lambda-extension-identifier").unwrap().to_owned();
+    let hold = Duration::from_millis(400);
+    std::thread::scope(|s| {
+        let caller = s.spawn(|| f.invoke(b"1"));
+        let runtime = s.spawn(|| {
+            let asked = Instant::now();
+            let event = call(&f, "GET", RUNTIME_NEXT, &[], b"");
+            (event, asked.elapsed())
+        });
+        std::thread::sleep(hold);
+        assert!(
+            !runtime.is_finished(),
+            "the event went out before the extension was ready"
+        );
+        let invoke = call(
+            &f,
+            "GET",
+            EVENT_NEXT,
+            &[("Lambda-Extension-Identifier", &id)],
+            b"",
+        );
+        assert_eq!(invoke.expect_json()["eventType"], "INVOKE");
+        let (event, waited) = runtime.join().unwrap();
+        assert!(waited >= hold, "{waited:?}");
+        let request_id = event
+            .header("lambda-runtime-aws-request-id")
+            .unwrap()
+            .to_owned();
+        let path = format!("/2018-06-01/runtime/invocation/{request_id}/response");
+        assert_eq!(call(&f, "POST", &path, &[], b"1").status, 202);
+        assert_eq!(caller.join().unwrap().body, b"1");
+
+        // Post-invoke: the extension is busy with its INVOKE until it calls next again.
+        let caller = s.spawn(|| f.invoke(b"2"));
+        let runtime = s.spawn(|| call(&f, "GET", RUNTIME_NEXT, &[], b""));
+        std::thread::sleep(hold);
+        assert!(
+            !runtime.is_finished(),
+            "the second event did not wait for the extension"
+        );
+        let extension = s.spawn(|| {
+            call(
+                &f,
+                "GET",
+                EVENT_NEXT,
+                &[("Lambda-Extension-Identifier", &id)],
+                b"",
+            )
+        });
+        let event = runtime.join().unwrap();
+        let request_id = event
+            .header("lambda-runtime-aws-request-id")
+            .unwrap()
+            .to_owned();
+        assert_eq!(
+            extension.join().unwrap().expect_json()["requestId"],
+            request_id.as_str()
+        );
+        let path = format!("/2018-06-01/runtime/invocation/{request_id}/response");
+        assert_eq!(call(&f, "POST", &path, &[], b"2").status, 202);
+        assert_eq!(caller.join().unwrap().body, b"2");
+    });
+}

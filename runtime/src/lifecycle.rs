@@ -15,7 +15,6 @@ use std::time::{Duration, Instant};
 /// `POST` here to register an extension.
 pub(crate) const REGISTER_PATH: &str = "/2020-01-01/extension/register";
 /// `GET` here for an extension's next event.
-#[cfg(feature = "local")]
 pub(crate) const EVENT_NEXT_PATH: &str = "/2020-01-01/extension/event/next";
 /// `POST` here when an extension failed to initialize.
 #[cfg(feature = "local")]
@@ -26,7 +25,6 @@ pub(crate) const EXIT_ERROR_PATH: &str = "/2020-01-01/extension/exit/error";
 /// The name an extension registers under.
 pub(crate) const NAME_HEADER: &str = "lambda-extension-name";
 /// The identifier the register call answers and every later call sends.
-#[cfg(feature = "local")]
 pub(crate) const IDENTIFIER_HEADER: &str = "lambda-extension-identifier";
 /// The error type of `init/error` and `exit/error`.
 #[cfg(feature = "local")]

@@ -42,15 +42,21 @@ pub(crate) fn run<A: Adapter>(
     };
     let mut client = Client::new(api.clone());
     // A shutdown hook needs Lambda's SIGTERM, which only comes when an extension registered.
-    if lifecycle::hook_set() {
+    // Its `event/next` stays open for the process's life.
+    let _extension = if lifecycle::hook_set() {
         match client.register_extension(lifecycle::INTERNAL_NAME) {
-            Ok(true) => {}
-            Ok(false) => tracing::warn!(
-                "the shutdown hook's extension was refused: the hook runs only if SIGTERM comes"
-            ),
+            Ok(Some(waiting)) => Some(waiting),
+            Ok(None) => {
+                tracing::warn!(
+                    "the shutdown hook's extension was not registered: the hook runs only if SIGTERM comes"
+                );
+                None
+            }
             Err(unreachable) => return unreachable_api(&unreachable),
         }
-    }
+    } else {
+        None
+    };
     let mut trace_env = TraceEnv::new();
     loop {
         let event = match client.next() {

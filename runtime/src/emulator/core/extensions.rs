@@ -60,6 +60,8 @@ struct Agent {
     queue: VecDeque<Vec<u8>>,
     /// Number of `next` calls so far.
     polls: u64,
+    /// In `next`, waiting for an event: ready for the next invocation.
+    waiting: bool,
 }
 
 #[derive(Default)]
@@ -76,6 +78,9 @@ pub(crate) struct Extensions {
     registry: Mutex<Registry>,
     /// Wakes `next` calls: an event was queued.
     queued: Notify,
+    /// Wakes the runtime's `/next`: an extension registered or called `next`
+    /// ([`Extensions::ready`] may have changed).
+    pub(crate) changed: Notify,
 }
 
 impl Extensions {
@@ -116,7 +121,10 @@ impl Extensions {
             shutdown,
             queue: VecDeque::new(),
             polls: 0,
+            waiting: false,
         });
+        drop(registry);
+        self.changed.notify_waiters();
         Ok(id)
     }
 
@@ -138,6 +146,16 @@ impl Extensions {
     /// `GET /extension/event/next` of extension `id`: its next event body (JSON), waiting for
     /// one.
     pub(crate) async fn next(&self, id: &str) -> Result<Vec<u8>, ExtensionRefusal> {
+        {
+            let mut registry = self.registry();
+            let agent = registry
+                .agents
+                .iter_mut()
+                .find(|a| a.id == id)
+                .ok_or(ExtensionRefusal::UnknownIdentifier)?;
+            agent.waiting = true;
+        }
+        self.changed.notify_waiters();
         loop {
             let queued = self.queued.notified();
             tokio::pin!(queued);
@@ -151,11 +169,25 @@ impl Extensions {
                     .ok_or(ExtensionRefusal::UnknownIdentifier)?;
                 if let Some(event) = agent.queue.pop_front() {
                     agent.polls += 1;
+                    agent.waiting = false;
                     return Ok(event);
                 }
             }
             queued.await;
         }
+    }
+
+    /// Whether an event may go to the runtime: every external extension the emulator started
+    /// has registered, and every registered extension waits in `next` (Lambda's init phase
+    /// ends so, and an invocation's post-invoke phase lasts until its INVOKE extensions call
+    /// `next` again).
+    pub(crate) fn ready(&self) -> bool {
+        let registry = self.registry();
+        registry
+            .external_names
+            .iter()
+            .all(|name| registry.agents.iter().any(|a| &a.name == name))
+            && registry.agents.iter().all(|a| a.waiting)
     }
 
     /// Queues `event` (JSON) for every extension registered for `event_type`.
@@ -168,6 +200,7 @@ impl Extensions {
                 EventType::Shutdown => agent.shutdown,
             };
             if wants {
+                agent.waiting = false;
                 agent.queue.push_back(event.to_vec());
                 sent += 1;
             }
@@ -261,6 +294,30 @@ mod tests {
             extensions.register("late", &[], "c".into()),
             Err(ExtensionRefusal::RegistrationClosed)
         );
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn ready_when_every_extension_waits_in_next() {
+        let extensions = std::sync::Arc::new(Extensions::default());
+        assert!(extensions.ready(), "no extension: nothing to wait for");
+        extensions.expect_external(vec!["ext".into()]);
+        assert!(!extensions.ready(), "the external one has not registered");
+        extensions
+            .register("ext", &[EventType::Invoke], "e".into())
+            .unwrap();
+        assert!(!extensions.ready(), "registered, not yet in next");
+        let waiting = {
+            let extensions = std::sync::Arc::clone(&extensions);
+            tokio::spawn(async move { extensions.next("e").await })
+        };
+        tokio::task::yield_now().await;
+        assert!(extensions.ready());
+        extensions.invoke("r1", 1, "arn", "t");
+        assert!(
+            !extensions.ready(),
+            "busy with its INVOKE until it calls next again"
+        );
+        assert!(waiting.await.unwrap().is_ok());
     }
 
     #[tokio::test(flavor = "current_thread")]

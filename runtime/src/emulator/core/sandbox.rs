@@ -417,6 +417,9 @@ impl Sandbox {
             let work = self.work.notified();
             tokio::pin!(work);
             work.as_mut().enable();
+            let extensions = self.extensions.changed.notified();
+            tokio::pin!(extensions);
+            extensions.as_mut().enable();
             {
                 let mut inner = self.inner();
                 if inner.process != process || inner.polls_refused {
@@ -425,7 +428,9 @@ impl Sandbox {
                 if inner.poll != poll {
                     return Err(Refusal::Superseded);
                 }
-                let ready = inner.current.as_ref().is_some_and(|c| !c.dispatched);
+                // An event waits for every extension to be in `next` (init, post-invoke).
+                let ready = inner.current.as_ref().is_some_and(|c| !c.dispatched)
+                    && self.extensions.ready();
                 if ready {
                     if inner
                         .current
@@ -477,7 +482,10 @@ impl Sandbox {
                     }
                 }
             }
-            work.await;
+            tokio::select! {
+                () = work => {}
+                () = extensions => {}
+            }
         }
     }
 
