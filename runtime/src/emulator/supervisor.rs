@@ -176,6 +176,8 @@ async fn lambda_shutdown(
     // (answered, or timed out by the sandbox's deadline).
     tokio::select! {
         () = sandbox.settled() => {}
+        // Its deadline still holds: the caller gets `Sandbox.Timedout`.
+        () = sandbox.overdue() => {}
         _ = child.wait() => {}
     }
     let limit = Instant::now() + SHUTDOWN_LIMIT;

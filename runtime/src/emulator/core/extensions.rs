@@ -128,6 +128,16 @@ impl Extensions {
         Ok(id)
     }
 
+    /// A new runtime process starts (the first, or one replacing a crashed one): the internal
+    /// extensions of the old one are gone with it, and registration opens for its init.
+    pub(crate) fn runtime_replaced(&self) {
+        let mut registry = self.registry();
+        registry.agents.retain(|a| a.external);
+        registry.closed = false;
+        drop(registry);
+        self.changed.notify_waiters();
+    }
+
     /// Registration closes when the runtime takes its first event (the init phase is over).
     pub(crate) fn close_registration(&self) {
         self.registry().closed = true;
@@ -294,6 +304,10 @@ mod tests {
             extensions.register("late", &[], "c".into()),
             Err(ExtensionRefusal::RegistrationClosed)
         );
+        // A replaced runtime registers its internal extension again.
+        extensions.runtime_replaced();
+        assert_eq!(extensions.name_of("a"), None);
+        extensions.register("inner", &[], "d".into()).unwrap();
     }
 
     #[tokio::test(flavor = "current_thread")]

@@ -586,6 +586,7 @@ impl Sandbox {
         inner.init_error = None;
         inner.polls_refused = false;
         drop(inner);
+        self.extensions.runtime_replaced();
         self.work.notify_waiters();
     }
 
