@@ -433,3 +433,27 @@ fn events_wait_for_every_extension_to_call_next() {
         assert_eq!(caller.join().unwrap().body, b"2");
     });
 }
+
+/// Local mode (the function's own binary without `AWS_LAMBDA_RUNTIME_API`) stops as Lambda
+/// does too: with a hook, its function process is signalled and the hook runs; without one,
+/// the function process is killed.
+#[test]
+fn local_mode_runs_the_shutdown_phase() {
+    let dir = scratch("local");
+    for (hook, signalled) in [("flush", true), ("none", false)] {
+        let log = dir.join(format!("{hook}.log"));
+        let f = Function::local(
+            &example("shutdown_hook"),
+            &[("HOOK", hook), ("HOOK_LOG", log.to_str().unwrap())],
+        );
+        assert_eq!(f.invoke(br#"{"n":7}"#).expect_json(), json!({"n": 7}));
+        let (output, _) = stop(f);
+        if signalled {
+            assert!(output.contains("exit status: 0; signalled"), "{output}");
+            assert!(read(&log).starts_with("hook ran"), "{output}");
+        } else {
+            assert!(output.contains("killed without a signal"), "{output}");
+            assert_eq!(read(&log), "", "{output}");
+        }
+    }
+}
