@@ -35,7 +35,12 @@ pub(crate) const ACCEPT_FEATURE_HEADER: &str = "lambda-extension-accept-feature"
 /// The name of the internal extension the runtime registers when a hook is set.
 pub(crate) const INTERNAL_NAME: &str = "faas-runtime-shutdown-hook";
 
-/// How long Lambda gives a runtime with an internal extension between SIGTERM and SIGKILL.
+/// How long Lambda gives a runtime with an internal extension between SIGTERM and SIGKILL;
+/// a hook gets what is left of it.
+///
+/// ```
+/// assert_eq!(faas_runtime::SHUTDOWN_BUDGET.as_millis(), 500);
+/// ```
 pub const SHUTDOWN_BUDGET: Duration = Duration::from_millis(500);
 /// What the runtime keeps for itself (exiting) out of [`SHUTDOWN_BUDGET`].
 const EXIT_MARGIN: Duration = Duration::from_millis(50);
