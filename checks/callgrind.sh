@@ -5,7 +5,7 @@
 #   checks/callgrind.sh [--invocations N] [--event-file PATH] [--emulator PATH] NAME=BINARY...
 #
 # Each BINARY runs under `valgrind --tool=callgrind` as the function process of
-# target/release/faas-emulator (or --emulator's), twice: once stopped (SIGTERM, passed on by the emulator)
+# target/release/faas-emulator (or --emulator's), twice: once stopped (SIGTERM, passed on by the emulator with FAAS_EMULATOR_SIGTERM=always)
 # right after its first `GET /next`, once after N invocations (default 200) of the event
 # (default: a small JSON object). Prints, per function:
 #
@@ -54,7 +54,9 @@ if [ -n "$event_file" ]; then cp "$event_file" "$event"; else echo '{"name":"wor
 instructions() {
     local binary="$1" count="$2" file="$3"
     rm -f "$file"
-    "$emulator" --api 127.0.0.1:0 --listen 127.0.0.1:0 -- \
+    # FAAS_EMULATOR_SIGTERM=always: the function must get SIGTERM to exit and write its
+    # callgrind file (as on Lambda with no extension, the emulator would kill it otherwise).
+    FAAS_EMULATOR_SIGTERM=always "$emulator" --api 127.0.0.1:0 --listen 127.0.0.1:0 -- \
         valgrind --tool=callgrind --callgrind-out-file="$file" "$binary" >"$log" 2>&1 &
     local pid=$! addr=""
     for _ in $(seq 600); do

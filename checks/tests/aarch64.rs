@@ -57,7 +57,13 @@ fn emulated(relative: &str) -> Function {
         "{QEMU} is not on PATH: apt-get install qemu-user-static (make aarch64 does)"
     );
     let binary = artifact(relative);
-    Function::emulated_command(&[OsStr::new(QEMU), binary.as_os_str()], &[], &[])
+    // The sigterm test below checks the function's own SIGTERM handling: the emulator signals
+    // it although no extension registered (Lambda would kill it; checks/tests/lifecycle.rs).
+    Function::emulated_command(
+        &[OsStr::new(QEMU), binary.as_os_str()],
+        &[("FAAS_EMULATOR_SIGTERM", "always")],
+        &[],
+    )
 }
 
 #[test]

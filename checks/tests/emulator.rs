@@ -285,8 +285,11 @@ fn stopped_output(mut f: Function) -> String {
 #[test]
 fn stopping_local_mode_logs_no_error_idle_or_mid_invocation() {
     let sleep = faas_checks::fixture::example("sleep");
+    // The function's own SIGTERM handling is under test: without an extension Lambda (and the
+    // emulator by default) would kill it without a signal (checks/tests/lifecycle.rs).
+    let env = [("FAAS_EMULATOR_SIGTERM", "always")];
     for round in 0..20 {
-        let idle = Function::local(&sleep, &[]);
+        let idle = Function::local(&sleep, &env);
         assert_eq!(idle.invoke(br#"{"ms": 1}"#).status, 200);
         // Time to post the answer and block in the next `/next`.
         std::thread::sleep(Duration::from_millis(100));
@@ -294,7 +297,7 @@ fn stopping_local_mode_logs_no_error_idle_or_mid_invocation() {
         let output = stopped_output(idle);
         assert!(!output.contains("ERROR"), "round {round}, idle:\n{output}");
 
-        let busy = Function::local(&sleep, &[]);
+        let busy = Function::local(&sleep, &env);
         std::thread::scope(|s| {
             let caller = s.spawn(|| busy.invoke(br#"{"ms": 300}"#));
             let started = busy.wait_for_output("START RequestId", T);

@@ -255,7 +255,13 @@ fn bad_configuration_is_an_init_error() {
 
 #[test]
 fn sigterm_during_an_invocation_finishes_it_then_exits_0() {
-    let mut f = Function::emulated(&example("sleep"), &[], &[]);
+    // The function's own SIGTERM handling: the emulator signals it although no extension
+    // registered (Lambda would kill it; checks/tests/lifecycle.rs).
+    let mut f = Function::emulated(
+        &example("sleep"),
+        &[("FAAS_EMULATOR_SIGTERM", "always")],
+        &[],
+    );
     std::thread::scope(|s| {
         let call = s.spawn(|| f.invoke(br#"{"ms":700}"#));
         std::thread::sleep(Duration::from_millis(200));

@@ -133,6 +133,42 @@ impl Client {
         self.post(Call::InitError { error_type }, &error.to_json())
     }
 
+    /// Registers the runtime's internal extension (`{"events":[]}`), so that Lambda sends
+    /// SIGTERM at shutdown; whether the API accepted it (a refusal is logged).
+    ///
+    /// Lambda's init phase ends only when every extension has called `event/next`: once
+    /// registered, the extension's `next` is sent on a connection of its own that is kept open
+    /// (returned) and never read, since no event comes to an extension of no events.
+    pub fn register_extension(
+        &mut self,
+        name: &str,
+    ) -> Result<Option<std::net::TcpStream>, Unreachable> {
+        let call = Call::RegisterExtension { name };
+        let mut backoff = Backoff::default();
+        let mut attempts = 0;
+        let answer = self.call(call, Some(br#"{"events":[]}"#), &mut backoff, &mut attempts)?;
+        let Some(answer) = answer else {
+            return Ok(None);
+        };
+        log_refusal(&call, &answer);
+        let id = answer
+            .headers
+            .get(crate::lifecycle::IDENTIFIER_HEADER)
+            .and_then(|id| id.to_str().ok());
+        let Some(id) = id.filter(|_| answer.status.is_success()) else {
+            return Ok(None);
+        };
+        let mut head = Vec::with_capacity(256);
+        Call::ExtensionNext { id }.head(&mut head, &self.endpoint, None, false);
+        match blocking::send_only(&self.endpoint, &head) {
+            Ok(waiting) => Ok(Some(waiting)),
+            Err(e) => {
+                tracing::warn!("{}: {e}", Call::ExtensionNext { id });
+                Ok(None)
+            }
+        }
+    }
+
     /// Posts `body`, a streamed response for `request_id`, chunk by chunk as the handler
     /// writes it; the request starts with the handler's first piece (its content type, a
     /// chunk, or the end). Connecting is retried as for any call; the stream itself is not:
@@ -196,7 +232,7 @@ impl Client {
         let idle = call.asks_again();
         loop {
             *attempts += 1;
-            let failure = match self.attempt(payload, idle) {
+            let failure = match self.attempt(payload, idle, call.reads_headers()) {
                 Ok(Some(response)) => {
                     if !response.keep_alive {
                         self.conn = None;
@@ -238,7 +274,12 @@ impl Client {
 
     /// Writes the request in `self.head` and `body` on the open connection (or a new one) and
     /// reads the answer.
-    fn attempt(&mut self, body: &[u8], idle: bool) -> Result<Option<Response>, Failure> {
+    fn attempt(
+        &mut self,
+        body: &[u8],
+        idle: bool,
+        headers: bool,
+    ) -> Result<Option<Response>, Failure> {
         if self
             .conn
             .as_ref()
@@ -257,7 +298,7 @@ impl Client {
                     .map_err(|error| Failure::NotSent { reused, error })?,
             ),
         };
-        conn.exchange(reused, &self.head, body, idle)
+        conn.exchange(reused, &self.head, body, idle, headers)
     }
 
     /// A new connection for a call that cannot be retried once started, with the backoff of

@@ -76,6 +76,7 @@ mod handler;
 pub mod http;
 mod http1;
 mod invocation;
+mod lifecycle;
 mod log;
 mod panic;
 pub mod protocol;
@@ -93,6 +94,7 @@ use serde::de::DeserializeOwned;
 
 pub use context::{Context, FunctionSettings};
 pub use error::Error;
+pub use lifecycle::{SHUTDOWN_BUDGET, on_shutdown};
 pub use stream::ResponseStream;
 
 #[cfg(feature = "http")]

@@ -3,7 +3,8 @@
 //! ```text
 //! faas-emulator [--api 127.0.0.1:9001] [--listen 127.0.0.1:8080] [--timeout SECONDS]
 //!               [--max-connections N] [--header-timeout SECONDS] [--body-timeout SECONDS]
-//!               [--max-stream-bytes N] [--http ADDR] -- COMMAND [ARGS...]
+//!               [--max-stream-bytes N] [--http ADDR] [--extensions-dir DIR]
+//!               -- COMMAND [ARGS...]
 //! ```
 //! The protocol code is `faas_runtime::emulator`, shared with the runtime's local mode; the
 //! arguments are read with `lexopt`.
@@ -25,6 +26,8 @@ const USAGE: &str = "usage: faas-emulator [OPTIONS] -- COMMAND [ARGS...]
   --max-stream-bytes N      largest streamed response (default 209715200, Lambda's 200 MiB)
   --http ADDR               also serve plain HTTP here for an HTTP function: each request
                             becomes a function URL event (curl http://ADDR/path)
+  --extensions-dir DIR      external extensions to start before the function (default
+                            FAAS_EMULATOR_EXTENSIONS_DIR, else /opt/extensions when it exists)
 Invoke with: curl -d '{}' http://127.0.0.1:8080/2015-03-31/functions/function/invocations
 Stream with: curl -N -d '{}' http://127.0.0.1:8080/2021-11-15/functions/function/response-streaming-invocations";
 
@@ -104,6 +107,9 @@ fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Option<Emulator>, S
             }
             Long("http") => {
                 emulator.http = Some(address("--http", &text(&mut parser, "--http")?)?);
+            }
+            Long("extensions-dir") => {
+                emulator.extensions_dir = Some(text(&mut parser, "--extensions-dir")?.into());
             }
             Short('h') | Long("help") => return Ok(None),
             Value(first) => {

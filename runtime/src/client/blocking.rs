@@ -48,6 +48,7 @@ impl Connection {
         head: &[u8],
         body: &[u8],
         idle: bool,
+        headers: bool,
     ) -> Result<Option<Response>, Failure> {
         let fd = self.stream.as_raw_fd();
         let mut stop = StopClock::default();
@@ -61,7 +62,7 @@ impl Connection {
             if let Err((written, error)) = write_all(&mut self.stream, head, body, &mut stop) {
                 return self.after_write_error(reused, written, error, &mut stop);
             }
-            return match self.read_response(&mut stop, false) {
+            return match self.read_response(&mut stop, headers) {
                 Ok(response) => Ok(Some(response)),
                 Err(why) => Err(lost(false, why)),
             };
@@ -178,6 +179,15 @@ fn stop_tick(e: &io::Error) -> bool {
         e.kind(),
         io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
     ) && shutdown::requested()
+}
+
+/// Opens a connection of its own and writes `head` on it, never reading an answer: the
+/// internal extension's `event/next`, which no event ever answers. The connection is kept
+/// (returned) so that the API sees a waiting extension, not one that hung up.
+pub(crate) fn send_only(endpoint: &Endpoint, head: &[u8]) -> io::Result<TcpStream> {
+    let mut stream = TcpStream::connect(endpoint.socket())?;
+    stream.write_all(head)?;
+    Ok(stream)
 }
 
 /// Writes `head` then `body`, in one system call when the socket takes them; on failure, how

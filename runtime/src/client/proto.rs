@@ -41,6 +41,13 @@ pub(crate) enum Call<'a> {
     Error { id: &'a str, error_type: &'a str },
     /// `POST /init/error`.
     InitError { error_type: &'a str },
+    /// `POST /2020-01-01/extension/register` with `{"events":[]}`: the runtime's internal
+    /// extension, so that Lambda sends SIGTERM at shutdown.
+    RegisterExtension { name: &'a str },
+    /// `GET /2020-01-01/extension/event/next` of that extension: sent once, never read (no
+    /// event ever comes to it), so Lambda's init phase, which waits for every extension's
+    /// `next`, can end.
+    ExtensionNext { id: &'a str },
     /// `POST /invocation/{id}/response`, chunked, errors in trailers.
     Stream {
         id: &'a str,
@@ -54,6 +61,19 @@ impl Call<'_> {
         matches!(self, Self::Next)
     }
 
+    /// Whether the answer's headers are needed (`/next`'s context, the register answer's
+    /// identifier); other answers are read for their status alone.
+    pub(crate) fn reads_headers(&self) -> bool {
+        matches!(self, Self::Next | Self::RegisterExtension { .. })
+    }
+
+    fn method(&self) -> &'static str {
+        match self {
+            Self::Next | Self::ExtensionNext { .. } => "GET",
+            _ => "POST",
+        }
+    }
+
     /// The path's pieces after the base path.
     fn path(&self) -> [&str; 3] {
         let invocation = protocol::INVOCATION_PREFIX;
@@ -62,6 +82,8 @@ impl Call<'_> {
             Self::Response { id } | Self::Stream { id, .. } => [invocation, id, "/response"],
             Self::Error { id, .. } => [invocation, id, "/error"],
             Self::InitError { .. } => [protocol::INIT_ERROR_PATH, "", ""],
+            Self::RegisterExtension { .. } => [crate::lifecycle::REGISTER_PATH, "", ""],
+            Self::ExtensionNext { .. } => [crate::lifecycle::EVENT_NEXT_PATH, "", ""],
         }
     }
 
@@ -91,6 +113,11 @@ impl Call<'_> {
                     add(header::FUNCTION_ERROR_TYPE, error_type.as_bytes());
                 }
             }
+            Self::RegisterExtension { name } => {
+                add("Content-Type", json);
+                add(crate::lifecycle::NAME_HEADER, name.as_bytes());
+            }
+            Self::ExtensionNext { id } => add(crate::lifecycle::IDENTIFIER_HEADER, id.as_bytes()),
             Self::Stream { content_type, .. } => {
                 add("Content-Type", content_type.as_bytes());
                 add("Transfer-Encoding", b"chunked");
@@ -102,7 +129,7 @@ impl Call<'_> {
             add("Connection", b"close");
         }
         let [a, b, c] = self.path();
-        let method = if let Self::Next = self { "GET" } else { "POST" };
+        let method = self.method();
         let host = endpoint.authority().as_bytes();
         http1::request_head(
             out,
@@ -118,9 +145,8 @@ impl Call<'_> {
 impl fmt::Display for Call<'_> {
     /// `GET /2018-06-01/runtime/invocation/next`, for log lines (without the base path).
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let method = if let Self::Next = self { "GET" } else { "POST" };
         let [a, b, c] = self.path();
-        write!(f, "{method} {a}{b}{c}")
+        write!(f, "{} {a}{b}{c}", self.method())
     }
 }
 
@@ -338,8 +364,23 @@ mod tests {
             content_type: &ct,
         }
         .head(&mut out, &e, None, false);
-        let text = String::from_utf8(out).unwrap();
+        let text = String::from_utf8(out.clone()).unwrap();
         assert!(text.contains("Transfer-Encoding: chunked\r\n") && !text.contains("Length"));
+        Call::RegisterExtension { name: "hook" }.head(&mut out, &e, Some(13), false);
+        let text = String::from_utf8(out.clone()).unwrap();
+        assert!(
+            text.starts_with("POST /base/2020-01-01/extension/register HTTP/1.1\r\n")
+                && text.contains("lambda-extension-name: hook\r\n")
+                && text.contains("Content-Length: 13\r\n"),
+            "{text}"
+        );
+        Call::ExtensionNext { id: "x1" }.head(&mut out, &e, None, false);
+        let text = String::from_utf8(out.clone()).unwrap();
+        assert!(
+            text.starts_with("GET /base/2020-01-01/extension/event/next HTTP/1.1\r\n")
+                && text.contains("lambda-extension-identifier: x1\r\n"),
+            "{text}"
+        );
         assert_eq!(
             Call::Error {
                 id: "r",

@@ -8,6 +8,7 @@
 
 use std::future::Future;
 use std::sync::Arc;
+use std::time::Instant;
 
 use tokio::runtime::Runtime;
 
@@ -18,7 +19,7 @@ use crate::exit::Exit;
 use crate::invocation::{Adapter, Outcome};
 use crate::protocol::error_type;
 use crate::trace_env::TraceEnv;
-use crate::{Error, panic, shutdown};
+use crate::{Error, lifecycle, panic, shutdown};
 
 /// Runs `init`, then invocations until a stop signal; returns why the loop ended.
 pub(crate) fn run<A: Adapter>(
@@ -40,12 +41,29 @@ pub(crate) fn run<A: Adapter>(
         Err(error) => return super::init_failed(Some(api), &error),
     };
     let mut client = Client::new(api.clone());
+    // A shutdown hook needs Lambda's SIGTERM, which only comes when an extension registered.
+    // Its `event/next` stays open for the process's life.
+    let _extension = if lifecycle::hook_set() {
+        match client.register_extension(lifecycle::INTERNAL_NAME) {
+            Ok(Some(waiting)) => Some(waiting),
+            Ok(None) => {
+                tracing::warn!(
+                    "the shutdown hook's extension was not registered: the hook runs only if SIGTERM comes"
+                );
+                None
+            }
+            Err(unreachable) => return unreachable_api(&unreachable),
+        }
+    } else {
+        None
+    };
     let mut trace_env = TraceEnv::new();
     loop {
         let event = match client.next() {
             Ok(Some(event)) => event,
             Ok(None) => {
                 tracing::info!("stop signal while idle: exiting");
+                lifecycle::run_hook(rt, Instant::now());
                 return Exit::Done;
             }
             Err(unreachable) => return unreachable_api(&unreachable),
@@ -69,6 +87,7 @@ pub(crate) fn run<A: Adapter>(
         }
         if shutdown::requested() {
             tracing::info!("stop signal during an invocation: its result is posted; exiting");
+            lifecycle::run_hook(rt, Instant::now());
             return Exit::Done;
         }
     }

@@ -93,6 +93,10 @@ async fn serve_bytes(bytes: &[u8], port: Port) -> Vec<u8> {
         crate::protocol::MAX_PAYLOAD,
     ));
     sandbox.runtime_started(None);
+    // The Extensions API's routes parse every register body and header, then refuse
+    // (registration closed): a registered extension would rightly hold `/next` until it
+    // calls `event/next`, which the two-second invariant cannot tell from a hang.
+    sandbox.extensions.close_registration();
     let helper = match port {
         Port::Invoke => tokio::spawn(echo_runtime(Arc::clone(&sandbox))),
         Port::Api => tokio::spawn(one_caller(Arc::clone(&sandbox))),
@@ -246,6 +250,28 @@ mod tests {
             String::from_utf8_lossy(&next)
         );
         assert!(runtime_api_request(b"\xff\xfe garbage").starts_with(b"HTTP/1.1 400"));
+        // The Extensions API's routes: a register body is parsed, then refused (registration
+        // is closed in the harness); an unknown identifier is 403 at once.
+        let extension = runtime_api_request(include_bytes!(
+            "../../../fuzz/corpus/runtime_api_request/extension_register_next.seed"
+        ));
+        let text = String::from_utf8_lossy(&extension);
+        assert!(
+            text.starts_with("HTTP/1.1 403") && text.contains("Extension.InvalidState"),
+            "{text}"
+        );
+        assert!(
+            text.contains("Extension.UnknownExtensionIdentifier"),
+            "{text}"
+        );
+        let bad = runtime_api_request(
+            b"POST /2020-01-01/extension/register HTTP/1.1\r\nHost: x\r\nLambda-Extension-Name: a\r\nContent-Length: 4\r\n\r\nnope",
+        );
+        assert!(
+            bad.starts_with(b"HTTP/1.1 400"),
+            "{:?}",
+            String::from_utf8_lossy(&bad)
+        );
         // Found by the fuzzer (a harness bug): an HTTP/1.0 request gets an HTTP/1.0 answer.
         let old = invoke_request(b"POST /x HTTP/1.0\r\nHost: x\r\n\r\n");
         assert!(

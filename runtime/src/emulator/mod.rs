@@ -47,7 +47,7 @@ mod wire;
 use std::ffi::OsString;
 use std::future::Future;
 use std::net::SocketAddr;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -161,6 +161,34 @@ pub struct Emulator {
     /// (`faas-emulator --http`, feature `http`); `None`: no such port.
     #[cfg(feature = "http")]
     pub http: Option<SocketAddr>,
+    /// Where external extensions are found and started from before the function, as Lambda
+    /// does with `/opt/extensions` (the default when it exists; [`EXTENSIONS_DIR_VAR`]
+    /// names another).
+    pub extensions_dir: Option<PathBuf>,
+    /// At stop, send SIGTERM to the function even when no extension registered (the emulator's
+    /// behaviour before issue 17, for tests of a function's own SIGTERM handling). Lambda kills
+    /// the function without a signal then, and so does the emulator by default; set with
+    /// `FAAS_EMULATOR_SIGTERM=always`.
+    pub sigterm_always: bool,
+}
+
+/// Names a directory of external extensions to start instead of `/opt/extensions`.
+pub const EXTENSIONS_DIR_VAR: &str = "FAAS_EMULATOR_EXTENSIONS_DIR";
+/// `always`: SIGTERM to the function at stop even without an extension
+/// ([`Emulator::sigterm_always`]).
+pub const SIGTERM_VAR: &str = "FAAS_EMULATOR_SIGTERM";
+
+/// The extensions directory from the environment, else `/opt/extensions` when it exists.
+fn extensions_dir_from_env() -> Option<PathBuf> {
+    if let Some(dir) = std::env::var_os(EXTENSIONS_DIR_VAR) {
+        return Some(dir.into());
+    }
+    let opt = Path::new("/opt/extensions");
+    opt.is_dir().then(|| opt.to_path_buf())
+}
+
+fn sigterm_always_from_env() -> bool {
+    std::env::var(SIGTERM_VAR).is_ok_and(|v| v == "always")
 }
 
 impl Emulator {
@@ -176,6 +204,8 @@ impl Emulator {
             limits: Limits::default(),
             #[cfg(feature = "http")]
             http: None,
+            extensions_dir: extensions_dir_from_env(),
+            sigterm_always: sigterm_always_from_env(),
         }
     }
 
@@ -324,7 +354,13 @@ impl Emulator {
                 eprintln!("{name}: cannot write {READY_FILE_VAR}: {e}");
             }
         }
-        let code = supervisor::supervise(name, sandbox, &self.command, &env, shutdown).await;
+        let setup = supervisor::Setup {
+            command: &self.command,
+            env: &env,
+            extensions_dir: self.extensions_dir.as_deref(),
+            sigterm_always: self.sigterm_always,
+        };
+        let code = supervisor::supervise(name, sandbox, &setup, shutdown).await;
         stop_servers.fire();
         let _ = api_server.await;
         let _ = invoke_server.await;
@@ -461,6 +497,8 @@ pub(crate) async fn local_mode(listen: SocketAddr, function: &FunctionSettings) 
         limits: Limits::default(),
         #[cfg(feature = "http")]
         http: None,
+        extensions_dir: extensions_dir_from_env(),
+        sigterm_always: sigterm_always_from_env(),
     };
     emulator
         .run("faas-runtime (local mode, AWS_LAMBDA_RUNTIME_API is unset)")

@@ -1,8 +1,12 @@
-//! Runs the function process: starts it with `AWS_LAMBDA_RUNTIME_API` set, replaces it after a
-//! crash or a timeout, and passes SIGTERM on so the invocation in flight can finish.
+//! Runs the function process: starts the external extensions and then the function with
+//! `AWS_LAMBDA_RUNTIME_API` set, replaces the function after a crash or a timeout, and at stop
+//! runs Lambda's shutdown phase: the invocation in flight finishes, then SIGTERM to the runtime
+//! only when an extension registered (300 ms for it, 500 ms with an internal extension; a plain
+//! kill otherwise), SHUTDOWN to each external extension, SIGKILL to all after 2 s.
 
 use std::ffi::OsString;
 use std::future::Future;
+use std::path::Path;
 use std::process::ExitStatus;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -10,6 +14,7 @@ use std::time::{Duration, Instant};
 use tokio::process::{Child, Command};
 
 use super::core::Sandbox;
+use super::core::extensions::SHUTDOWN_LIMIT;
 
 /// A process that dies sooner than this after starting counts as a failed start: the next one
 /// waits longer, so a function that cannot start does not spin.
@@ -22,18 +27,33 @@ const STOP_GRACE: Duration = Duration::from_secs(1);
 /// signal that made it exit is on its way to the emulator too.
 const CLEAN_EXIT_PAUSE: Duration = Duration::from_millis(200);
 
+/// What to run and how to stop it.
+pub(crate) struct Setup<'a> {
+    /// The function's program and arguments.
+    pub command: &'a [OsString],
+    pub env: &'a [(String, String)],
+    /// External extensions to start first (every executable file in it, by name).
+    pub extensions_dir: Option<&'a Path>,
+    /// SIGTERM to the function at stop even when no extension registered.
+    pub sigterm_always: bool,
+}
+
 /// Keeps one function process running until `stop` resolves; returns the exit code.
 pub(crate) async fn supervise(
     name: &str,
     sandbox: Arc<Sandbox>,
-    command: &[OsString],
-    env: &[(String, String)],
+    setup: &Setup<'_>,
     stop: impl Future<Output = ()>,
 ) -> i32 {
+    let env = setup.env;
     let mut stop = std::pin::pin!(stop);
-    let Some((program, args)) = command.split_first() else {
+    let Some((program, args)) = setup.command.split_first() else {
         eprintln!("{name}: no function command to run");
         return 2;
+    };
+    let mut extensions = match setup.extensions_dir {
+        Some(dir) => start_extensions(name, &sandbox, dir, env),
+        None => Vec::new(),
     };
     let mut failed_starts = 0u32;
     loop {
@@ -61,7 +81,15 @@ pub(crate) async fn supervise(
                 tracing::warn!("an invocation timed out: replacing the function process");
                 (kill(&mut child).await, true)
             }
-            () = stop.as_mut() => return shut_down(name, &sandbox, child).await,
+            () = stop.as_mut() => {
+                return if setup.sigterm_always {
+                    let code = shut_down(name, &sandbox, child).await;
+                    stop_extensions(&sandbox, &mut extensions, Instant::now() + SHUTDOWN_LIMIT).await;
+                    code
+                } else {
+                    lambda_shutdown(name, &sandbox, child, &mut extensions).await
+                };
+            }
         };
         let clean = matches!(&status, Ok(status) if status.success());
         let how = describe(status);
@@ -132,6 +160,128 @@ async fn shut_down(name: &str, sandbox: &Sandbox, mut child: Child) -> i32 {
     sandbox.runtime_exited(&how);
     eprintln!("{name}: stopped; the function process ended ({how})");
     0
+}
+
+/// Lambda's shutdown phase, once the invocation in flight (if any) has ended: SIGTERM and
+/// the budget to the runtime when an extension registered, else SIGKILL at once; SHUTDOWN to
+/// the external extensions; SIGKILL to whatever still runs after [`SHUTDOWN_LIMIT`].
+async fn lambda_shutdown(
+    name: &str,
+    sandbox: &Sandbox,
+    mut child: Child,
+    extensions: &mut Vec<Child>,
+) -> i32 {
+    sandbox.stop();
+    // Lambda never shuts an environment down mid-invocation: the one in flight ends first
+    // (answered, or timed out by the sandbox's deadline).
+    tokio::select! {
+        () = sandbox.settled() => {}
+        // Its deadline still holds: the caller gets `Sandbox.Timedout`.
+        () = sandbox.overdue() => {}
+        _ = child.wait() => {}
+    }
+    let limit = Instant::now() + SHUTDOWN_LIMIT;
+    let budget = sandbox.extensions.shutdown_budget();
+    let status = match budget {
+        Some(budget) => {
+            signal(&child, libc::SIGTERM);
+            match tokio::time::timeout(budget, child.wait()).await {
+                Ok(status) => status,
+                Err(_) => {
+                    eprintln!(
+                        "{name}: the function did not exit within its {} ms shutdown budget: killed",
+                        budget.as_millis()
+                    );
+                    kill(&mut child).await
+                }
+            }
+        }
+        None => kill(&mut child).await,
+    };
+    let how = describe(status);
+    sandbox.runtime_exited(&how);
+    let reason = match budget {
+        Some(_) => "signalled",
+        None => "killed without a signal: no extension registered",
+    };
+    eprintln!("{name}: stopped; the function process ended ({how}; {reason})");
+    stop_extensions(sandbox, extensions, limit).await;
+    0
+}
+
+/// Sends SHUTDOWN to the extensions registered for it and waits for the external ones until
+/// `limit`, then kills those still running.
+async fn stop_extensions(sandbox: &Sandbox, extensions: &mut Vec<Child>, limit: Instant) {
+    let deadline_ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default()
+        .as_millis() as u64
+        + limit.saturating_duration_since(Instant::now()).as_millis() as u64;
+    sandbox.extensions.shutdown("spindown", deadline_ms);
+    for extension in extensions.iter_mut() {
+        let left = limit.saturating_duration_since(Instant::now());
+        if tokio::time::timeout(left, extension.wait()).await.is_err() {
+            let _ = kill(extension).await;
+        }
+    }
+    extensions.clear();
+}
+
+/// Starts every executable file in `dir` (sorted by name) as an external extension, with the
+/// function's environment; their names are the ones that register as external.
+fn start_extensions(
+    name: &str,
+    sandbox: &Sandbox,
+    dir: &Path,
+    env: &[(String, String)],
+) -> Vec<Child> {
+    use std::os::unix::fs::PermissionsExt;
+    let mut files: Vec<_> = match std::fs::read_dir(dir) {
+        Ok(entries) => entries
+            .filter_map(Result::ok)
+            .map(|e| e.path())
+            .filter(|p| {
+                std::fs::metadata(p)
+                    .is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+            })
+            .collect(),
+        Err(e) => {
+            eprintln!(
+                "{name}: cannot read the extensions directory {}: {e}",
+                dir.display()
+            );
+            return Vec::new();
+        }
+    };
+    files.sort();
+    let names = files
+        .iter()
+        .filter_map(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
+        .collect();
+    sandbox.extensions.expect_external(names);
+    files
+        .iter()
+        .filter_map(|path| {
+            match Command::new(path)
+                .envs(env.iter().cloned())
+                .kill_on_drop(true)
+                .spawn()
+            {
+                Ok(child) => Some(child),
+                Err(e) => {
+                    eprintln!("{name}: cannot start the extension {}: {e}", path.display());
+                    None
+                }
+            }
+        })
+        .collect()
+}
+
+fn signal(child: &Child, signal: i32) {
+    if let Some(pid) = child.id().and_then(|pid| i32::try_from(pid).ok()) {
+        // SAFETY: kill(2) on our own child's pid; no memory is involved.
+        unsafe { libc::kill(pid, signal) };
+    }
 }
 
 async fn kill(child: &mut Child) -> std::io::Result<ExitStatus> {

@@ -4,6 +4,7 @@
 //! core's enums (`Outcome`, `Refusal`, `Busy`) to AWS's status codes and error bodies. This
 //! layer imports the core and the wire formats, never the supervisor or the wiring above it.
 
+pub(crate) mod extension;
 #[cfg(feature = "http")]
 pub(crate) mod http_front;
 pub(crate) mod invoke;

@@ -27,6 +27,9 @@ pub(crate) async fn handle(
     request: Request<Incoming>,
 ) -> Reply {
     let path = request.uri().path().to_owned();
+    if path.starts_with(api::extension::PREFIX) {
+        return api::extension::handle(sandbox, body_timeout, request).await;
+    }
     match (request.method(), path.as_str()) {
         (&Method::GET, protocol::NEXT_PATH) => next(&sandbox).await,
         (&Method::POST, protocol::INIT_ERROR_PATH) => {

@@ -3,10 +3,11 @@
 //! events that observers (the `REPORT` lines today, telemetry later) subscribe to. It imports
 //! only the wire formats below it.
 
+pub(crate) mod extensions;
 pub(crate) mod lifecycle;
 mod sandbox;
 pub(crate) mod state;
 
 pub(crate) use sandbox::{
-    Busy, Event, Outcome, Payload, Refusal, STOPPING, Sandbox, Streamed, Ticket,
+    Busy, Event, Outcome, Payload, Refusal, STOPPING, Sandbox, Streamed, Ticket, request_id,
 };

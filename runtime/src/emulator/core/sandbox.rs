@@ -192,6 +192,8 @@ pub(crate) struct Sandbox {
     deadline_changed: Notify,
     /// Told of every invocation's start and end ([`Sandbox::subscribe`]).
     subscribers: Vec<Subscriber>,
+    /// The Extensions API's registry: INVOKE events go out as the runtime takes each event.
+    pub extensions: super::extensions::Extensions,
 }
 
 /// A caller's place in the queue: holding it counts against the queue's length, dropping it
@@ -289,6 +291,7 @@ impl Sandbox {
             work: Notify::new(),
             deadline_changed: Notify::new(),
             subscribers: Vec::new(),
+            extensions: super::extensions::Extensions::default(),
         }
     }
 
@@ -414,6 +417,9 @@ impl Sandbox {
             let work = self.work.notified();
             tokio::pin!(work);
             work.as_mut().enable();
+            let extensions = self.extensions.changed.notified();
+            tokio::pin!(extensions);
+            extensions.as_mut().enable();
             {
                 let mut inner = self.inner();
                 if inner.process != process || inner.polls_refused {
@@ -422,7 +428,9 @@ impl Sandbox {
                 if inner.poll != poll {
                     return Err(Refusal::Superseded);
                 }
-                let ready = inner.current.as_ref().is_some_and(|c| !c.dispatched);
+                // An event waits for every extension to be in `next` (init, post-invoke).
+                let ready = inner.current.as_ref().is_some_and(|c| !c.dispatched)
+                    && self.extensions.ready();
                 if ready {
                     if inner
                         .current
@@ -454,10 +462,18 @@ impl Sandbox {
                             let deadline_ms = current.deadline_ms;
                             self.deadline_changed.notify_waiters();
                             self.emit(&Lifecycle::Start { request_id: &id });
+                            let trace_id = event.trace_id.unwrap_or_else(new_trace_id);
+                            self.extensions.close_registration();
+                            self.extensions.invoke(
+                                &id,
+                                deadline_ms,
+                                &self.function_arn,
+                                &String::from_utf8_lossy(trace_id.as_bytes()),
+                            );
                             return Ok(Invocation {
                                 id,
                                 deadline_ms,
-                                trace_id: event.trace_id.unwrap_or_else(new_trace_id),
+                                trace_id,
                                 body: event.body,
                                 client_context: event.client_context,
                                 identity: event.identity,
@@ -466,7 +482,10 @@ impl Sandbox {
                     }
                 }
             }
-            work.await;
+            tokio::select! {
+                () = work => {}
+                () = extensions => {}
+            }
         }
     }
 
@@ -536,6 +555,19 @@ impl Sandbox {
 
     // ---- the supervisor's side ----
 
+    /// Resolves once no invocation is in flight (the one running has ended, however).
+    pub async fn settled(&self) {
+        loop {
+            let changed = self.deadline_changed.notified();
+            tokio::pin!(changed);
+            changed.as_mut().enable();
+            if self.inner().current.is_none() {
+                return;
+            }
+            changed.await;
+        }
+    }
+
     /// `/next` calls of the current process get 410 from now on: it was told to stop and did
     /// not, so it hears that nobody will send it an event.
     pub fn refuse_polls(&self) {
@@ -554,6 +586,7 @@ impl Sandbox {
         inner.init_error = None;
         inner.polls_refused = false;
         drop(inner);
+        self.extensions.runtime_replaced();
         self.work.notify_waiters();
     }
 
@@ -622,7 +655,7 @@ fn random_u64() -> u64 {
 }
 
 /// A version-4 UUID, as Lambda's request ids.
-fn request_id() -> String {
+pub(crate) fn request_id() -> String {
     let (a, b) = (random_u64(), random_u64());
     format!(
         "{:08x}-{:04x}-4{:03x}-{:04x}-{:012x}",

@@ -1,0 +1,459 @@
+//! Lambda's lifecycle with extensions, with real processes over loopback: the Extensions API's
+//! shapes and status codes, the shutdown phase (SIGTERM to the runtime only when an extension
+//! registered, its budget, SIGKILL), the function author's shutdown hook, and an external
+//! extension that sees every INVOKE and the SHUTDOWN in order.
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use faas_checks::fixture::{Function, example};
+use faas_checks::http::{self, Response};
+use serde_json::json;
+
+const T: Duration = Duration::from_secs(20);
+const REGISTER: &str = "/2020-01-01/extension/register";
+const EVENT_NEXT: &str = "/2020-01-01/extension/event/next";
+const RUNTIME_NEXT: &str = "/2018-06-01/runtime/invocation/next";
+
+/// A fresh scratch directory for one test.
+fn scratch(test: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("faas-lifecycle-{}-{test}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn read(path: &Path) -> String {
+    std::fs::read_to_string(path).unwrap_or_default()
+}
+
+/// Waits up to [`T`] for `path` to contain `needle`.
+fn wait_for_file(path: &Path, needle: &str) -> bool {
+    let deadline = Instant::now() + T;
+    while Instant::now() < deadline {
+        if read(path).contains(needle) {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    false
+}
+
+fn call(f: &Function, method: &str, path: &str, headers: &[(&str, &str)], body: &[u8]) -> Response {
+    http::request(&f.api_addr, method, path, headers, body, T)
+        .unwrap_or_else(|e| panic!("{method} {path}: {e}\n{}", f.output()))
+}
+
+fn error_type(r: &Response) -> String {
+    r.json()
+        .and_then(|v| v["errorType"].as_str().map(str::to_owned))
+        .unwrap_or_default()
+}
+
+/// SIGTERM to the emulator; waits for it to exit 0 and returns its output (both processes').
+fn stop(mut f: Function) -> (String, Duration) {
+    let signalled = Instant::now();
+    f.signal(libc::SIGTERM);
+    let status = f.wait(T).expect("the emulator exits after SIGTERM");
+    let took = signalled.elapsed();
+    assert!(status.success(), "{status:?}\n{}", f.output());
+    assert!(
+        f.wait_for_output("stopped; the function process ended", T)
+            .is_some(),
+        "{}",
+        f.output()
+    );
+    (f.output(), took)
+}
+
+fn hook_function(hook: &str, log: &Path) -> Function {
+    Function::emulated(
+        &example("shutdown_hook"),
+        &[("HOOK", hook), ("HOOK_LOG", log.to_str().unwrap())],
+        &[],
+    )
+}
+
+/// Register and next answer as Lambda's do: the identifier header, the function's info (and
+/// the account with the `accountId` feature), 403/400 with AWS's error types for a missing name,
+/// an unknown event, a missing or unknown identifier, SHUTDOWN for an internal extension and a
+/// registration after init; the INVOKE event carries the runtime's request id, deadline, ARN
+/// and trace header.
+#[test]
+fn the_extensions_api_answers_as_lambda() {
+    let f = Function::emulated_command(
+        &["sleep".as_ref(), "600".as_ref()],
+        &[("AWS_LAMBDA_FUNCTION_NAME", "orders")],
+        &["--timeout", "30"],
+    );
+    let r = call(&f, "POST", REGISTER, &[], br#"{"events":[]}"#);
+    assert_eq!(
+        (r.status, error_type(&r).as_str()),
+        (403, "Extension.InvalidExtensionName")
+    );
+    let r = call(
+        &f,
+        "POST",
+        REGISTER,
+        &[("Lambda-Extension-Name", "x")],
+        br#"{"events":["BOOT"]}"#,
+    );
+    assert_eq!(r.status, 400, "{}", r.body_excerpt());
+    let r = call(
+        &f,
+        "POST",
+        REGISTER,
+        &[("Lambda-Extension-Name", "x")],
+        br#"{"events":["SHUTDOWN"]}"#,
+    );
+    assert_eq!(
+        (r.status, error_type(&r).as_str()),
+        (
+            403,
+            "Extension.ShutdownEventNotSupportedForInternalExtension"
+        )
+    );
+    let r = call(
+        &f,
+        "POST",
+        REGISTER,
+        &[
+            ("Lambda-Extension-Name", "probe"),
+            ("Lambda-Extension-Accept-Feature", "accountId"),
+        ],
+        br#"{"events":["INVOKE"]}"#,
+    );
+    assert_eq!(r.status, 200, "{}", r.body_excerpt());
+    let id = r
+        .header("lambda-extension-identifier")
+        .expect("an identifier")
+        .to_owned();
+    let info = r.expect_json();
+    assert_eq!(info["functionName"], "orders");
+    assert_eq!(info["functionVersion"], "$LATEST");
+    assert_eq!(info["accountId"], "012345678912");
+    let r = call(
+        &f,
+        "POST",
+        REGISTER,
+        &[("Lambda-Extension-Name", "probe")],
+        br#"{"events":[]}"#,
+    );
+    assert_eq!(r.status, 403, "a name registers once");
+
+    let r = call(&f, "GET", EVENT_NEXT, &[], b"");
+    assert_eq!(
+        (r.status, error_type(&r).as_str()),
+        (403, "Extension.MissingExtensionIdentifier")
+    );
+    let r = call(
+        &f,
+        "GET",
+        EVENT_NEXT,
+        &[("Lambda-Extension-Identifier", "nobody")],
+        b"",
+    );
+    assert_eq!(
+        (r.status, error_type(&r).as_str()),
+        (403, "Extension.UnknownExtensionIdentifier")
+    );
+    let r = call(
+        &f,
+        "POST",
+        "/2020-01-01/extension/init/error",
+        &[
+            ("Lambda-Extension-Identifier", &id),
+            ("Lambda-Extension-Function-Error-Type", "Extension.Probe"),
+        ],
+        br#"{"errorMessage":"just checking"}"#,
+    );
+    assert_eq!(r.status, 202, "{}", r.body_excerpt());
+    assert!(
+        f.wait_for_output("Extension.Probe", T).is_some(),
+        "{}",
+        f.output()
+    );
+
+    // The test plays the runtime and the extension at once.
+    std::thread::scope(|s| {
+        let extension = s.spawn(|| {
+            call(
+                &f,
+                "GET",
+                EVENT_NEXT,
+                &[("Lambda-Extension-Identifier", &id)],
+                b"",
+            )
+        });
+        let runtime = s.spawn(|| call(&f, "GET", RUNTIME_NEXT, &[], b""));
+        let caller = s.spawn(|| {
+            f.invoke_with(
+                &[(
+                    "X-Amzn-Trace-Id",
+                    "Root=1-5759e988-bd862e3fe1be46a994272793",
+                )],
+                b"{}",
+            )
+        });
+        let event = runtime.join().unwrap();
+        let request_id = event
+            .header("lambda-runtime-aws-request-id")
+            .unwrap()
+            .to_owned();
+        let invoke = extension.join().unwrap();
+        assert_eq!(invoke.status, 200, "{}", invoke.body_excerpt());
+        let invoke = invoke.expect_json();
+        assert_eq!(invoke["eventType"], "INVOKE");
+        assert_eq!(invoke["requestId"], request_id.as_str());
+        assert_eq!(
+            invoke["deadlineMs"].as_u64().map(|d| d.to_string()),
+            event
+                .header("lambda-runtime-deadline-ms")
+                .map(str::to_owned)
+        );
+        assert_eq!(
+            invoke["invokedFunctionArn"],
+            "arn:aws:lambda:us-east-1:012345678912:function:orders"
+        );
+        assert_eq!(
+            invoke["tracing"],
+            json!({"type": "X-Amzn-Trace-Id", "value": "Root=1-5759e988-bd862e3fe1be46a994272793"})
+        );
+        let path = format!("/2018-06-01/runtime/invocation/{request_id}/response");
+        assert_eq!(call(&f, "POST", &path, &[], b"1").status, 202);
+        assert_eq!(caller.join().unwrap().body, b"1");
+    });
+    let r = call(
+        &f,
+        "POST",
+        REGISTER,
+        &[("Lambda-Extension-Name", "late")],
+        br#"{"events":[]}"#,
+    );
+    assert_eq!(
+        (r.status, error_type(&r).as_str()),
+        (403, "Extension.InvalidState")
+    );
+}
+
+/// A function with a hook registers its internal extension, so the stop reaches it as SIGTERM
+/// (Lambda's 500 ms), and its hook runs with the budget left.
+#[test]
+fn a_hook_gets_sigterm_and_runs_within_its_budget() {
+    let dir = scratch("hook");
+    let log = dir.join("hook.log");
+    let f = hook_function("flush", &log);
+    let r = f.invoke(br#"{"n":1}"#);
+    assert_eq!(r.expect_json(), json!({"n": 1}));
+    let (output, took) = stop(f);
+    assert!(output.contains("exit status: 0; signalled"), "{output}");
+    assert!(output.contains("shutdown: the hook finished"), "{output}");
+    let line = read(&log);
+    let budget: u64 = line
+        .trim()
+        .strip_prefix("hook ran, budget_ms=")
+        .and_then(|b| b.parse().ok())
+        .unwrap_or_else(|| panic!("no hook line: {line:?}\n{output}"));
+    assert!(budget > 0 && budget <= 500, "{budget}");
+    assert!(took < Duration::from_secs(5), "{took:?}");
+}
+
+/// Without a hook (and no extension) the function is killed, as on Lambda: no SIGTERM reaches
+/// it, and every answer it gave before reached its caller.
+#[test]
+fn without_a_hook_the_function_is_killed_and_loses_nothing_answered() {
+    let dir = scratch("nohook");
+    let log = dir.join("hook.log");
+    let f = hook_function("none", &log);
+    for n in 0..5 {
+        assert_eq!(
+            f.invoke(format!(r#"{{"n":{n}}}"#).as_bytes()).expect_json(),
+            json!({"n": n})
+        );
+    }
+    let (output, _) = stop(f);
+    assert!(output.contains("signal: 9"), "{output}");
+    assert!(
+        output.contains("killed without a signal: no extension registered"),
+        "{output}"
+    );
+    assert!(
+        !output.contains("stop signal"),
+        "the function saw no signal:\n{output}"
+    );
+    assert_eq!(read(&log), "", "no hook ran");
+}
+
+/// A hook that overruns the budget is killed at it: the emulator sends SIGKILL after 500 ms.
+#[test]
+fn a_hook_that_overruns_is_killed_at_the_budget() {
+    let dir = scratch("overrun");
+    let log = dir.join("hook.log");
+    let f = hook_function("overrun", &log);
+    assert_eq!(f.invoke(br#"{"n":1}"#).status, 200);
+    let (output, took) = stop(f);
+    assert!(
+        output.contains("did not exit within its 500 ms shutdown budget: killed"),
+        "{output}"
+    );
+    assert!(output.contains("signal: 9"), "{output}");
+    assert_eq!(read(&log).trim(), "hook started", "{output}");
+    // 500 ms and a loaded machine: far below the hook's own 5 s.
+    assert!(took < Duration::from_secs(4), "{took:?}");
+}
+
+/// A hook's error is logged, and the function still exits cleanly.
+#[test]
+fn a_failing_hook_is_logged() {
+    let dir = scratch("fail");
+    let log = dir.join("hook.log");
+    let f = hook_function("fail", &log);
+    assert_eq!(f.invoke(br#"{"n":1}"#).status, 200);
+    let (output, _) = stop(f);
+    assert!(output.contains("shutdown: the hook failed"), "{output}");
+    assert!(output.contains("the pool would not close"), "{output}");
+    assert!(output.contains("exit status: 0; signalled"), "{output}");
+}
+
+/// An external extension started from `--extensions-dir`, registered for INVOKE and
+/// SHUTDOWN, sees each invocation's event (in the order the runtime took them) and then the
+/// shutdown; with it registered, the runtime (no hook) gets SIGTERM and 300 ms.
+#[test]
+fn an_external_extension_sees_every_invoke_then_the_shutdown() {
+    let dir = scratch("external");
+    let extensions = dir.join("extensions");
+    std::fs::create_dir_all(&extensions).unwrap();
+    std::os::unix::fs::symlink(example("extension_recorder"), extensions.join("recorder")).unwrap();
+    let log = dir.join("extension.log");
+    let f = Function::emulated(
+        &example("shutdown_hook"),
+        &[("HOOK", "none"), ("EXTENSION_LOG", log.to_str().unwrap())],
+        &["--extensions-dir", extensions.to_str().unwrap()],
+    );
+    assert!(wait_for_file(&log, "registered"), "{}", f.output());
+    for n in 0..3 {
+        assert_eq!(f.invoke(format!(r#"{{"n":{n}}}"#).as_bytes()).status, 200);
+    }
+    assert!(wait_for_file(&log, "INVOKE"), "{}", f.output());
+    let (output, _) = stop(f);
+    assert!(wait_for_file(&log, "SHUTDOWN"), "{output}");
+    let starts: Vec<String> = output
+        .lines()
+        .filter_map(|l| l.split("START RequestId: ").nth(1))
+        .filter_map(|rest| rest.split_whitespace().next().map(str::to_owned))
+        .collect();
+    assert_eq!(starts.len(), 3, "{output}");
+    let mut expected = vec!["registered".to_owned()];
+    expected.extend(starts.iter().map(|id| format!("INVOKE {id}")));
+    expected.push("SHUTDOWN spindown".to_owned());
+    let lines: Vec<String> = read(&log).lines().map(str::to_owned).collect();
+    assert_eq!(lines, expected, "{output}");
+    assert!(output.contains("exit status: 0; signalled"), "{output}");
+    assert!(output.contains("stop signal while idle"), "{output}");
+}
+
+/// Lambda's init phase ends only when every extension has called `next`: an event waits for a
+/// registered extension that has not, and reaches the runtime and the extension together once
+/// it does. After its INVOKE, the next event waits until the extension calls `next` again.
+#[test]
+fn events_wait_for_every_extension_to_call_next() {
+    let f = Function::emulated_command(
+        &["sleep".as_ref(), "600".as_ref()],
+        &[],
+        &["--timeout", "30"],
+    );
+    let r = call(
+        &f,
+        "POST",
+        REGISTER,
+        &[("Lambda-Extension-Name", "slow")],
+        br#"{"events":["INVOKE"]}"#,
+    );
+    assert_eq!(r.status, 200, "{}", r.body_excerpt());
+    let id = r.header("lambda-extension-identifier").unwrap().to_owned();
+    let hold = Duration::from_millis(400);
+    std::thread::scope(|s| {
+        let caller = s.spawn(|| f.invoke(b"1"));
+        let runtime = s.spawn(|| {
+            let asked = Instant::now();
+            let event = call(&f, "GET", RUNTIME_NEXT, &[], b"");
+            (event, asked.elapsed())
+        });
+        std::thread::sleep(hold);
+        assert!(
+            !runtime.is_finished(),
+            "the event went out before the extension was ready"
+        );
+        let invoke = call(
+            &f,
+            "GET",
+            EVENT_NEXT,
+            &[("Lambda-Extension-Identifier", &id)],
+            b"",
+        );
+        assert_eq!(invoke.expect_json()["eventType"], "INVOKE");
+        let (event, waited) = runtime.join().unwrap();
+        assert!(waited >= hold, "{waited:?}");
+        let request_id = event
+            .header("lambda-runtime-aws-request-id")
+            .unwrap()
+            .to_owned();
+        let path = format!("/2018-06-01/runtime/invocation/{request_id}/response");
+        assert_eq!(call(&f, "POST", &path, &[], b"1").status, 202);
+        assert_eq!(caller.join().unwrap().body, b"1");
+
+        // Post-invoke: the extension is busy with its INVOKE until it calls next again.
+        let caller = s.spawn(|| f.invoke(b"2"));
+        let runtime = s.spawn(|| call(&f, "GET", RUNTIME_NEXT, &[], b""));
+        std::thread::sleep(hold);
+        assert!(
+            !runtime.is_finished(),
+            "the second event did not wait for the extension"
+        );
+        let extension = s.spawn(|| {
+            call(
+                &f,
+                "GET",
+                EVENT_NEXT,
+                &[("Lambda-Extension-Identifier", &id)],
+                b"",
+            )
+        });
+        let event = runtime.join().unwrap();
+        let request_id = event
+            .header("lambda-runtime-aws-request-id")
+            .unwrap()
+            .to_owned();
+        assert_eq!(
+            extension.join().unwrap().expect_json()["requestId"],
+            request_id.as_str()
+        );
+        let path = format!("/2018-06-01/runtime/invocation/{request_id}/response");
+        assert_eq!(call(&f, "POST", &path, &[], b"2").status, 202);
+        assert_eq!(caller.join().unwrap().body, b"2");
+    });
+}
+
+/// Local mode (the function's own binary without `AWS_LAMBDA_RUNTIME_API`) stops as Lambda
+/// does too: with a hook, its function process is signalled and the hook runs; without one,
+/// the function process is killed.
+#[test]
+fn local_mode_runs_the_shutdown_phase() {
+    let dir = scratch("local");
+    for (hook, signalled) in [("flush", true), ("none", false)] {
+        let log = dir.join(format!("{hook}.log"));
+        let f = Function::local(
+            &example("shutdown_hook"),
+            &[("HOOK", hook), ("HOOK_LOG", log.to_str().unwrap())],
+        );
+        assert_eq!(f.invoke(br#"{"n":7}"#).expect_json(), json!({"n": 7}));
+        let (output, _) = stop(f);
+        if signalled {
+            assert!(output.contains("exit status: 0; signalled"), "{output}");
+            assert!(read(&log).starts_with("hook ran"), "{output}");
+        } else {
+            assert!(output.contains("killed without a signal"), "{output}");
+            assert_eq!(read(&log), "", "{output}");
+        }
+    }
+}
