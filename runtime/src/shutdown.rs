@@ -43,7 +43,7 @@ pub(crate) const STOP_TICK: std::time::Duration = std::time::Duration::from_mill
 fn bound(fd: libc::c_int) {
     let tick = libc::timeval {
         tv_sec: 0,
-        tv_usec: STOP_TICK.as_micros() as libc::suseconds_t,
+        tv_usec: STOP_TICK.as_micros() as _,
     };
     for option in [libc::SO_SNDTIMEO, libc::SO_RCVTIMEO] {
         // SAFETY: a valid timeval and its size; a closed or reused fd only makes it fail

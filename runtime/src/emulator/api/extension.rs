@@ -9,7 +9,8 @@ use hyper::body::Incoming;
 use hyper::header::HeaderValue;
 use hyper::{Method, Request, StatusCode};
 
-use super::{self as api, Reply};
+use super::Reply;
+use crate::emulator::api;
 use crate::emulator::core::extensions::{EventType, ExtensionRefusal};
 use crate::emulator::core::{Sandbox, request_id};
 use crate::lifecycle::{
