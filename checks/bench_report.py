@@ -6,6 +6,7 @@ their measured ratios (met or missed, per allocator) and an SVG bar chart. Only 
 on measured figures: nothing here is typed by hand but the targets themselves.
 
     bench_report.py ECHO.json JSON.json SVG-OUT [--bootstrap-bytes N] [--image-bytes N]
+                    [--http HTTP.json]
 
 Prints markdown on stdout and writes the chart to SVG-OUT.
 """
@@ -14,6 +15,7 @@ import sys
 from html import escape
 
 # The names checks/bench.sh gives the functions.
+HTTP_OURS, HTTP_LR = "ours, run_http", "lambda_http"
 JEMALLOC, MUSL = "jemalloc", "musl malloc"
 ALLOCATORS = [JEMALLOC, MUSL]
 OURS = {a: f"ours, {a}" for a in ALLOCATORS}
@@ -56,10 +58,10 @@ def fmt_ratio(r):
 def main():
     args = sys.argv[1:]
     opts = {}
-    for name in ("--bootstrap-bytes", "--image-bytes"):
+    for name in ("--bootstrap-bytes", "--image-bytes", "--http"):
         if name in args:
             at = args.index(name)
-            opts[name] = int(args[at + 1])
+            opts[name] = args[at + 1] if name == "--http" else int(args[at + 1])
             del args[at:at + 2]
     if len(args) != 3:
         sys.exit(__doc__)
@@ -194,9 +196,42 @@ def main():
         i = opts["--image-bytes"]
         out.append(f"| scratch image <= 512 KiB compressed | {grouped(i)} B ({i / 1024:.0f} KiB) | "
                    f"{'yes' if i <= 512 * 1024 else 'no'} |")
+    if "--http" in opts:
+        out.extend(http_table(opts["--http"]))
     print("\n".join(out))
 
     write_svg(args[2], columns, rows)
+
+
+def http_table(path):
+    """The HTTP workload (issue 15): the same axum app on `run_http` and on AWS's
+    `lambda_http`, musl malloc on both sides; the goal is at most 0.6x lambda_http's CPU per
+    invocation and no axis worse."""
+    doc, fns = load(path)
+    for need in (HTTP_OURS, HTTP_LR):
+        if need not in fns:
+            sys.exit(f"bench_report.py: `{need}` is missing from the HTTP figures")
+    ours, theirs = fns[HTTP_OURS], fns[HTTP_LR]
+    rows = [
+        ("init CPU median", "init_cpu_us", lambda v: f"{v:.0f} us", 1.0),
+        ("cold invocation median (spawn to first response)", "cold_ms", lambda v: f"{v:.2f} ms", 1.0),
+        ("CPU per invocation", "cpu_us_per_invocation", lambda v: f"{v:.1f} us", 0.6),
+        (f"peak RSS after {grouped(doc['invocations'])} invocations", "peak_rss_kib",
+         lambda v: f"{grouped(v)} KiB", 1.0),
+        ("binary", "binary_bytes", lambda v: f"{grouped(v)} B", 1.0),
+    ]
+    out = ["**HTTP functions** (the axum app of `runtime/examples/http_axum` answering a function URL "
+           "event for `GET /pets/1`; static musl, our release profile, musl malloc on both sides):", "",
+           f"| | `{HTTP_OURS}` | `{HTTP_LR}` | ratio | target |", "|---|---:|---:|---:|---:|"]
+    for label, key, fmt, limit in rows:
+        a, b = ours.get(key), theirs.get(key)
+        if a is None or b is None:
+            continue
+        r = ratio(a, b)
+        verdict = "met" if r is not None and r <= limit else "**missed**"
+        out.append(f"| {label} | {fmt(a)} | {fmt(b)} | {fmt_ratio(r)} | <= {limit:.1f}x {verdict} |")
+    out.append("")
+    return out
 
 
 def write_svg(path, columns, rows):

@@ -34,7 +34,7 @@ awk '/^    image: .*index[^ ]*oci\.tar/{on=1} on && /^    /{sub(/^    /, ""); pr
 size_of() { awk -v p="platform: $1" -v f="$2: " '$0==p{on=1} on && index($0,f)==1{split(substr($0,length(f)+1),a," "); print a[1]; exit}' "$out/index-size.txt"; }
 bootstrap_bytes="$(sed -n 's/^size: \([0-9]*\) bytes$/\1/p' "$out/build.txt")"
 mkdir -p docs
-python3 checks/bench_report.py "$out/echo.json" "$out/json.json" docs/bench.svg \
+python3 checks/bench_report.py "$out/echo.json" "$out/json.json" docs/bench.svg --http "$out/http.json" \
     --bootstrap-bytes "$bootstrap_bytes" --image-bytes "$(size_of linux/amd64 compressed)" >"$out/comparison.md"
 
 {
