@@ -29,7 +29,7 @@ make -s soak >"$out/soak.txt" || true
 
 # The size report of the amd64 + arm64 index: the indented block from its `image:` line.
 awk '/^    image: .*index[^ ]*oci\.tar/{on=1} on && /^    /{sub(/^    /, ""); print; next} on{exit}' \
-    "$out/containers.txt" | sed 's|^image: [^ ]*/|image: |' >"$out/index-size.txt"
+    "$out/containers.txt" | sed -E 's|^image: [^ ]*/|image: |; s#(^| )/[^ ]*/([^/ ]+)#\1\2#g' >"$out/index-size.txt"
 # size_of PLATFORM FIELD: a figure of one platform's block.
 size_of() { awk -v p="platform: $1" -v f="$2: " '$0==p{on=1} on && index($0,f)==1{split(substr($0,length(f)+1),a," "); print a[1]; exit}' "$out/index-size.txt"; }
 bootstrap_bytes="$(sed -n 's/^size: \([0-9]*\) bytes$/\1/p' "$out/build.txt")"
