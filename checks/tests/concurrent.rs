@@ -50,12 +50,12 @@ fn api(
     })
 }
 
+/// Waits for `n` posts to `what` with a body: a post is seen from its head on, and its
+/// body fills as it is read.
 fn wait_posts(api: &FakeApi, rt: &Runtime, what: &str, n: usize) {
+    let done = |s: &Seen| is_post(s, what) && !s.body.is_empty();
     assert!(
-        api.wait_for(
-            |seen| seen.iter().filter(|s| is_post(s, what)).count() >= n,
-            WAIT
-        ),
+        api.wait_for(|seen| seen.iter().filter(|s| done(s)).count() >= n, WAIT),
         "fewer than {n} {what} posts: {}\noutput:\n{}",
         api.count(|s| is_post(s, what)),
         rt.output()
@@ -312,4 +312,91 @@ fn a_bad_max_concurrency_is_an_init_error_naming_the_variable() {
         Some("Runtime.ConfigError")
     );
     assert!(String::from_utf8_lossy(&post.body).contains("AWS_LAMBDA_MAX_CONCURRENCY"));
+}
+
+#[test]
+fn streamed_and_http_responses_run_concurrently_too() {
+    const TOTAL: usize = 16;
+    let streams = api(TOTAL, |k| {
+        let body = format!(r#"{{"prompt":"s{k} t{k} u{k}","delay_ms":100}}"#);
+        (format!("s-{k}"), String::new(), body.into_bytes())
+    });
+    let rt = Runtime::start(
+        &example("stream"),
+        &streams,
+        &[("AWS_LAMBDA_MAX_CONCURRENCY", "4")],
+    );
+    let started = Instant::now();
+    // A post is seen from its head on; its body fills as the stream arrives.
+    let whole = |seen: &[Seen]| {
+        seen.iter()
+            .filter(|s| is_post(s, "/response") && s.body.ends_with(b" "))
+            .filter(|s| String::from_utf8_lossy(&s.body).split(' ').count() == 4)
+            .count()
+    };
+    assert!(
+        streams.wait_for(|seen| whole(seen) >= TOTAL, WAIT),
+        "{}",
+        rt.output()
+    );
+    // Each stream takes 200 ms of delays: 3.2 s one at a time, about 0.8 s four at once.
+    assert!(
+        started.elapsed() < Duration::from_millis(2600),
+        "{TOTAL} streams took {:?}",
+        started.elapsed()
+    );
+    for post in streams.seen().iter().filter(|s| is_post(s, "/response")) {
+        let k = post_id(post).trim_start_matches("s-");
+        assert_eq!(
+            String::from_utf8_lossy(&post.body),
+            format!("s{k} t{k} u{k} "),
+            "the stream is its own event's"
+        );
+        assert_eq!(
+            post.header("lambda-runtime-function-response-mode"),
+            Some("streaming")
+        );
+    }
+    let url_event = |k: usize| {
+        serde_json::json!({
+            "version": "2.0",
+            "routeKey": "$default",
+            "rawPath": format!("/pets/{k}"),
+            "rawQueryString": "",
+            "headers": {"host": "abc.lambda-url.us-east-1.on.aws"},
+            "requestContext": {
+                "http": {"method": "GET", "path": format!("/pets/{k}"), "protocol": "HTTP/1.1",
+                         "sourceIp": "127.0.0.1", "userAgent": "test"},
+                "domainName": "abc.lambda-url.us-east-1.on.aws",
+                "requestId": format!("h-{k}"),
+                "routeKey": "$default",
+                "stage": "$default",
+                "timeEpoch": 0
+            },
+            "isBase64Encoded": false
+        })
+        .to_string()
+        .into_bytes()
+    };
+    let http = api(TOTAL, move |k| {
+        (format!("h-{k}"), String::new(), url_event(k))
+    });
+    let rt = Runtime::start(
+        &example("http_axum"),
+        &http,
+        &[("AWS_LAMBDA_MAX_CONCURRENCY", "4")],
+    );
+    wait_posts(&http, &rt, "/response", TOTAL);
+    for post in http.seen().iter().filter(|s| is_post(s, "/response")) {
+        let k = post_id(post).trim_start_matches("h-");
+        let answer: serde_json::Value = serde_json::from_slice(&post.body).expect("JSON");
+        let body = answer["body"].as_str().expect("a text body");
+        if k == "1" {
+            assert_eq!(answer["statusCode"], 200, "{answer}");
+            assert!(body.contains(r#""id":1"#), "{body}");
+        } else {
+            assert_eq!(answer["statusCode"], 404, "{answer}");
+            assert!(body.contains(&format!("no pet {k}")), "pet {k}: {body}");
+        }
+    }
 }
