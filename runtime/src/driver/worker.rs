@@ -60,17 +60,7 @@ pub(super) fn serve<A: Adapter>(
                 context::set_current(None);
                 posted
             }
-            Marking::PerTask => {
-                let invocation = Invocation {
-                    request_id: Arc::from(id.as_str()),
-                    trace_id: ctx.xray_trace_id.as_deref().map(Arc::from),
-                };
-                let run = || invoke(rt, client, adapter, Some(invocation), &id, &event.body, ctx);
-                std::panic::catch_unwind(AssertUnwindSafe(run)).unwrap_or_else(|_| {
-                    tracing::warn!("the invocation panicked (its error is posted); going on");
-                    Ok(())
-                })
-            }
+            Marking::PerTask => invoke_marked(rt, client, adapter, &id, &event.body, ctx),
         };
         posted?;
         if shutdown::requested() {
@@ -80,6 +70,27 @@ pub(super) fn serve<A: Adapter>(
             return Ok(());
         }
     }
+}
+
+/// [`invoke`] as its own invocation's code (the concurrent driver); a panic that unwinds is
+/// caught.
+fn invoke_marked<A: Adapter>(
+    rt: &Runtime,
+    client: &mut Client,
+    adapter: &mut A,
+    id: &str,
+    event: &[u8],
+    ctx: Context,
+) -> Result<(), Unreachable> {
+    let invocation = Invocation {
+        request_id: Arc::from(id),
+        trace_id: ctx.xray_trace_id.as_deref().map(Arc::from),
+    };
+    let run = || invoke(rt, client, adapter, Some(invocation), id, event, ctx);
+    std::panic::catch_unwind(AssertUnwindSafe(run)).unwrap_or_else(|_| {
+        tracing::warn!("the invocation panicked (its error is posted); going on");
+        Ok(())
+    })
 }
 
 /// The context of an event, or `None` (logged) when it cannot be answered.
@@ -102,12 +113,21 @@ fn invoke<A: Adapter>(
     event: &[u8],
     ctx: Context,
 ) -> Result<(), Unreachable> {
-    let outcome = rt.block_on(scoped(invocation.clone(), adapter.invoke(event, ctx)));
+    // Without an invocation to mark, the futures run as they are: the sequential path pays
+    // nothing for the concurrent one.
+    let outcome = match &invocation {
+        None => rt.block_on(adapter.invoke(event, ctx)),
+        Some(invocation) => rt.block_on(scoped(invocation, adapter.invoke(event, ctx))),
+    };
     match outcome {
         Outcome::Response(body) => client.respond(id, &body),
         Outcome::Failed(error) => client.fail(id, &error),
         Outcome::Stream { body, producer } => {
-            rt.block_on(scoped(invocation, stream(client, id, body, producer)))
+            let posted = stream(client, id, body, producer);
+            match &invocation {
+                None => rt.block_on(posted),
+                Some(invocation) => rt.block_on(scoped(invocation, posted)),
+            }
         }
     }
 }
@@ -123,13 +143,9 @@ async fn stream(
     posted
 }
 
-/// `future`, polled as `invocation`'s code when there is one (the task-local is set for each
-/// poll, so tasks the future spawns do not inherit it).
-async fn scoped<F: Future>(invocation: Option<Invocation>, future: F) -> F::Output {
+/// `future`, polled as `invocation`'s code (the task-local is set for each poll, so tasks the
+/// future spawns do not inherit it).
+async fn scoped<F: Future>(invocation: &Invocation, future: F) -> F::Output {
     let mut future = std::pin::pin!(future);
-    std::future::poll_fn(move |cx| match &invocation {
-        None => future.as_mut().poll(cx),
-        Some(invocation) => invocation.sync_scope(|| future.as_mut().poll(cx)),
-    })
-    .await
+    std::future::poll_fn(move |cx| invocation.sync_scope(|| future.as_mut().poll(cx))).await
 }
