@@ -95,6 +95,44 @@ impl<'de, V: Deserialize<'de>> Deserialize<'de> for Pairs<V> {
     }
 }
 
+/// Appends the query of a REST (v1) or ALB event to `out` as `?key=value&...`, each key and
+/// value written by `encode` (the two sources escape differently): every value of `multi`
+/// (`multiValueQueryStringParameters`) when the event has it, else `single`
+/// (`queryStringParameters`); nothing for no parameters.
+///
+/// ```text
+/// push_query(&mut out, raw.multi_value_query_string_parameters.as_ref(),
+///            raw.query_string_parameters.as_ref(), push_component);
+/// ```
+pub(crate) fn push_query(
+    out: &mut String,
+    multi: Option<&Pairs<Vec<String>>>,
+    single: Option<&Pairs<String>>,
+    encode: impl Fn(&mut String, &str),
+) {
+    let mut first = true;
+    let mut pair = |out: &mut String, key: &str, value: &str| {
+        out.push(if std::mem::take(&mut first) { '?' } else { '&' });
+        encode(out, key);
+        out.push('=');
+        encode(out, value);
+    };
+    match multi {
+        Some(multi) => {
+            for (key, values) in &multi.0 {
+                for value in values {
+                    pair(out, key, value);
+                }
+            }
+        }
+        None => {
+            for (key, value) in single.iter().flat_map(|q| &q.0) {
+                pair(out, key, value);
+            }
+        }
+    }
+}
+
 /// Which source sent the event, and so which JSON its response must be.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Shape {
