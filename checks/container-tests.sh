@@ -365,7 +365,7 @@ knative_ready_by_tcp_on_port() {
 knative_http11_keep_alive() {
     local ip out
     ip="$(cat "$work/knative.ip")" || return 1
-    out="$(curl --http1.1 -s -o /dev/null -w '%{http_version} %{http_code} %{num_connects}\n' \
+    out="$(curl --http1.1 -s -o /dev/null -o /dev/null -w '%{http_version} %{http_code} %{num_connects}\n' \
         "http://$ip:$knative_port/hello" "http://$ip:$knative_port/pets/1")" || return 1
     echo "$out"
     [ "$out" = "$(printf '1.1 200 1\n1.1 200 0')" ]
