@@ -608,9 +608,10 @@ fn request_context_keys_are_read_as_a_value_would_read_them_and_the_whole_object
     assert_eq!(context.http_method, None);
     // A requestContext that is no object is skipped whole, not an error.
     for other in [r#""text""#, "[1,{\"elb\":1}]", "3", "true"] {
-        let raw: RawEvent =
-            serde_json::from_str(&format!(r#"{{"requestContext":{other},"httpMethod":"GET"}}"#))
-                .unwrap();
+        let raw: RawEvent = serde_json::from_str(&format!(
+            r#"{{"requestContext":{other},"httpMethod":"GET"}}"#
+        ))
+        .unwrap();
         let context = raw.request_context.unwrap();
         assert!(!context.elb && context.domain_name.is_none(), "{other}");
     }
