@@ -407,12 +407,17 @@ pub(crate) fn detect(event: &RawEvent) -> Option<Shape> {
 /// Parses `event` and builds the request a service sees, with `ctx` among its extensions.
 /// `Err` when the event is no HTTP event at all (the invocation fails).
 pub(crate) fn translate(event: &[u8], ctx: Context) -> Result<Translated, Error> {
-    let raw: RawEvent = serde_json::from_slice(event).map_err(|e| {
+    // Checked as UTF-8 once, then parsed as text: `from_slice` would check each string again
+    // (`crate::invocation::decode` does the same).
+    let unmarshal = |why: &dyn std::fmt::Display| {
         Error::new(
             error_type::UNMARSHAL,
-            format!("the event is not an HTTP event's JSON: {e}"),
+            format!("the event is not an HTTP event's JSON: {why}"),
         )
-    })?;
+    };
+    let text =
+        std::str::from_utf8(event).map_err(|e| unmarshal(&format_args!("not UTF-8 ({e})")))?;
+    let raw: RawEvent = serde_json::from_str(text).map_err(|e| unmarshal(&e))?;
     let shape = detect(&raw).ok_or_else(|| {
         Error::new(
             error_type::UNMARSHAL,
