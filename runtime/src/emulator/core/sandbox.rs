@@ -895,6 +895,112 @@ mod tests {
         assert!(String::from_utf8_lossy(&body).contains("Runtime.ExitError"));
     }
 
+    fn concurrent_sandbox(slots: usize, timeout: Duration) -> Arc<Sandbox> {
+        Arc::new(
+            Sandbox::new(timeout, "arn".into(), 128, 8, crate::protocol::MAX_PAYLOAD)
+                .concurrent(slots),
+        )
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn n_slots_dispatch_n_at_once_and_answers_go_by_id() {
+        let sandbox = concurrent_sandbox(2, Duration::from_secs(3));
+        sandbox.runtime_started(None);
+        let first = tokio::spawn(sandbox.admit().unwrap().invoke(event(b"1")));
+        let second = tokio::spawn(sandbox.admit().unwrap().invoke(event(b"2")));
+        let third = tokio::spawn(sandbox.admit().unwrap().invoke(event(b"3")));
+        let a = sandbox.next().await.unwrap();
+        let b = sandbox.next().await.unwrap();
+        assert_eq!((&a.body[..], &b.body[..]), (&b"1"[..], &b"2"[..]));
+        // Both slots are taken: the third waits for a turn, not for a `/next`.
+        let waiting = {
+            let sandbox = Arc::clone(&sandbox);
+            tokio::spawn(async move { sandbox.next().await })
+        };
+        tokio::task::yield_now().await;
+        assert!(!waiting.is_finished());
+        let answer = |b: &'static [u8]| Outcome::Response(Payload::Buffered(Bytes::from_static(b)));
+        sandbox.answer(&b.id, Call::Response, answer(b"B")).unwrap();
+        assert!(matches!(
+            sandbox.answer(&b.id, Call::Response, answer(b"again")),
+            Err(Refusal::UnknownRequestId)
+        ));
+        let c = waiting.await.unwrap().unwrap();
+        assert_eq!(&c.body[..], b"3");
+        sandbox.answer(&a.id, Call::Response, answer(b"A")).unwrap();
+        sandbox.answer(&c.id, Call::Error, Outcome::Error(Bytes::from_static(b"C"))).unwrap();
+        assert!(matches!(first.await.unwrap(), Outcome::Response(Payload::Buffered(x)) if &x[..] == b"A"));
+        assert!(matches!(second.await.unwrap(), Outcome::Response(Payload::Buffered(x)) if &x[..] == b"B"));
+        assert!(matches!(third.await.unwrap(), Outcome::Error(x) if &x[..] == b"C"));
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn one_poll_more_than_the_slots_is_refused() {
+        let sandbox = concurrent_sandbox(2, Duration::from_secs(3));
+        sandbox.runtime_started(None);
+        let polls: Vec<_> = (0..2)
+            .map(|_| {
+                let sandbox = Arc::clone(&sandbox);
+                tokio::spawn(async move { sandbox.next().await.map(|i| i.id) })
+            })
+            .collect();
+        tokio::task::yield_now().await;
+        assert!(matches!(sandbox.next().await, Err(Refusal::TooManyPolls(2))));
+        // A poll that goes away gives its place back.
+        polls[0].abort();
+        tokio::task::yield_now().await;
+        let again = {
+            let sandbox = Arc::clone(&sandbox);
+            tokio::spawn(async move { sandbox.next().await.map(|i| i.id) })
+        };
+        tokio::task::yield_now().await;
+        assert!(!again.is_finished(), "it waits, it is not refused");
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn a_crash_fails_every_dispatched_invocation_and_keeps_the_queued_one() {
+        let sandbox = concurrent_sandbox(3, Duration::from_secs(3));
+        sandbox.runtime_started(None);
+        let callers: Vec<_> = (0..3)
+            .map(|_| tokio::spawn(sandbox.admit().unwrap().invoke(event(b"{}"))))
+            .collect();
+        let a = sandbox.next().await.unwrap();
+        let b = sandbox.next().await.unwrap();
+        assert!(!sandbox.runtime_exited("signal: 9"));
+        sandbox.runtime_started(None);
+        let c = sandbox.next().await.unwrap();
+        assert!(c.id != a.id && c.id != b.id, "the undispatched one waits for the new process");
+        for (caller, id) in callers.into_iter().zip([&a.id, &b.id]) {
+            let Outcome::Error(body) = caller.await.unwrap() else {
+                panic!("no error")
+            };
+            let text = String::from_utf8_lossy(&body);
+            assert!(text.contains("Runtime.ExitError") && text.contains(id.as_str()), "{text}");
+        }
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn under_concurrency_a_timeout_fails_one_and_keeps_the_process() {
+        let sandbox = concurrent_sandbox(2, Duration::from_millis(200));
+        sandbox.runtime_started(None);
+        let slow = tokio::spawn(sandbox.admit().unwrap().invoke(event(b"slow")));
+        let a = sandbox.next().await.unwrap();
+        let watch = {
+            let sandbox = Arc::clone(&sandbox);
+            tokio::spawn(async move { sandbox.overdue().await })
+        };
+        let Outcome::Error(body) = slow.await.unwrap() else {
+            panic!("no timeout")
+        };
+        assert!(String::from_utf8_lossy(&body).contains("Sandbox.Timedout"));
+        assert!(!watch.is_finished(), "the process is not replaced");
+        assert!(matches!(
+            sandbox.check_answer(&a.id, Call::Response),
+            Err(Refusal::UnknownRequestId)
+        ));
+        watch.abort();
+    }
+
     #[tokio::test(flavor = "current_thread")]
     async fn stopping_answers_the_waiting_callers() {
         let sandbox = sandbox();
