@@ -5,15 +5,16 @@
 //! The function's side is played by this test: the emulator runs a placeholder process that
 //! never polls (a shell that writes its pid and sleeps), and the test's threads are its N
 //! workers on the Runtime API, one connection per call. That needs no concurrent runtime and
-//! lets a test misbehave on purpose (answer an id twice, crash with N in flight). The
-//! `lambda_runtime` peer's `run_concurrent` runs under the same mode in conformance.rs.
+//! lets a test misbehave on purpose (answer an id twice, crash with N in flight). Then our own
+//! runtime (the `sleep` example, its concurrent driver) under the emulator and in local mode;
+//! the `lambda_runtime` peer's `run_concurrent` runs under the same mode in conformance.rs.
 
 use std::collections::HashSet;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use faas_checks::fixture::Function;
+use faas_checks::fixture::{Function, example};
 use faas_checks::http::{self, Response};
 use serde_json::{Value, json};
 
@@ -391,4 +392,68 @@ fn sigterm_with_n_in_flight_loses_none() {
     assert_eq!(queued.status, 503, "{}", queued.body_excerpt());
     let status = f.wait(T).expect("the emulator exits after SIGTERM");
     assert!(status.success(), "{status:?}\n{}", f.output());
+}
+
+/// `n` callers of `f` each sleeping `ms` at once: how long they took together; each got its
+/// own `{"slept_ms": ms}`.
+fn sleep_together(f: &Function, n: usize, ms: u64) -> Duration {
+    let start = Instant::now();
+    std::thread::scope(|s| {
+        for _ in 0..n {
+            s.spawn(|| {
+                let r = f.invoke(json!({ "ms": ms }).to_string().as_bytes());
+                assert_eq!(r.status, 200, "{}\n{}", r.body_excerpt(), f.output());
+                assert_eq!(r.expect_json(), json!({ "slept_ms": ms }));
+            });
+        }
+    });
+    start.elapsed()
+}
+
+#[test]
+fn our_runtime_serves_n_at_once_under_the_emulator() {
+    let f = Function::emulated(&example("sleep"), &[], &["--max-concurrency", "8"]);
+    let elapsed = sleep_together(&f, 8, 500);
+    assert!(
+        elapsed < Duration::from_millis(2_500),
+        "8 invocations of 500 ms took {elapsed:?}: not concurrent\n{}",
+        f.output()
+    );
+    // 16 callers, 400 invocations of different lengths: each gets its own answer, each has
+    // one REPORT line of its own.
+    std::thread::scope(|s| {
+        for c in 0..16u64 {
+            let f = &f;
+            s.spawn(move || {
+                for i in 0..25u64 {
+                    let ms = (c + i) % 7;
+                    let r = f.invoke(json!({ "ms": ms }).to_string().as_bytes());
+                    assert_eq!(r.expect_json(), json!({ "slept_ms": ms }), "caller {c}");
+                }
+            });
+        }
+    });
+    let reports = f.output().matches("REPORT RequestId: ").count();
+    assert!(reports >= 408, "{reports} REPORT lines for 408 invocations");
+}
+
+#[test]
+fn local_mode_takes_the_concurrency_from_its_flag_or_the_variable() {
+    let by_flag = Function::local_with_args(&example("sleep"), &[], &["--max-concurrency", "4"]);
+    let elapsed = sleep_together(&by_flag, 4, 500);
+    assert!(elapsed < Duration::from_millis(1_800), "{elapsed:?}\n{}", by_flag.output());
+    drop(by_flag);
+    let by_variable = Function::local(&example("sleep"), &[("AWS_LAMBDA_MAX_CONCURRENCY", "4")]);
+    let elapsed = sleep_together(&by_variable, 4, 500);
+    assert!(elapsed < Duration::from_millis(1_800), "{elapsed:?}\n{}", by_variable.output());
+}
+
+#[test]
+fn without_the_flag_one_invocation_at_a_time_as_before() {
+    let f = Function::emulated(&example("sleep"), &[], &[]);
+    let elapsed = sleep_together(&f, 3, 300);
+    assert!(
+        elapsed >= Duration::from_millis(850),
+        "3 invocations of 300 ms overlapped in {elapsed:?} without --max-concurrency"
+    );
 }
