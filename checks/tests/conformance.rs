@@ -108,7 +108,9 @@ fn lambda_runtime_run_concurrent_serves_n_at_once_under_max_concurrency() {
         let callers: Vec<_> = (0..n)
             .map(|i| {
                 let f = &f;
-                s.spawn(move || own_answer(f, &json!({ "ms": pause.as_millis() as u64, "caller": i })))
+                s.spawn(move || {
+                    own_answer(f, &json!({ "ms": pause.as_millis() as u64, "caller": i }))
+                })
             })
             .collect();
         callers.into_iter().map(|c| c.join().unwrap()).collect()
@@ -133,7 +135,10 @@ fn lambda_runtime_run_concurrent_serves_n_at_once_under_max_concurrency() {
                 })
             })
             .collect();
-        callers.into_iter().flat_map(|c| c.join().unwrap()).collect()
+        callers
+            .into_iter()
+            .flat_map(|c| c.join().unwrap())
+            .collect()
     });
     assert_eq!(more.iter().collect::<HashSet<_>>().len(), 400);
 }

@@ -24,20 +24,14 @@ const T: Duration = Duration::from_secs(60);
 /// The placeholder function under `faas-emulator --max-concurrency n` (plus `args`), and the
 /// file its pid is in (rewritten by each process the emulator starts).
 fn managed(name: &str, n: usize, args: &[&str]) -> (Function, PathBuf) {
-    let pid_file = std::env::temp_dir().join(format!(
-        "faas-managed-{}-{name}.pid",
-        std::process::id()
-    ));
+    let pid_file =
+        std::env::temp_dir().join(format!("faas-managed-{}-{name}.pid", std::process::id()));
     let _ = std::fs::remove_file(&pid_file);
     let script = format!("echo $$ > {}; exec sleep 3600", pid_file.display());
     let n = n.to_string();
     let mut all = vec!["--max-concurrency", n.as_str()];
     all.extend_from_slice(args);
-    let f = Function::emulated_command(
-        &["sh".as_ref(), "-c".as_ref(), script.as_ref()],
-        &[],
-        &all,
-    );
+    let f = Function::emulated_command(&["sh".as_ref(), "-c".as_ref(), script.as_ref()], &[], &all);
     (f, pid_file)
 }
 
@@ -107,7 +101,9 @@ fn post(api: &str, id: &str, segment: &str, body: &[u8]) -> u16 {
 /// The answer a worker gives: the event and the id it came with.
 fn answer_for(taken: &Taken) -> Vec<u8> {
     let event: Value = serde_json::from_slice(&taken.body).expect("events are JSON here");
-    json!({"id": taken.id, "echo": event}).to_string().into_bytes()
+    json!({"id": taken.id, "echo": event})
+        .to_string()
+        .into_bytes()
 }
 
 /// The worker's loop body: take an event, wait `pause`, answer it.
@@ -250,10 +246,7 @@ fn answers_for_unknown_or_finished_ids_are_refused() {
         assert_eq!(post(api, &first.id, "response", b"{\"twice\":1}"), 400);
         assert_eq!(post(api, &first.id, "error", b"{}"), 400);
         assert_eq!(post(api, "not-a-request-id", "response", b"{}"), 400);
-        assert_eq!(
-            post(api, &second.id, "response", &answer_for(&second)),
-            202
-        );
+        assert_eq!(post(api, &second.id, "response", &answer_for(&second)), 202);
         assert_eq!(post(api, &second.id, "response", b"{}"), 400);
         let mut seen = HashSet::new();
         for caller in callers {
@@ -355,11 +348,7 @@ fn each_invocation_has_its_own_deadline_and_a_timeout_keeps_the_process() {
     });
     // Managed Instances keep the environment after a timeout: the same process serves on.
     assert_eq!(pid_in(&pid_file), pid);
-    assert!(
-        !f.output().contains("starting a new one"),
-        "{}",
-        f.output()
-    );
+    assert!(!f.output().contains("starting a new one"), "{}", f.output());
 }
 
 #[test]
@@ -441,11 +430,19 @@ fn our_runtime_serves_n_at_once_under_the_emulator() {
 fn local_mode_takes_the_concurrency_from_its_flag_or_the_variable() {
     let by_flag = Function::local_with_args(&example("sleep"), &[], &["--max-concurrency", "4"]);
     let elapsed = sleep_together(&by_flag, 4, 500);
-    assert!(elapsed < Duration::from_millis(1_800), "{elapsed:?}\n{}", by_flag.output());
+    assert!(
+        elapsed < Duration::from_millis(1_800),
+        "{elapsed:?}\n{}",
+        by_flag.output()
+    );
     drop(by_flag);
     let by_variable = Function::local(&example("sleep"), &[("AWS_LAMBDA_MAX_CONCURRENCY", "4")]);
     let elapsed = sleep_together(&by_variable, 4, 500);
-    assert!(elapsed < Duration::from_millis(1_800), "{elapsed:?}\n{}", by_variable.output());
+    assert!(
+        elapsed < Duration::from_millis(1_800),
+        "{elapsed:?}\n{}",
+        by_variable.output()
+    );
 }
 
 #[test]

@@ -77,8 +77,7 @@ pub(crate) fn parse(args: impl IntoIterator<Item = String>) -> Result<Command, U
     // `--flag VALUE` or `--flag=VALUE`; `None` when `arg` is not `flag`.
     let value_of = |arg: &str, flag: &'static str, args: &mut dyn Iterator<Item = String>| {
         let value = if arg == flag {
-            args.next()
-                .filter(|v| !v.is_empty() && !v.starts_with('-'))
+            args.next().filter(|v| !v.is_empty() && !v.starts_with('-'))
         } else {
             match arg.strip_prefix(flag).and_then(|v| v.strip_prefix('=')) {
                 Some(v) => Some(v.to_owned()).filter(|v| !v.is_empty()),

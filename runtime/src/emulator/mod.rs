@@ -471,8 +471,9 @@ pub fn parse_timeout(text: &str) -> Result<Duration, InvalidTimeout> {
 pub fn max_concurrency_from_env() -> Result<usize, String> {
     match std::env::var(env::MAX_CONCURRENCY) {
         Err(_) => Ok(1),
-        Ok(text) => parse_max_concurrency(&text)
-            .map_err(|e| format!("{} {e}", env::MAX_CONCURRENCY)),
+        Ok(text) => {
+            parse_max_concurrency(&text).map_err(|e| format!("{} {e}", env::MAX_CONCURRENCY))
+        }
     }
 }
 

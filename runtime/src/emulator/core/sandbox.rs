@@ -928,9 +928,15 @@ mod tests {
         let c = waiting.await.unwrap().unwrap();
         assert_eq!(&c.body[..], b"3");
         sandbox.answer(&a.id, Call::Response, answer(b"A")).unwrap();
-        sandbox.answer(&c.id, Call::Error, Outcome::Error(Bytes::from_static(b"C"))).unwrap();
-        assert!(matches!(first.await.unwrap(), Outcome::Response(Payload::Buffered(x)) if &x[..] == b"A"));
-        assert!(matches!(second.await.unwrap(), Outcome::Response(Payload::Buffered(x)) if &x[..] == b"B"));
+        sandbox
+            .answer(&c.id, Call::Error, Outcome::Error(Bytes::from_static(b"C")))
+            .unwrap();
+        assert!(
+            matches!(first.await.unwrap(), Outcome::Response(Payload::Buffered(x)) if &x[..] == b"A")
+        );
+        assert!(
+            matches!(second.await.unwrap(), Outcome::Response(Payload::Buffered(x)) if &x[..] == b"B")
+        );
         assert!(matches!(third.await.unwrap(), Outcome::Error(x) if &x[..] == b"C"));
     }
 
@@ -945,7 +951,10 @@ mod tests {
             })
             .collect();
         tokio::task::yield_now().await;
-        assert!(matches!(sandbox.next().await, Err(Refusal::TooManyPolls(2))));
+        assert!(matches!(
+            sandbox.next().await,
+            Err(Refusal::TooManyPolls(2))
+        ));
         // A poll that goes away gives its place back.
         polls[0].abort();
         tokio::task::yield_now().await;
@@ -969,13 +978,19 @@ mod tests {
         assert!(!sandbox.runtime_exited("signal: 9"));
         sandbox.runtime_started(None);
         let c = sandbox.next().await.unwrap();
-        assert!(c.id != a.id && c.id != b.id, "the undispatched one waits for the new process");
+        assert!(
+            c.id != a.id && c.id != b.id,
+            "the undispatched one waits for the new process"
+        );
         for (caller, id) in callers.into_iter().zip([&a.id, &b.id]) {
             let Outcome::Error(body) = caller.await.unwrap() else {
                 panic!("no error")
             };
             let text = String::from_utf8_lossy(&body);
-            assert!(text.contains("Runtime.ExitError") && text.contains(id.as_str()), "{text}");
+            assert!(
+                text.contains("Runtime.ExitError") && text.contains(id.as_str()),
+                "{text}"
+            );
         }
     }
 

@@ -138,7 +138,10 @@ mod tests {
         assert!(S::Started.after_concurrent(Call::Response).is_err());
         assert!(S::Serving.after_concurrent(Call::InitError).is_err());
         assert!(S::InitError.after_concurrent(Call::Next).is_err());
-        assert_eq!(S::Started.after_concurrent(Call::InitError), Ok(S::InitError));
+        assert_eq!(
+            S::Started.after_concurrent(Call::InitError),
+            Ok(S::InitError)
+        );
     }
 
     #[test]
