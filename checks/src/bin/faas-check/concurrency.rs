@@ -12,7 +12,8 @@
 //!
 //! ```text
 //! faas-check concurrency [--levels 1,8,64] [--invocations N] [--event JSON]
-//!                        [--expect JSON] [--emulator PATH] [--json PATH] NAME=COMMAND...
+//!                        [--expect JSON] [--workload NAME] [--emulator PATH] [--json PATH]
+//!                        NAME=COMMAND...
 //! ```
 //!
 //! Every answer must equal `--expect` (as JSON; by default the event itself, an echo). The
@@ -49,7 +50,15 @@ pub fn run(argv: &[String]) -> Result<Outcome, String> {
     let args = Args::parse(
         argv,
         &[],
-        &["levels", "invocations", "event", "expect", "emulator", "json"],
+        &[
+            "levels",
+            "invocations",
+            "event",
+            "expect",
+            "workload",
+            "emulator",
+            "json",
+        ],
     )?;
     let invocations: usize = args.parsed("invocations", 2000)?;
     let mut levels = Vec::new();
@@ -97,9 +106,7 @@ pub fn run(argv: &[String]) -> Result<Outcome, String> {
         "{invocations} invocations of {event} per function and level, from as many callers as the level, each on a keep-alive connection"
     );
     println!();
-    println!(
-        "| function | concurrency | invocations/s | CPU µs per invocation | peak RSS (KiB) |"
-    );
+    println!("| function | concurrency | invocations/s | CPU µs per invocation | peak RSS (KiB) |");
     println!("|---|---:|---:|---:|---:|");
     let mut rows = Vec::new();
     let mut wrong = false;
@@ -138,7 +145,12 @@ pub fn run(argv: &[String]) -> Result<Outcome, String> {
                 })
             })
             .collect();
-        let doc = json!({ "invocations": invocations, "event": event, "rows": rows });
+        let doc = json!({
+            "workload": args.value("workload").unwrap_or("echo"),
+            "invocations": invocations,
+            "event": event,
+            "rows": rows,
+        });
         std::fs::write(path, format!("{doc:#}\n")).map_err(|e| format!("writing {path}: {e}"))?;
     }
     Ok(if wrong { Outcome::Fail } else { Outcome::Pass })
@@ -155,15 +167,16 @@ fn measure(
 ) -> Result<(f64, f64, Option<u64>), String> {
     let words: Vec<&OsStr> = command.iter().map(OsStr::new).collect();
     let level_text = level.to_string();
-    let function = Function::try_emulated_command(
-        emulator,
-        &words,
-        &[],
-        &["--max-concurrency", &level_text],
-    )?;
+    let function =
+        Function::try_emulated_command(emulator, &words, &[], &["--max-concurrency", &level_text])?;
     let pid = match children(function.pid()).as_slice() {
         [pid] => *pid,
-        other => return Err(format!("the emulator has {} children, not one", other.len())),
+        other => {
+            return Err(format!(
+                "the emulator has {} children, not one",
+                other.len()
+            ));
+        }
     };
     // Warm: one round of `level` invocations (the workers' first events, the connections).
     run_callers(&function, level, level, event, expected)?;
@@ -208,7 +221,6 @@ fn run_callers(
             .collect();
         handles
             .into_iter()
-            .map(|h| h.join().unwrap_or_else(|_| Err("a caller panicked".into())))
-            .collect::<Result<(), String>>()
+            .try_for_each(|h| h.join().unwrap_or_else(|_| Err("a caller panicked".into())))
     })
 }

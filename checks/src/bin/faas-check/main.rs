@@ -95,7 +95,7 @@ const COMMANDS: &[(&str, &str)] = &[
         "concurrency",
         "\
   concurrency [--levels 1,8,64] [--invocations N] [--event JSON] [--expect JSON]
-              [--emulator PATH] [--json PATH] NAME=COMMAND...
+              [--workload NAME] [--emulator PATH] [--json PATH] NAME=COMMAND...
       Lambda Managed Instances: each function under faas-emulator --max-concurrency C for
       each level C, as many keep-alive callers: invocations per second, CPU per invocation
       (schedstat), peak RSS; fails only on a wrong answer (by default it must echo the event)",
