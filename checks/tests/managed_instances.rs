@@ -454,3 +454,53 @@ fn without_the_flag_one_invocation_at_a_time_as_before() {
         "3 invocations of 300 ms overlapped in {elapsed:?} without --max-concurrency"
     );
 }
+
+#[test]
+fn n_streams_run_at_once_each_to_its_own_caller() {
+    use faas_checks::event_stream::Stream;
+    let f = Function::emulated(&example("stream"), &[], &["--max-concurrency", "4"]);
+    let start = Instant::now();
+    let streams: Vec<(usize, Vec<u8>, String)> = std::thread::scope(|s| {
+        let callers: Vec<_> = (0..4)
+            .map(|i| {
+                let f = &f;
+                s.spawn(move || {
+                    // Caller 3's stream fails after two tokens; the others end well.
+                    let fail = if i == 3 { r#", "fail_after": 2"# } else { "" };
+                    let event = format!(
+                        r#"{{"prompt": "c{i}-a c{i}-b c{i}-c c{i}-d", "delay_ms": 300{fail}}}"#
+                    );
+                    let stream = Stream::open(&f.invoke_addr, &event);
+                    assert_eq!(stream.status, 200, "{}", stream.head);
+                    let mut data = Vec::new();
+                    let mut end = String::new();
+                    for m in stream.messages() {
+                        match m.event_type.as_str() {
+                            "PayloadChunk" => data.extend_from_slice(&m.payload),
+                            _ => end = String::from_utf8_lossy(&m.payload).into_owned(),
+                        }
+                    }
+                    (i, data, end)
+                })
+            })
+            .collect();
+        callers.into_iter().map(|c| c.join().unwrap()).collect()
+    });
+    let elapsed = start.elapsed();
+    // One stream takes 900 ms; four in turn would take 3.6 s.
+    assert!(
+        elapsed < Duration::from_millis(2_700),
+        "4 streams of 900 ms took {elapsed:?}: not concurrent\n{}",
+        f.output()
+    );
+    for (i, data, end) in streams {
+        let text = String::from_utf8_lossy(&data);
+        if i == 3 {
+            assert_eq!(text, "c3-a c3-b ", "{end}");
+            assert!(end.contains("TokenLimit"), "{end}");
+        } else {
+            assert_eq!(text, format!("c{i}-a c{i}-b c{i}-c c{i}-d "));
+            assert!(!end.contains("ErrorCode"), "{end}");
+        }
+    }
+}
