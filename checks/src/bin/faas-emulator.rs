@@ -67,7 +67,7 @@ fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Option<Emulator>, S
 
     let mut emulator = Emulator::new(Vec::new());
     emulator.timeout = emulator::timeout_from_env().map_err(|e| e.to_string())?;
-    emulator.max_concurrency = emulator::max_concurrency_from_env()?;
+    emulator.max_concurrency = emulator::max_concurrency_from_env().map_err(|e| e.to_string())?;
     if let Ok(name) = std::env::var("AWS_LAMBDA_FUNCTION_NAME") {
         emulator.function.function_name = name;
     }

@@ -457,6 +457,38 @@ pub fn parse_timeout(text: &str) -> Result<Duration, InvalidTimeout> {
     }
 }
 
+/// A concurrency that is not a whole number from 1 to 256; it displays as
+/// `must be a whole number from 1 to 256, got "0"`, after the variable's name when it came
+/// from the environment.
+///
+/// ```
+/// let e = faas_runtime::emulator::parse_max_concurrency("0").unwrap_err();
+/// assert!(e.to_string().starts_with("must be a whole number from 1 to 256"));
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InvalidConcurrency {
+    /// The variable it was read from, if any.
+    variable: Option<&'static str>,
+    /// The text given.
+    value: String,
+}
+
+impl std::fmt::Display for InvalidConcurrency {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if let Some(variable) = self.variable {
+            write!(f, "{variable} ")?;
+        }
+        write!(
+            f,
+            "must be a whole number from 1 to {}, got {:?}",
+            crate::cli::MAX_CONCURRENCY,
+            self.value
+        )
+    }
+}
+
+impl std::error::Error for InvalidConcurrency {}
+
 /// `AWS_LAMBDA_MAX_CONCURRENCY` when set (Lambda Managed Instances), else 1: the emulator
 /// reads the variable Lambda sets, as it reads the timeout. An error names the variable and
 /// the value.
@@ -466,14 +498,16 @@ pub fn parse_timeout(text: &str) -> Result<Duration, InvalidTimeout> {
 /// unsafe { std::env::set_var("AWS_LAMBDA_MAX_CONCURRENCY", "8") };
 /// assert_eq!(faas_runtime::emulator::max_concurrency_from_env(), Ok(8));
 /// unsafe { std::env::set_var("AWS_LAMBDA_MAX_CONCURRENCY", "many") };
-/// assert!(faas_runtime::emulator::max_concurrency_from_env().is_err());
+/// let e = faas_runtime::emulator::max_concurrency_from_env().unwrap_err();
+/// assert!(e.to_string().starts_with("AWS_LAMBDA_MAX_CONCURRENCY must be"));
 /// ```
-pub fn max_concurrency_from_env() -> Result<usize, String> {
+pub fn max_concurrency_from_env() -> Result<usize, InvalidConcurrency> {
     match std::env::var(env::MAX_CONCURRENCY) {
         Err(_) => Ok(1),
-        Ok(text) => {
-            parse_max_concurrency(&text).map_err(|e| format!("{} {e}", env::MAX_CONCURRENCY))
-        }
+        Ok(text) => parse_max_concurrency(&text).map_err(|e| InvalidConcurrency {
+            variable: Some(env::MAX_CONCURRENCY),
+            ..e
+        }),
     }
 }
 
@@ -485,12 +519,10 @@ pub fn max_concurrency_from_env() -> Result<usize, String> {
 /// assert_eq!(parse_max_concurrency("64"), Ok(64));
 /// assert!(parse_max_concurrency("0").is_err() && parse_max_concurrency("257").is_err());
 /// ```
-pub fn parse_max_concurrency(text: &str) -> Result<usize, String> {
-    crate::cli::parse_concurrency(text).map_err(|_| {
-        format!(
-            "must be a whole number from 1 to {}, got {text:?}",
-            crate::cli::MAX_CONCURRENCY
-        )
+pub fn parse_max_concurrency(text: &str) -> Result<usize, InvalidConcurrency> {
+    crate::cli::parse_concurrency(text).map_err(|_| InvalidConcurrency {
+        variable: None,
+        value: text.to_owned(),
     })
 }
 
