@@ -158,15 +158,6 @@ concurrency_rows() {
         "lambda_runtime, jemalloc=$bench/lambda-runtime-jemalloc/sleep_concurrent"
 }
 
-# The orders function once more at opt-level 3 (cargo's default, which lambda_runtime's glibc
-# build below uses): the profile choice a JSON-heavy function can make; its own target dir,
-# since every dependency is rebuilt at that level.
-echo "bench.sh: building ours' orders function at opt-level 3" >&2
-(cd "$repo" && cargo build --release --locked --target "$musl" -p faas-bench-ours --bin json \
-    --features jemalloc $([ "$local_feature" = yes ] && echo --features faas-runtime/local) \
-    --config 'profile.release.opt-level=3' --target-dir "$target_dir/bench-o3") >&2
-install -m 0555 "$target_dir/bench-o3/$musl/release/json" "$bench/ours-jemalloc/json-o3"
-
 if [ "$only" = concurrency ]; then
     echo "bench.sh: building the lambda_runtime peer (musl, jemalloc, our profile)" >&2
     (cd "$repo/checks/peers/lambda-runtime" &&
@@ -179,6 +170,16 @@ if [ "$only" = concurrency ]; then
     concurrency_rows
     exit 0
 fi
+
+# The orders function once more at opt-level 3 (cargo's default, which lambda_runtime's glibc
+# build below uses): the profile choice a JSON-heavy function can make; its own target dir,
+# since every dependency is rebuilt at that level.
+echo "bench.sh: building ours' orders function at opt-level 3" >&2
+(cd "$repo" && cargo build --release --locked --target "$musl" -p faas-bench-ours --bin json \
+    --features jemalloc $([ "$local_feature" = yes ] && echo --features faas-runtime/local) \
+    --config 'profile.release.opt-level=3' --target-dir "$target_dir/bench-o3") >&2
+install -m 0555 "$target_dir/bench-o3/$musl/release/json" "$bench/ours-jemalloc/json-o3"
+
 
 echo "bench.sh: building the lambda_runtime peer (musl with each allocator, our profile; glibc, cargo's default profile)" >&2
 for variant in jemalloc system; do
