@@ -35,6 +35,8 @@ use faas_checks::http::Session;
 use faas_runtime::protocol::INVOKE_PATH;
 
 const INVOKE_TIMEOUT: Duration = Duration::from_secs(30);
+/// The event by default (`faas-check bench`'s): an echo must answer it unchanged (as JSON).
+const DEFAULT_EVENT: &str = r#"{"name":"world","n":42,"tags":["a","b"],"nested":{"ok":true}}"#;
 
 /// What one function did at one level.
 struct Row {
@@ -71,7 +73,7 @@ pub fn run(argv: &[String]) -> Result<Outcome, String> {
     if levels.is_empty() {
         levels = vec![1, 8, 64];
     }
-    let event = args.value("event").unwrap_or(r#"{"ms":1}"#).to_owned();
+    let event = args.value("event").unwrap_or(DEFAULT_EVENT).to_owned();
     let parse = |what: &str, text: &str| -> Result<Value, String> {
         serde_json::from_str(text).map_err(|e| format!("{what} is not JSON: {e}"))
     };
