@@ -219,12 +219,9 @@ tokio::task_local! {
 }
 
 impl Invocation {
-    /// Runs `future` as this invocation's code.
-    pub(crate) fn scope<F: std::future::Future>(
-        &self,
-        future: F,
-    ) -> impl std::future::Future<Output = F::Output> {
-        INVOCATION.scope(self.clone(), future)
+    /// Runs `f` (one poll of the invocation's future) as this invocation's code.
+    pub(crate) fn sync_scope<R>(&self, f: impl FnOnce() -> R) -> R {
+        INVOCATION.sync_scope(self.clone(), f)
     }
 }
 

@@ -42,6 +42,17 @@
 //! of log lines and [`xray_trace_id`] are each invocation's own, and `_X_AMZN_TRACE_ID` is not
 //! set (the environment is shared); a panic is posted to its own invocation.
 //!
+//! A handler that cannot be sent to another thread is refused at compile time, whatever the
+//! environment will say at run time:
+//!
+//! ```compile_fail
+//! let not_send = std::rc::Rc::new("greeting");
+//! faas_runtime::run(move |name: String, _ctx: faas_runtime::Context| {
+//!     let greeting = format!("{not_send}, {name}");
+//!     async move { Ok(greeting) }
+//! })
+//! ```
+//!
 //! # Allocator
 //!
 //! The crate leaves `#[global_allocator]` to the binary. With the default `jemalloc` feature,

@@ -1,6 +1,6 @@
 //! Lambda Managed Instances: `AWS_LAMBDA_MAX_CONCURRENCY` = N invocations at once in one
-//! process, by N workers that each run the sequential loop's steps (`GET /next`, the adapter,
-//! post) on a thread and a Runtime API connection of their own.
+//! process, by N workers that each run the one loop (`super::worker`) on a thread and a
+//! Runtime API connection of their own.
 //!
 //! Why threads with blocking connections, not N tasks over an async client: each worker keeps
 //! the sequential path's client as it is (one `write` and one sleeping `read` per call, the
@@ -13,26 +13,24 @@
 //!
 //! Nothing process-wide is per invocation here: the request id and the X-Ray trace id travel
 //! with each invocation's future (`context::Invocation`), and `_X_AMZN_TRACE_ID` is left unset.
-//! A stop signal ends every worker's wait for `/next`; each finishes its invocation in flight.
-//! A panic is reported by the panic hook to its own invocation; with `panic = "abort"` (the
-//! release profile) the process ends, and Lambda fails the others in flight; with unwinding,
-//! the worker catches it and goes on.
+//! A stop signal ends every worker's wait for `/next` (each has a slot in `crate::shutdown`'s
+//! registry); each finishes its invocation in flight. An unreachable API seen by one worker
+//! stops them all the same way.
 
-use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use tokio::runtime::Runtime;
 
-use super::{context_of, invoke, unreachable_api};
-use crate::client::Client;
-use crate::context::{FunctionSettings, Invocation};
+use super::worker::{self, Marking};
+use crate::client::{Client, Unreachable};
+use crate::context::FunctionSettings;
 use crate::exit::Exit;
 use crate::invocation::Adapter;
 use crate::shutdown;
 
 /// Serves up to `workers` invocations at once until a stop signal; returns why it ended.
-/// `client` (already connected) becomes the first worker's.
+/// `client` becomes the first worker's.
 pub(super) fn serve<A: Adapter + Clone + Send>(
     rt: &Runtime,
     client: Client,
@@ -44,15 +42,13 @@ pub(super) fn serve<A: Adapter + Clone + Send>(
     tracing::debug!("running {workers} invocations at once");
     std::thread::scope(|threads| {
         for slot in 1..workers {
-            let worker_adapter = adapter.clone();
+            let adapter = adapter.clone();
             let client = Client::new(client.endpoint().clone());
             let failed = &failed;
-            let spawned = std::thread::Builder::new()
-                .name(format!("worker-{slot}"))
-                .spawn_scoped(threads, move || {
-                    shutdown::use_slot(slot);
-                    worker(rt, client, worker_adapter, function, failed);
-                });
+            let spawned = std::thread::Builder::new().spawn_scoped(threads, move || {
+                shutdown::use_slot(slot);
+                run(rt, client, adapter, function, failed);
+            });
             if let Err(e) = spawned {
                 tracing::error!("cannot start worker {slot} of {workers}: {e}");
                 failed.store(true, Ordering::SeqCst);
@@ -60,7 +56,7 @@ pub(super) fn serve<A: Adapter + Clone + Send>(
                 break;
             }
         }
-        worker(rt, client, adapter, function, &failed);
+        run(rt, client, adapter, function, &failed);
     });
     if failed.load(Ordering::SeqCst) {
         return Exit::Failed;
@@ -69,56 +65,30 @@ pub(super) fn serve<A: Adapter + Clone + Send>(
     Exit::Done
 }
 
-/// One worker: the sequential loop without process-wide state, until a stop signal (or any
-/// worker's unreachable API, which stops them all).
-fn worker<A: Adapter>(
+/// One worker, until a stop signal or any worker's unreachable API.
+fn run<A: Adapter>(
     rt: &Runtime,
     mut client: Client,
     mut adapter: A,
     function: &Arc<FunctionSettings>,
     failed: &AtomicBool,
 ) {
-    loop {
-        let event = match client.next() {
-            Ok(Some(event)) => event,
-            Ok(None) => return,
-            Err(unreachable) => return give_up(&unreachable, failed),
-        };
-        let Some(ctx) = context_of(&event, function) else {
-            continue;
-        };
-        let id = ctx.request_id.clone();
-        let invocation = Invocation {
-            request_id: Arc::from(id.as_str()),
-            trace_id: ctx.xray_trace_id.as_deref().map(Arc::from),
-        };
-        let posted = std::panic::catch_unwind(AssertUnwindSafe(|| {
-            invoke(
-                rt,
-                &mut client,
-                &mut adapter,
-                &invocation,
-                &id,
-                &event.body,
-                ctx,
-            )
-        }));
-        match posted {
-            Ok(Ok(())) => {}
-            Ok(Err(unreachable)) => return give_up(&unreachable, failed),
-            // The hook has reported it to the invocation's caller.
-            Err(_) => tracing::warn!("the invocation panicked; this worker goes on"),
-        }
-        if shutdown::requested() {
-            return;
-        }
+    let served = worker::serve(
+        rt,
+        &mut client,
+        &mut adapter,
+        function,
+        &mut Marking::PerTask,
+    );
+    if let Err(unreachable) = served {
+        give_up(&unreachable, failed);
     }
 }
 
 /// The API is unreachable from this worker: it is for all of them, so every one stops.
-fn give_up(unreachable: &crate::client::Unreachable, failed: &AtomicBool) {
+fn give_up(unreachable: &Unreachable, failed: &AtomicBool) {
     if !failed.swap(true, Ordering::SeqCst) {
-        unreachable_api(unreachable);
+        tracing::error!("{unreachable}");
     }
     shutdown::request();
 }

@@ -2,29 +2,29 @@
 //! (`crate::invocation`) and post its outcome.
 //!
 //! [`run`] starts the function the same way for both (the panic hook, the stop signals, `init`,
-//! the shutdown hook's extension) and then picks one by `AWS_LAMBDA_MAX_CONCURRENCY`:
-//! `sequential` is one invocation at a time on one blocking connection (classic Lambda);
-//! `concurrent` runs N such workers (Managed Instances). Per-invocation state a driver makes
-//! visible to the handler's code (the request id for log lines and the panic hook, the X-Ray
-//! trace id) is set by the driver, never by an adapter: process-wide under the sequential
-//! driver, per invocation future ([`context::Invocation`]) under the concurrent one.
+//! the shutdown hook's extension) and then serves events by `AWS_LAMBDA_MAX_CONCURRENCY`:
+//! unset or 1, the one loop of `worker` on this thread, one invocation at a time on one
+//! blocking connection (classic Lambda); N, `concurrent` runs N such workers (Managed
+//! Instances). What identifies the invocation in flight to the handler's code (the request id
+//! for log lines and the panic hook, the X-Ray trace id) is set here, never by an adapter:
+//! process-wide with one invocation at a time, per invocation future
+//! ([`crate::context::Invocation`]) with many (`worker::Marking`).
 
 mod concurrent;
-mod sequential;
+mod worker;
 
 use std::future::Future;
-use std::sync::Arc;
 use std::time::Instant;
 
 use tokio::runtime::Runtime;
 
 use crate::client::{Client, Unreachable};
 use crate::config::{Config, MAX_WORKERS};
-use crate::context::{self, Context};
 use crate::endpoint::Endpoint;
 use crate::exit::Exit;
-use crate::invocation::{Adapter, Outcome};
+use crate::invocation::Adapter;
 use crate::protocol::{env, error_type};
+use crate::trace_env::TraceEnv;
 use crate::{Error, lifecycle, panic, shutdown};
 
 /// Starts the function under the Runtime API at `api` and serves events until a stop signal
@@ -67,7 +67,18 @@ pub(crate) fn run<A: Adapter + Clone + Send>(
     };
     let workers = config.max_concurrency;
     let exit = if workers <= 1 {
-        sequential::serve(rt, client, adapter, &config.function)
+        let mut marking = worker::Marking::Process(TraceEnv::new());
+        let (mut client, mut adapter) = (client, adapter);
+        match worker::serve(
+            rt,
+            &mut client,
+            &mut adapter,
+            &config.function,
+            &mut marking,
+        ) {
+            Ok(()) => Exit::Done,
+            Err(unreachable) => unreachable_api(&unreachable),
+        }
     } else {
         if workers > MAX_WORKERS {
             tracing::warn!(
@@ -98,60 +109,6 @@ pub(crate) fn init_failed(api: Option<&Endpoint>, error: &Error) -> Exit {
         }
     }
     Exit::Failed
-}
-
-/// Where an invocation's futures run: as they are (the sequential driver), or as one
-/// invocation's code among many ([`context::Invocation`], the concurrent driver).
-trait Scope {
-    fn enter<F: Future>(&self, future: F) -> impl Future<Output = F::Output>;
-}
-
-/// No scope: the process-wide state is the invocation's.
-struct Process;
-
-impl Scope for Process {
-    fn enter<F: Future>(&self, future: F) -> impl Future<Output = F::Output> {
-        future
-    }
-}
-
-impl Scope for context::Invocation {
-    fn enter<F: Future>(&self, future: F) -> impl Future<Output = F::Output> {
-        self.scope(future)
-    }
-}
-
-/// One invocation: the adapter's outcome, posted for `id`. The client's calls block the
-/// calling thread outside the async runtime; only the handler's futures run on it.
-fn invoke<A: Adapter>(
-    rt: &Runtime,
-    client: &mut Client,
-    adapter: &mut A,
-    scope: &impl Scope,
-    id: &str,
-    event: &[u8],
-    ctx: Context,
-) -> Result<(), Unreachable> {
-    match rt.block_on(scope.enter(adapter.invoke(event, ctx))) {
-        Outcome::Response(body) => client.respond(id, &body),
-        Outcome::Failed(error) => client.fail(id, &error),
-        Outcome::Stream { body, producer } => rt.block_on(scope.enter(async {
-            let ((), posted) = tokio::join!(producer, client.respond_streaming(id, body));
-            posted
-        })),
-    }
-}
-
-/// The context of an event, or `None` (logged) when it cannot be answered.
-fn context_of(
-    event: &crate::client::Event,
-    function: &Arc<context::FunctionSettings>,
-) -> Option<Context> {
-    Context::from_headers(&event.headers, function)
-        .inspect_err(|problem| {
-            tracing::error!("{problem}: the event cannot be answered and is skipped");
-        })
-        .ok()
 }
 
 fn unreachable_api(unreachable: &Unreachable) -> Exit {
