@@ -70,7 +70,7 @@ impl Mode {
         let listen = match cli::parse(args) {
             Ok(Command::Help) => return Ok(Mode::Help),
             Ok(Command::Version) => return Ok(Mode::Version),
-            Ok(Command::Serve { listen }) => listen,
+            Ok(Command::Serve { listen, .. }) => listen,
             Err(usage) => {
                 return Err(config_error(format!(
                     "{usage} (see {} --help)",

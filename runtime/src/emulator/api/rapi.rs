@@ -365,6 +365,14 @@ fn refused(refusal: Refusal) -> Reply {
             error_type::INVALID_STATE,
             "a newer /next call took this one's place: one /next at a time",
         ),
+        Refusal::TooManyPolls(slots) => api::error(
+            StatusCode::FORBIDDEN,
+            error_type::INVALID_STATE,
+            &format!(
+                "{slots} /next calls already wait: at most {} ({slots}) at once",
+                protocol::env::MAX_CONCURRENCY
+            ),
+        ),
         Refusal::UnknownRequestId => api::error(
             StatusCode::BAD_REQUEST,
             error_type::INVALID_REQUEST_ID,
