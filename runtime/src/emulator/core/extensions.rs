@@ -7,10 +7,12 @@
 //! here: `api::extension` maps these results to AWS's answers.
 
 use std::collections::VecDeque;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use tokio::sync::Notify;
+
+use super::telemetry::Telemetry;
 
 /// The runtime's shutdown budget when only external extensions registered (Lambda: 300 ms).
 pub(crate) const RUNTIME_BUDGET: Duration = Duration::from_millis(300);
@@ -81,6 +83,8 @@ pub(crate) struct Extensions {
     /// Wakes the runtime's `/next`: an extension registered or called `next`
     /// ([`Extensions::ready`] may have changed).
     pub(crate) changed: Notify,
+    /// The Telemetry API's subscriptions (each an extension's).
+    pub(crate) telemetry: Arc<Telemetry>,
 }
 
 impl Extensions {
@@ -134,6 +138,8 @@ impl Extensions {
         let mut registry = self.registry();
         registry.agents.retain(|a| a.external);
         registry.closed = false;
+        self.telemetry
+            .retain(|id| registry.agents.iter().any(|a| a.id == id));
         drop(registry);
         self.changed.notify_waiters();
     }
@@ -235,6 +241,8 @@ impl Extensions {
     /// The shutdown phase starts: the SHUTDOWN event (`reason`: `spindown`, `timeout` or
     /// `failure`) to every extension registered for it; returns how many.
     pub(crate) fn shutdown(&self, reason: &str, deadline_ms: u64) -> usize {
+        // What telemetry waits goes out now, while the extensions still listen.
+        self.telemetry.flush();
         let event = serde_json::json!({
             "eventType": "SHUTDOWN",
             "shutdownReason": reason,

@@ -1,20 +1,34 @@
-//! What happens to an invocation, as events: the sandbox emits them, subscribers (the
-//! `START`/`END`/`REPORT` lines of `report`, and later telemetry) turn them into output.
+//! What happens to a function process and its invocations, as events: the sandbox emits them,
+//! subscribers (the `START`/`END`/`REPORT` lines of `report`, the Telemetry API's records of
+//! `core::telemetry`) turn them into output.
 //!
 //! Subscribers are called synchronously, under the sandbox's lock, in the order the events
 //! happen: a `START` line is out before the runtime has its event, as on Lambda. A broadcast
 //! channel would decouple them at the price of an allocation per event and a task per
-//! subscriber; a plain function costs neither.
+//! subscriber; a plain function costs neither, so a subscriber must not block (telemetry only
+//! queues its records).
 
 use std::time::Duration;
 
-/// One step in an invocation's life.
+/// One step in the life of the function process or of an invocation.
 #[derive(Debug)]
 pub(crate) enum Lifecycle<'a> {
+    /// A function process started: its init phase begins.
+    InitStart,
+    /// The init phase ended: the runtime's first `/next` (`error: None`), or its process
+    /// ended before it (`error`: the `/init/error` body or the emulator's, AWS's JSON error).
+    InitDone {
+        /// From the process's start to here.
+        duration: Duration,
+        /// The error body when init failed.
+        error: Option<&'a [u8]>,
+    },
     /// The runtime took the event (`/next` answered).
     Start {
         /// The invocation's request id.
         request_id: &'a str,
+        /// Its `X-Amzn-Trace-Id` value.
+        trace_id: &'a str,
     },
     /// The invocation ended (answered, failed, timed out or its process died).
     End {
@@ -28,6 +42,11 @@ pub(crate) enum Lifecycle<'a> {
         pid: Option<u32>,
         /// The process's init duration, with its first invocation only.
         init: Option<Duration>,
+        /// AWS's JSON error body when it did not succeed (the function's error, a timeout, an
+        /// exit); `None` for a response.
+        error: Option<&'a [u8]>,
+        /// The size of a buffered response.
+        produced_bytes: Option<usize>,
     },
 }
 

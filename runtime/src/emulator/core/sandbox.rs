@@ -342,6 +342,14 @@ impl Sandbox {
                 memory_size_mb: self.memory_size_mb,
                 pid: inner.pid,
                 init: inner.init_duration.take(),
+                error: match &outcome {
+                    Outcome::Error(body) => Some(body),
+                    _ => None,
+                },
+                produced_bytes: match &outcome {
+                    Outcome::Response(Payload::Buffered(body)) => Some(body.len()),
+                    _ => None,
+                },
             });
         }
         match (current.stream_end, current.caller) {
@@ -404,6 +412,10 @@ impl Sandbox {
             let state = inner.state.after(Call::Next).map_err(Refusal::State)?;
             if inner.state == RuntimeState::Started {
                 inner.init_duration = Some(inner.started.elapsed());
+                self.emit(&Lifecycle::InitDone {
+                    duration: inner.started.elapsed(),
+                    error: None,
+                });
                 // This process initialized: callers are no longer told of an older failure.
                 inner.failed_init = None;
             }
@@ -461,8 +473,11 @@ impl Sandbox {
                             let id = current.id.clone();
                             let deadline_ms = current.deadline_ms;
                             self.deadline_changed.notify_waiters();
-                            self.emit(&Lifecycle::Start { request_id: &id });
                             let trace_id = event.trace_id.unwrap_or_else(new_trace_id);
+                            self.emit(&Lifecycle::Start {
+                                request_id: &id,
+                                trace_id: &String::from_utf8_lossy(trace_id.as_bytes()),
+                            });
                             self.extensions.close_registration();
                             self.extensions.invoke(
                                 &id,
@@ -587,6 +602,7 @@ impl Sandbox {
         inner.polls_refused = false;
         drop(inner);
         self.extensions.runtime_replaced();
+        self.emit(&Lifecycle::InitStart);
         self.work.notify_waiters();
     }
 
@@ -613,6 +629,10 @@ impl Sandbox {
             let failure: Bytes = inner.init_error.take().unwrap_or_else(|| {
                 let message = format!("Runtime exited during init with error: {how}");
                 error_body(error_type::EXIT, &message).into()
+            });
+            self.emit(&Lifecycle::InitDone {
+                duration: inner.started.elapsed(),
+                error: Some(&failure),
             });
             if inner.current.is_some() {
                 self.finish(&mut inner, Outcome::Error(failure.clone()));
