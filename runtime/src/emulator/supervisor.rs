@@ -59,6 +59,7 @@ pub(crate) async fn supervise(
     };
     let mut failed_starts = 0u32;
     loop {
+        sandbox.runtime_starting();
         let mut child = match output::capture(
             Command::new(program)
                 .args(args)

@@ -590,6 +590,12 @@ impl Sandbox {
         self.work.notify_waiters();
     }
 
+    /// A new function process is about to start: its init phase begins (before its first
+    /// line of output).
+    pub fn runtime_starting(&self) {
+        self.emit(&Lifecycle::InitStart);
+    }
+
     /// A new function process `pid` started.
     pub fn runtime_started(&self, pid: Option<u32>) {
         let mut inner = self.inner();
@@ -602,7 +608,6 @@ impl Sandbox {
         inner.polls_refused = false;
         drop(inner);
         self.extensions.runtime_replaced();
-        self.emit(&Lifecycle::InitStart);
         self.work.notify_waiters();
     }
 

@@ -124,10 +124,13 @@ impl Outbox {
         }
         queue.bytes += json.len();
         queue.records.push_back(Arc::clone(json));
+        // The sender sleeps without a deadline while nothing waits: the first record starts
+        // the batch's timeout, a full buffer ends it.
+        let first = queue.since.is_none();
         queue.since.get_or_insert_with(Instant::now);
         let full = queue.records.len() >= limits.max_items || queue.bytes >= limits.max_bytes;
         drop(queue);
-        if full {
+        if first || full {
             self.ready.notify_one();
         }
     }
@@ -603,6 +606,21 @@ mod tests {
         let outbox = telemetry.subscribe("e", "late", subscription(FUNCTION, 1000, 25));
         outbox.close();
         assert!(outbox.next_batch().is_none(), "no backlog after init");
+    }
+
+    #[test]
+    fn a_waiting_sender_wakes_for_the_first_record() {
+        let telemetry = Telemetry::default();
+        let outbox = telemetry.subscribe("e", "ext", subscription(FUNCTION, 1000, 25));
+        let waiting = {
+            let outbox = Arc::clone(&outbox);
+            std::thread::spawn(move || outbox.next_batch())
+        };
+        // The sender is asleep on an empty queue by now.
+        std::thread::sleep(Duration::from_millis(100));
+        telemetry.line(FUNCTION, "late");
+        let (batch, _) = waiting.join().unwrap().unwrap();
+        assert_eq!(types_of(&batch), ["function"]);
     }
 
     #[test]
