@@ -235,7 +235,7 @@ fn parse_uri(uri: &str) -> Result<Destination, String> {
     } else {
         path.to_owned()
     };
-    if path.bytes().any(|b| b.is_ascii_control() || b == b' ') {
+    if !path.bytes().all(|b| b.is_ascii_graphic()) {
         return Err(format!("URI {uri:?} has a malformed path"));
     }
     let (host, port) = authority

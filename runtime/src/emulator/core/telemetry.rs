@@ -141,8 +141,10 @@ impl Outbox {
     pub(crate) fn next_batch(&self) -> Option<(String, usize)> {
         let limits = self.subscription.buffering;
         let mut queue = self.queue();
+        let platform = self.subscription.types & PLATFORM != 0;
         loop {
-            if queue.records.is_empty() && queue.dropped_records == 0 {
+            // Drops are told in a `platform.logsDropped` record, to platform subscribers only.
+            if queue.records.is_empty() && (queue.dropped_records == 0 || !platform) {
                 if queue.closed {
                     return None;
                 }
@@ -167,7 +169,7 @@ impl Outbox {
         }
         let mut batch = String::from("[");
         let mut count = 0;
-        if queue.dropped_records > 0 && self.subscription.types & PLATFORM != 0 {
+        if queue.dropped_records > 0 && platform {
             let dropped = record(
                 "platform.logsDropped",
                 &json!({
