@@ -31,7 +31,7 @@ pub(crate) fn lines() -> Subscriber {
                 init,
             },
         ),
-        Lifecycle::InitStart | Lifecycle::InitDone { .. } => {}
+        Lifecycle::InitStart | Lifecycle::InitDone { .. } | Lifecycle::RuntimeDone { .. } => {}
     })
 }
 

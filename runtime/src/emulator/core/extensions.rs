@@ -8,7 +8,7 @@
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use tokio::sync::Notify;
 
@@ -72,6 +72,8 @@ struct Registry {
     /// Names of the external extensions the emulator started (their files' names).
     external_names: Vec<String>,
     closed: bool,
+    /// When an extension last called `next`: once all wait, the moment they became ready.
+    last_next: Option<Instant>,
 }
 
 /// Every extension of one sandbox.
@@ -170,6 +172,7 @@ impl Extensions {
                 .find(|a| a.id == id)
                 .ok_or(ExtensionRefusal::UnknownIdentifier)?;
             agent.waiting = true;
+            registry.last_next = Some(Instant::now());
         }
         self.changed.notify_waiters();
         loop {
@@ -204,6 +207,12 @@ impl Extensions {
             .iter()
             .all(|name| registry.agents.iter().any(|a| &a.name == name))
             && registry.agents.iter().all(|a| a.waiting)
+    }
+
+    /// When an extension last called `next` (the end of a post-invoke phase, once
+    /// [`Extensions::ready`]).
+    pub(crate) fn last_next(&self) -> Option<Instant> {
+        self.registry().last_next
     }
 
     /// Queues `event` (JSON) for every extension registered for `event_type`.

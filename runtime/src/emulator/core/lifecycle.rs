@@ -30,11 +30,25 @@ pub(crate) enum Lifecycle<'a> {
         /// Its `X-Amzn-Trace-Id` value.
         trace_id: &'a str,
     },
-    /// The invocation ended (answered, failed, timed out or its process died).
+    /// The runtime answered the invocation (or it failed, timed out or its process died):
+    /// Lambda's `platform.runtimeDone`. Its post-invoke phase may go on.
+    RuntimeDone {
+        /// The invocation's request id.
+        request_id: &'a str,
+        /// From dispatch to the answer.
+        duration: Duration,
+        /// AWS's JSON error body when it did not succeed (the function's error, a timeout, an
+        /// exit); `None` for a response.
+        error: Option<&'a [u8]>,
+        /// The size of a buffered response.
+        produced_bytes: Option<usize>,
+    },
+    /// The invocation ended: answered, and every extension registered for INVOKE called `next`
+    /// again (Lambda's post-invoke phase), or its process died.
     End {
         /// The invocation's request id.
         request_id: &'a str,
-        /// From dispatch to the end.
+        /// From dispatch to the end, the post-invoke phase included.
         duration: Duration,
         /// The configured memory, in MB.
         memory_size_mb: u32,
@@ -42,11 +56,8 @@ pub(crate) enum Lifecycle<'a> {
         pid: Option<u32>,
         /// The process's init duration, with its first invocation only.
         init: Option<Duration>,
-        /// AWS's JSON error body when it did not succeed (the function's error, a timeout, an
-        /// exit); `None` for a response.
+        /// The error body of [`Lifecycle::RuntimeDone`], if any.
         error: Option<&'a [u8]>,
-        /// The size of a buffered response.
-        produced_bytes: Option<usize>,
     },
 }
 

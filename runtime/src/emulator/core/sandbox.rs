@@ -164,6 +164,17 @@ struct Inner {
     stopping: bool,
     /// Set when a stopping process did not exit on SIGTERM: its `/next` is refused (410).
     polls_refused: bool,
+    /// An answered invocation whose INVOKE extensions have not all called `next` again.
+    post_invoke: Option<PostInvoke>,
+}
+
+/// An invocation in Lambda's post-invoke phase: what its `End` event will carry.
+struct PostInvoke {
+    id: String,
+    started: Instant,
+    answered: Instant,
+    init: Option<Duration>,
+    error: Option<Bytes>,
 }
 
 /// The shared state of one emulated function.
@@ -284,6 +295,7 @@ impl Sandbox {
                 failed_init: None,
                 stopping: false,
                 polls_refused: false,
+                post_invoke: None,
             }),
             turn: Arc::new(Semaphore::new(1)),
             waiting: AtomicUsize::new(0),
@@ -336,21 +348,28 @@ impl Sandbox {
             return;
         };
         if current.dispatched {
-            self.emit(&Lifecycle::End {
+            let error = match &outcome {
+                Outcome::Error(body) => Some(body.clone()),
+                _ => None,
+            };
+            self.emit(&Lifecycle::RuntimeDone {
                 request_id: &current.id,
                 duration: current.started.elapsed(),
-                memory_size_mb: self.memory_size_mb,
-                pid: inner.pid,
-                init: inner.init_duration.take(),
-                error: match &outcome {
-                    Outcome::Error(body) => Some(body),
-                    _ => None,
-                },
+                error: error.as_deref(),
                 produced_bytes: match &outcome {
                     Outcome::Response(Payload::Buffered(body)) => Some(body.len()),
                     _ => None,
                 },
             });
+            self.end_post_invoke(inner, true);
+            inner.post_invoke = Some(PostInvoke {
+                id: current.id.clone(),
+                started: current.started,
+                answered: Instant::now(),
+                init: inner.init_duration.take(),
+                error,
+            });
+            self.end_post_invoke(inner, false);
         }
         match (current.stream_end, current.caller) {
             // A streamed response ends in its own channel: an error (a panic posted to
@@ -369,21 +388,63 @@ impl Sandbox {
         self.deadline_changed.notify_waiters();
     }
 
+    /// Ends the post-invoke phase once every extension waits in `next` again (at the last
+    /// one's call), or now with `force` (the process is gone): the `End` event (`REPORT`).
+    fn end_post_invoke(&self, inner: &mut Inner, force: bool) {
+        let Some(post) = inner.post_invoke.as_ref() else {
+            return;
+        };
+        let end = if self.extensions.ready() {
+            self.extensions
+                .last_next()
+                .map_or(post.answered, |at| at.max(post.answered))
+        } else if force {
+            Instant::now()
+        } else {
+            return;
+        };
+        let Some(post) = inner.post_invoke.take() else {
+            return;
+        };
+        self.emit(&Lifecycle::End {
+            request_id: &post.id,
+            duration: end.saturating_duration_since(post.started),
+            memory_size_mb: self.memory_size_mb,
+            pid: inner.pid,
+            init: post.init,
+            error: post.error.as_deref(),
+        });
+    }
+
     /// Resolves when the current invocation passes its deadline, after answering its caller
-    /// `Sandbox.Timedout`: the supervisor then replaces the process, as Lambda does.
+    /// `Sandbox.Timedout`: the supervisor then replaces the process, as Lambda does. While it
+    /// waits, it ends post-invoke phases as the extensions call `next`.
     pub async fn overdue(&self) {
         loop {
             let changed = self.deadline_changed.notified();
             tokio::pin!(changed);
             changed.as_mut().enable();
-            let deadline = self.inner().current.as_ref().map(|c| c.deadline);
+            // An extension's `next` may end a post-invoke phase: its REPORT goes out then,
+            // whether or not the runtime is polling.
+            let extensions = self.extensions.changed.notified();
+            tokio::pin!(extensions);
+            extensions.as_mut().enable();
+            let deadline = {
+                let mut inner = self.inner();
+                self.end_post_invoke(&mut inner, false);
+                inner.current.as_ref().map(|c| c.deadline)
+            };
             let Some(deadline) = deadline else {
-                changed.await;
+                tokio::select! {
+                    () = changed => {}
+                    () = extensions => {}
+                }
                 continue;
             };
             tokio::select! {
                 () = tokio::time::sleep_until(deadline) => {}
                 () = changed.as_mut() => continue,
+                () = extensions.as_mut() => continue,
             }
             let mut inner = self.inner();
             let Some(current) = inner.current.as_ref() else {
@@ -440,6 +501,7 @@ impl Sandbox {
                 if inner.poll != poll {
                     return Err(Refusal::Superseded);
                 }
+                self.end_post_invoke(&mut inner, false);
                 // An event waits for every extension to be in `next` (init, post-invoke).
                 let ready = inner.current.as_ref().is_some_and(|c| !c.dispatched)
                     && self.extensions.ready();
@@ -617,6 +679,7 @@ impl Sandbox {
     /// exit, so nobody waits for the timeout. Returns whether init failed.
     pub fn runtime_exited(&self, how: &str) -> bool {
         let mut inner = self.inner();
+        self.end_post_invoke(&mut inner, true);
         inner.pid = None;
         inner.process += 1;
         let never_ready = matches!(inner.state, RuntimeState::Started | RuntimeState::InitError);
@@ -629,6 +692,7 @@ impl Sandbox {
                 .unwrap_or_default();
             let message = format!("RequestId: {id} Error: Runtime exited with error: {how}");
             self.finish(&mut inner, Outcome::error(error_type::EXIT, &message));
+            self.end_post_invoke(&mut inner, true);
         }
         if never_ready {
             let failure: Bytes = inner.init_error.take().unwrap_or_else(|| {

@@ -335,6 +335,19 @@ impl Telemetry {
         }
     }
 
+    /// The `TraceContext` of invocation `request_id` (forgotten with `done`).
+    fn trace_of(&self, request_id: &str, done: bool) -> Option<Value> {
+        let mut hub = self.hub();
+        let trace = match &hub.tracing {
+            Some((id, trace)) if id == request_id => Some(tracing(trace)),
+            _ => None,
+        };
+        if done && trace.is_some() {
+            hub.tracing = None;
+        }
+        trace
+    }
+
     /// Turns one lifecycle event into its platform records.
     fn on(&self, event: &Lifecycle<'_>) {
         if let Lifecycle::InitStart = event {
@@ -387,6 +400,23 @@ impl Telemetry {
                     );
                 }
             }
+            Lifecycle::RuntimeDone {
+                request_id,
+                duration,
+                error,
+                produced_bytes,
+            } => {
+                let mut metrics = json!({"durationMs": millis(duration)});
+                if let Some(bytes) = produced_bytes {
+                    metrics["producedBytes"] = bytes.into();
+                }
+                let mut done = json!({"requestId": request_id, "metrics": metrics});
+                add_status(&mut done, &status(error));
+                if let Some(trace) = self.trace_of(request_id, false) {
+                    done["tracing"] = trace;
+                }
+                self.platform("platform.runtimeDone", &done);
+            }
             Lifecycle::End {
                 request_id,
                 duration,
@@ -394,25 +424,9 @@ impl Telemetry {
                 pid,
                 init,
                 error,
-                produced_bytes,
             } => {
-                let trace = self
-                    .hub()
-                    .tracing
-                    .take()
-                    .filter(|(id, _)| id == request_id)
-                    .map(|(_, trace)| tracing(&trace));
+                let trace = self.trace_of(request_id, true);
                 let status = status(error);
-                let mut metrics = json!({"durationMs": millis(duration)});
-                if let Some(bytes) = produced_bytes {
-                    metrics["producedBytes"] = bytes.into();
-                }
-                let mut done = json!({"requestId": request_id, "metrics": metrics});
-                add_status(&mut done, &status);
-                if let Some(trace) = &trace {
-                    done["tracing"] = trace.clone();
-                }
-                self.platform("platform.runtimeDone", &done);
                 let mut metrics = json!({
                     "durationMs": millis(duration),
                     "billedDurationMs": duration.as_micros().div_ceil(1000) as u64,
@@ -540,14 +554,20 @@ mod tests {
             request_id: "r1",
             trace_id: "Root=1-a",
         });
+        let error = br#"{"errorType":"Sandbox.Timedout","errorMessage":"x"}"#;
+        telemetry.on(&Lifecycle::RuntimeDone {
+            request_id: "r1",
+            duration: Duration::from_micros(1_000_000),
+            error: Some(error),
+            produced_bytes: None,
+        });
         telemetry.on(&Lifecycle::End {
             request_id: "r1",
             duration: Duration::from_micros(1_234_567),
             memory_size_mb: 128,
             pid: None,
             init: Some(Duration::from_millis(3)),
-            error: Some(br#"{"errorType":"Sandbox.Timedout","errorMessage":"x"}"#),
-            produced_bytes: None,
+            error: Some(error),
         });
         let (batch, count) = outbox.next_batch().unwrap();
         assert_eq!(count, 7);
@@ -568,7 +588,9 @@ mod tests {
         assert_eq!(records[4]["record"]["tracing"]["value"], "Root=1-a");
         assert_eq!(records[5]["record"]["status"], "timeout");
         assert_eq!(records[5]["record"]["errorType"], "Sandbox.Timedout");
+        assert_eq!(records[5]["record"]["metrics"]["durationMs"], 1000.0);
         let report = &records[6]["record"];
+        assert_eq!(report["tracing"]["value"], "Root=1-a");
         assert_eq!(report["requestId"], "r1");
         assert_eq!(report["metrics"]["durationMs"], 1234.56);
         assert_eq!(report["metrics"]["billedDurationMs"], 1235);
