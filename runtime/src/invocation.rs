@@ -46,6 +46,13 @@ pub(crate) trait Adapter {
 /// A handler of a JSON event `E` whose serialized response is posted whole.
 pub(crate) struct Json<H, E>(H, PhantomData<fn(E)>);
 
+// Not derived: that would ask `E: Clone`.
+impl<H: Clone, E> Clone for Json<H, E> {
+    fn clone(&self) -> Self {
+        Self(self.0.clone(), PhantomData)
+    }
+}
+
 impl<H, E> Json<H, E> {
     pub(crate) fn new(handler: H) -> Self {
         Self(handler, PhantomData)
@@ -67,6 +74,13 @@ impl<E: DeserializeOwned, H: Handler<E>> Adapter for Json<H, E> {
 
 /// A handler that writes its response to a [`ResponseStream`], posted as it is written.
 pub(crate) struct Streaming<H, E>(H, PhantomData<fn(E)>);
+
+// Not derived: that would ask `E: Clone`.
+impl<H: Clone, E> Clone for Streaming<H, E> {
+    fn clone(&self) -> Self {
+        Self(self.0.clone(), PhantomData)
+    }
+}
 
 impl<H, E> Streaming<H, E> {
     pub(crate) fn new(handler: H) -> Self {
