@@ -61,7 +61,8 @@ fn records(log: &Path) -> Vec<Value> {
 /// `platform.initRuntimeDone` and `platform.initReport` (status success, a duration), then for
 /// each invocation `platform.start`, `platform.runtimeDone` and `platform.report` carrying that
 /// invocation's request id (and its trace header, status, metrics); every line the function
-/// wrote (stdout and stderr, at init and per invocation) arrives as a `function` record.
+/// wrote (stdout and stderr, at init and per invocation) arrives as a `function` record, and
+/// the extension's own lines as `extension` records.
 #[test]
 fn an_extension_receives_platform_and_function_records_in_order() {
     let dir = scratch("order");
@@ -76,6 +77,7 @@ fn an_extension_receives_platform_and_function_records_in_order() {
         &[
             ("EXTENSION_LOG", log.to_str().unwrap()),
             ("TELEMETRY_LOG", telemetry.to_str().unwrap()),
+            ("TELEMETRY_TYPES", "platform,function,extension"),
         ],
         &["--extensions-dir", extensions.to_str().unwrap()],
     );
@@ -110,6 +112,7 @@ fn an_extension_receives_platform_and_function_records_in_order() {
     }
     let all_there = |text: &str| {
         text.matches("\"platform.report\"").count() >= 3
+            && text.contains(&format!("extension_recorder: INVOKE {}", ids[2]))
             && ids
                 .iter()
                 .all(|id| text.contains(&format!("log_lines: stderr for {id}")))
@@ -193,6 +196,18 @@ fn an_extension_receives_platform_and_function_records_in_order() {
         assert!(
             lines.contains(&format!("log_lines: stderr for {id}").as_str()),
             "{lines:?}"
+        );
+    }
+    let extension_lines: Vec<&str> = records
+        .iter()
+        .filter(|r| r["type"] == "extension")
+        .map(|r| r["record"].as_str().unwrap())
+        .collect();
+    for id in &ids {
+        let line = format!("extension_recorder: INVOKE {id}");
+        assert!(
+            extension_lines.contains(&line.as_str()),
+            "{extension_lines:?}"
         );
     }
     // Still printed by the emulator too: capture loses nothing of the output.
