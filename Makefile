@@ -90,7 +90,7 @@ soak:
 ## fuzz: each target in fuzz/ for FUZZ_SECONDS (nightly and cargo-fuzz installed if missing).
 ## The emulator's START/REPORT lines of every run go to /dev/null; libFuzzer reports on stderr.
 FUZZ_SECONDS ?= 30
-FUZZ_TARGETS = invoke_request runtime_api_request client_context context_headers runtime_api_address runtime_api_response http_event
+FUZZ_TARGETS = invoke_request runtime_api_request client_context context_headers runtime_api_address runtime_api_response http_event telemetry_subscription
 fuzz:
 	@rustup toolchain list | grep -q '^nightly' || rustup toolchain install nightly --profile minimal
 	@command -v g++ >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq g++; }

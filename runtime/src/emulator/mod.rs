@@ -40,6 +40,7 @@ mod core;
 #[cfg(feature = "fuzzing")]
 pub(crate) mod fuzzing;
 mod limits;
+mod output;
 mod report;
 mod supervisor;
 mod wire;
@@ -295,6 +296,9 @@ impl Emulator {
         let mut sandbox = sandbox.concurrent(slots);
         sandbox.max_stream_bytes = limits.max_stream_bytes;
         sandbox.subscribe(report::lines());
+        sandbox.subscribe(core::telemetry::subscriber(Arc::clone(
+            &sandbox.extensions.telemetry,
+        )));
         let sandbox = Arc::new(sandbox);
         let stop_servers = Arc::new(StopSignal::default());
         let api_limits = PortLimits {

@@ -30,6 +30,9 @@ pub(crate) async fn handle(
     if path.starts_with(api::extension::PREFIX) {
         return api::extension::handle(sandbox, body_timeout, request).await;
     }
+    if path.starts_with(api::telemetry::PREFIX) {
+        return api::telemetry::handle(sandbox, body_timeout, request).await;
+    }
     match (request.method(), path.as_str()) {
         (&Method::GET, protocol::NEXT_PATH) => next(&sandbox).await,
         (&Method::POST, protocol::INIT_ERROR_PATH) => {

@@ -170,6 +170,17 @@ struct Inner {
     stopping: bool,
     /// Set when a stopping process did not exit on SIGTERM: its `/next` is refused (410).
     polls_refused: bool,
+    /// An answered invocation whose INVOKE extensions have not all called `next` again.
+    post_invoke: Option<PostInvoke>,
+}
+
+/// An invocation in Lambda's post-invoke phase: what its `End` event will carry.
+struct PostInvoke {
+    id: String,
+    started: Instant,
+    answered: Instant,
+    init: Option<Duration>,
+    error: Option<Bytes>,
 }
 
 impl Inner {
@@ -312,6 +323,7 @@ impl Sandbox {
                 failed_init: None,
                 stopping: false,
                 polls_refused: false,
+                post_invoke: None,
             }),
             turn: Arc::new(Semaphore::new(1)),
             waiting: AtomicUsize::new(0),
@@ -392,13 +404,28 @@ impl Sandbox {
         }
         let current = inner.flight.remove(index);
         if current.dispatched {
-            self.emit(&Lifecycle::End {
+            let error = match &outcome {
+                Outcome::Error(body) => Some(body.clone()),
+                _ => None,
+            };
+            self.emit(&Lifecycle::RuntimeDone {
                 request_id: &current.id,
                 duration: current.started.elapsed(),
-                memory_size_mb: self.memory_size_mb,
-                pid: inner.pid,
-                init: inner.init_duration.take(),
+                error: error.as_deref(),
+                produced_bytes: match &outcome {
+                    Outcome::Response(Payload::Buffered(body)) => Some(body.len()),
+                    _ => None,
+                },
             });
+            self.end_post_invoke(inner, true);
+            inner.post_invoke = Some(PostInvoke {
+                id: current.id.clone(),
+                started: current.started,
+                answered: Instant::now(),
+                init: inner.init_duration.take(),
+                error,
+            });
+            self.end_post_invoke(inner, false);
         }
         match (current.stream_end, current.caller) {
             // A streamed response ends in its own channel: an error (a panic posted to
@@ -417,24 +444,66 @@ impl Sandbox {
         self.deadline_changed.notify_waiters();
     }
 
+    /// Ends the post-invoke phase once every extension waits in `next` again (at the last
+    /// one's call), or now with `force` (the process is gone): the `End` event (`REPORT`).
+    fn end_post_invoke(&self, inner: &mut Inner, force: bool) {
+        let Some(post) = inner.post_invoke.as_ref() else {
+            return;
+        };
+        let end = if self.extensions.ready() {
+            self.extensions
+                .last_next()
+                .map_or(post.answered, |at| at.max(post.answered))
+        } else if force {
+            Instant::now()
+        } else {
+            return;
+        };
+        let Some(post) = inner.post_invoke.take() else {
+            return;
+        };
+        self.emit(&Lifecycle::End {
+            request_id: &post.id,
+            duration: end.saturating_duration_since(post.started),
+            memory_size_mb: self.memory_size_mb,
+            pid: inner.pid,
+            init: post.init,
+            error: post.error.as_deref(),
+        });
+    }
+
     /// Watches the deadlines: an invocation past its own gets `Sandbox.Timedout`. Classic
     /// Lambda then replaces the process, so this resolves for the supervisor to do so. Under
     /// Managed Instances the other invocations run on and the process is kept (Lambda does not
     /// stop a timed-out handler there either): this resolves only when an invocation waited
-    /// out its deadline for a process that never finished its init.
+    /// out its deadline for a process that never finished its init. While it waits, it ends
+    /// post-invoke phases as the extensions call `next`.
     pub async fn overdue(&self) {
         loop {
             let changed = self.deadline_changed.notified();
             tokio::pin!(changed);
             changed.as_mut().enable();
-            let deadline = self.inner().flight.iter().map(|c| c.deadline).min();
+            // An extension's `next` may end a post-invoke phase: its REPORT goes out then,
+            // whether or not the runtime is polling.
+            let extensions = self.extensions.changed.notified();
+            tokio::pin!(extensions);
+            extensions.as_mut().enable();
+            let deadline = {
+                let mut inner = self.inner();
+                self.end_post_invoke(&mut inner, false);
+                inner.flight.iter().map(|c| c.deadline).min()
+            };
             let Some(deadline) = deadline else {
-                changed.await;
+                tokio::select! {
+                    () = changed => {}
+                    () = extensions => {}
+                }
                 continue;
             };
             tokio::select! {
                 () = tokio::time::sleep_until(deadline) => {}
                 () = changed.as_mut() => continue,
+                () = extensions.as_mut() => continue,
             }
             let mut inner = self.inner();
             let now = tokio::time::Instant::now();
@@ -475,6 +544,10 @@ impl Sandbox {
             }
             if inner.state == RuntimeState::Started {
                 inner.init_duration = Some(inner.started.elapsed());
+                self.emit(&Lifecycle::InitDone {
+                    duration: inner.started.elapsed(),
+                    error: None,
+                });
                 // This process initialized: callers are no longer told of an older failure.
                 inner.failed_init = None;
             }
@@ -501,6 +574,7 @@ impl Sandbox {
                 if !self.is_concurrent() && inner.poll != poll {
                     return Err(Refusal::Superseded);
                 }
+                self.end_post_invoke(&mut inner, false);
                 // An event waits for every extension to be in `next` (init, post-invoke).
                 let ready = inner.flight.iter().position(|c| !c.dispatched);
                 if let Some(index) = ready.filter(|_| self.extensions.ready()) {
@@ -554,8 +628,11 @@ impl Sandbox {
             None => (Bytes::new(), None, None, None),
         };
         self.deadline_changed.notify_waiters();
-        self.emit(&Lifecycle::Start { request_id: &id });
         let trace_id = trace_id.unwrap_or_else(new_trace_id);
+        self.emit(&Lifecycle::Start {
+            request_id: &id,
+            trace_id: &String::from_utf8_lossy(trace_id.as_bytes()),
+        });
         self.extensions.close_registration();
         self.extensions.invoke(
             &id,
@@ -659,6 +736,12 @@ impl Sandbox {
         self.work.notify_waiters();
     }
 
+    /// A new function process is about to start: its init phase begins (before its first
+    /// line of output).
+    pub fn runtime_starting(&self) {
+        self.emit(&Lifecycle::InitStart);
+    }
+
     /// A new function process `pid` started.
     pub fn runtime_started(&self, pid: Option<u32>) {
         let mut inner = self.inner();
@@ -680,6 +763,7 @@ impl Sandbox {
     /// exit, so nobody waits for the timeout. Returns whether init failed.
     pub fn runtime_exited(&self, how: &str) -> bool {
         let mut inner = self.inner();
+        self.end_post_invoke(&mut inner, true);
         inner.pid = None;
         inner.process += 1;
         let never_ready = matches!(inner.state, RuntimeState::Started | RuntimeState::InitError);
@@ -691,11 +775,16 @@ impl Sandbox {
                 index,
                 Outcome::error(error_type::EXIT, &message),
             );
+            self.end_post_invoke(&mut inner, true);
         }
         if never_ready {
             let failure: Bytes = inner.init_error.take().unwrap_or_else(|| {
                 let message = format!("Runtime exited during init with error: {how}");
                 error_body(error_type::EXIT, &message).into()
+            });
+            self.emit(&Lifecycle::InitDone {
+                duration: inner.started.elapsed(),
+                error: Some(&failure),
             });
             while !inner.flight.is_empty() {
                 self.finish(&mut inner, 0, Outcome::Error(failure.clone()));
