@@ -71,9 +71,9 @@ rust-tests:
 	# target dir, since inside the workspace build the checks crate turns the feature on.
 	cargo build --locked -p faas-bench-ours --bin echo --target-dir target/lambda-only
 	cargo test --locked -p faas-checks --test cli -- --ignored
-	# AWS's lambda_runtime run_concurrent (its own cargo project, checks/peers/lambda-runtime)
-	# under faas-emulator --max-concurrency 8: #[ignore]d in a plain `cargo test`.
-	cargo build --locked --manifest-path checks/peers/lambda-runtime/Cargo.toml --bin concurrent --target-dir target/peers
+	# AWS's lambda_runtime run_concurrent and its lambda-extension client (its own cargo
+	# project, checks/peers/lambda-runtime) under faas-emulator: #[ignore]d in a plain `cargo test`.
+	cargo build --locked --manifest-path checks/peers/lambda-runtime/Cargo.toml --bins --target-dir target/peers
 	cargo test --locked -p faas-checks --test conformance -- --ignored
 
 ## toolchains: clippy + the suites on the Rust of flake.lock's nixpkgs, and the MSRV build.

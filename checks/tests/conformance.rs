@@ -6,6 +6,10 @@
 //! `faas-emulator --max-concurrency 8`: the peer in checks/peers/lambda-runtime is its own
 //! cargo project, so a plain `cargo test` does not build it; that test is `#[ignore]`d and
 //! `make rust-tests` builds the peer, then runs it with `--ignored`.
+//!
+//! And AWS's extension client (crate `lambda-extension`, the same peer project) as an
+//! external extension of a function under our emulator: it registers, gets every INVOKE and
+//! the SHUTDOWN, and its telemetry subscription gets the platform and function records.
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
@@ -78,21 +82,25 @@ fn awslambdaric_errors_arrive_in_lambdas_format() {
     assert_eq!(f.invoke(br#"{"ok": 1}"#).status, 200);
 }
 
-/// checks/peers/lambda-runtime's `concurrent` binary, as `make rust-tests` builds it.
-fn run_concurrent_peer() -> PathBuf {
+/// checks/peers/lambda-runtime's binary `name`, as `make rust-tests` builds it.
+fn peer(name: &str) -> PathBuf {
     let target = profile_dir()
         .parent()
         .map(Path::to_path_buf)
         .unwrap_or_default();
-    let peer = target.join("peers/debug/concurrent");
+    let peer = target.join("peers/debug").join(name);
     assert!(
         peer.exists(),
         "{} is missing: build it with `cargo build --locked --manifest-path \
-         checks/peers/lambda-runtime/Cargo.toml --bin concurrent --target-dir target/peers` \
+         checks/peers/lambda-runtime/Cargo.toml --bins --target-dir target/peers` \
          (make rust-tests does)",
         peer.display()
     );
     peer
+}
+
+fn run_concurrent_peer() -> PathBuf {
+    peer("concurrent")
 }
 
 #[test]
@@ -152,4 +160,89 @@ fn own_answer(f: &Function, event: &Value) -> String {
     let id = body["requestId"].as_str().expect("a request id").to_owned();
     assert_eq!(id.len(), 36, "{body}");
     id
+}
+
+/// Waits up to 20 s for `path` to hold a line for which `done` holds; its lines either way.
+fn lines_of(path: &Path, done: impl Fn(&[String]) -> bool) -> Vec<String> {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let lines: Vec<String> = std::fs::read_to_string(path)
+            .unwrap_or_default()
+            .lines()
+            .map(str::to_owned)
+            .collect();
+        if done(&lines) || Instant::now() > deadline {
+            return lines;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+#[ignore = "needs the lambda_runtime peer, its own cargo project: make rust-tests builds it and runs this with --ignored"]
+fn aws_lambda_extension_client_gets_events_and_telemetry_under_the_emulator() {
+    let dir = std::env::temp_dir().join(format!("faas-conformance-ext-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let extensions = dir.join("extensions");
+    std::fs::create_dir_all(&extensions).unwrap();
+    std::os::unix::fs::symlink(peer("extension"), extensions.join("aws-client")).unwrap();
+    let log = dir.join("extension.log");
+    // A port of its own for the telemetry listener (the crate's default is 9003).
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .unwrap()
+        .to_string();
+    let mut f = Function::emulated(
+        &faas_checks::fixture::example("log_lines"),
+        &[
+            ("EXTENSION_LOG", log.to_str().unwrap()),
+            ("TELEMETRY_PORT", &port),
+        ],
+        &["--extensions-dir", extensions.to_str().unwrap()],
+    );
+    for n in 0..2 {
+        let r = f.invoke(format!(r#"{{"n":{n}}}"#).as_bytes());
+        assert_eq!(r.status, 200, "{}\n{}", r.body_excerpt(), f.output());
+    }
+    let output = f.output();
+    let ids: Vec<String> = output
+        .lines()
+        .filter_map(|line| line.split("START RequestId: ").nth(1))
+        .filter_map(|rest| rest.split_whitespace().next().map(str::to_owned))
+        .collect();
+    assert_eq!(ids.len(), 2, "{output}");
+    let reported = |lines: &[String]| {
+        ids.iter()
+            .all(|id| lines.contains(&format!("platform.report {id}")))
+    };
+    let lines = lines_of(&log, reported);
+    assert!(reported(&lines), "{lines:#?}\n{}", f.output());
+    for id in &ids {
+        assert!(lines.contains(&format!("INVOKE {id}")), "{lines:#?}");
+        let at = |what: &str| lines.iter().position(|l| *l == format!("{what} {id}"));
+        let start = at("platform.start").expect("platform.start");
+        let report = at("platform.report").expect("platform.report");
+        assert!(start < report, "{lines:#?}");
+        assert!(
+            lines
+                .iter()
+                .any(|l| l.starts_with(&format!("platform.runtimeDone {id} Success"))),
+            "{lines:#?}"
+        );
+    }
+    assert!(
+        lines.iter().any(|l| l.starts_with("function ")),
+        "the function's log lines arrive as function records: {lines:#?}"
+    );
+    f.signal(libc::SIGTERM);
+    assert!(f.wait(Duration::from_secs(10)).is_some(), "{}", f.output());
+    let lines = lines_of(&log, |l| l.iter().any(|l| l.starts_with("SHUTDOWN")));
+    assert_eq!(
+        lines.iter().filter(|l| l.starts_with("SHUTDOWN")).count(),
+        1,
+        "{lines:#?}\n{}",
+        f.output()
+    );
+    let _ = std::fs::remove_dir_all(&dir);
 }
