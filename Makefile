@@ -71,6 +71,10 @@ rust-tests:
 	# target dir, since inside the workspace build the checks crate turns the feature on.
 	cargo build --locked -p faas-bench-ours --bin echo --target-dir target/lambda-only
 	cargo test --locked -p faas-checks --test cli -- --ignored
+	# AWS's lambda_runtime run_concurrent (its own cargo project, checks/peers/lambda-runtime)
+	# under faas-emulator --max-concurrency 8: #[ignore]d in a plain `cargo test`.
+	cargo build --locked --manifest-path checks/peers/lambda-runtime/Cargo.toml --bin concurrent --target-dir target/peers
+	cargo test --locked -p faas-checks --test conformance -- --ignored
 
 ## toolchains: clippy + the suites on the Rust of flake.lock's nixpkgs, and the MSRV build.
 toolchains:
@@ -86,7 +90,7 @@ soak:
 ## fuzz: each target in fuzz/ for FUZZ_SECONDS (nightly and cargo-fuzz installed if missing).
 ## The emulator's START/REPORT lines of every run go to /dev/null; libFuzzer reports on stderr.
 FUZZ_SECONDS ?= 30
-FUZZ_TARGETS = invoke_request runtime_api_request client_context context_headers runtime_api_address runtime_api_response http_event
+FUZZ_TARGETS = invoke_request runtime_api_request client_context context_headers runtime_api_address runtime_api_response http_event telemetry_subscription
 fuzz:
 	@rustup toolchain list | grep -q '^nightly' || rustup toolchain install nightly --profile minimal
 	@command -v g++ >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq g++; }

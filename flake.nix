@@ -73,5 +73,11 @@
         path = ./templates/default;
         description = "An AWS Lambda function on faas-runtime: crate, Cargo.lock, flake with zip, images and checks";
       };
+      # `nix flake init -t github:faas-runtime/faas-runtime#http`: an axum app (run_http) behind
+      # function URLs, API Gateway and ALBs, serving plain HTTP on $PORT outside Lambda.
+      templates.http = {
+        path = ./templates/http;
+        description = "An axum app as an AWS Lambda function on faas-runtime (run_http): crate, Cargo.lock, flake with zip, images and checks";
+      };
     };
 }

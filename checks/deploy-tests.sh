@@ -9,7 +9,7 @@
 #   -rwxr-xr-x, 1980-01-01, made on Unix, no extra fields; the unzipped binary answers an
 #   invocation under faas-emulator (arm64 through qemu-aarch64-static); `faas-check size`
 #   sets both zips side by side;
-# - templates/default: copied as `nix flake init -t` would, its crate built by cargo against
+# - templates/default and templates/http: copied as `nix flake init -t` would, each crate built by cargo against
 #   this tree's runtime (a [patch] on the copy), its Cargo.lock current for every other crate,
 #   and the function answering events/hello.json with events/hello.expected.json under
 #   faas-emulator, and an empty name with a function error;
@@ -130,21 +130,25 @@ run_test size_reports_both_zips "$target_dir/release/faas-check" size "$work/a/b
     "$work/a/bootstrap-arm64.zip" --budget 1048576
 sed -n '/side by side/,$s/^/    /p' "$work/logs/size_reports_both_zips.log"
 
-# --- The function template -----------------------------------------------------------------------
-template="$work/my-function"
-cp -r templates/default "$template"
-printf '\n[patch.crates-io]\nfaas-runtime = { path = "%s/runtime" }\n' "$repo" >>"$template/Cargo.toml"
-template_builds() {
-    (cd "$template" && CARGO_TARGET_DIR="$target_dir" cargo build --offline --bin my-function)
+# --- The function templates (`nix flake init -t .#default`, `.#http`) -------------------------------
+# Each is copied as `nix flake init` would, built against this tree's runtime, its lock checked,
+# and its example event answered. Both crates are called my-function and share the target dir,
+# so each binary is copied out after its build.
+template_dir() { echo "$work/template-$1"; }
+for name in default http; do
+    cp -r "templates/$name" "$(template_dir "$name")"
+    printf '\n[patch.crates-io]\nfaas-runtime = { path = "%s/runtime" }\n' "$repo" >>"$(template_dir "$name")/Cargo.toml"
+done
+template_builds() { # NAME
+    (cd "$(template_dir "$1")" && CARGO_TARGET_DIR="$target_dir" cargo build --offline --bin my-function) &&
+        cp "$target_dir/debug/my-function" "$work/my-function-$1"
 }
-log "building the template's crate against this tree's runtime"
-run_test template_builds template_builds
 # The patch drops faas-runtime's source and checksum from the lock, and nothing else changes:
 # every other crate is locked at what the template ships.
-template_lock_is_current() {
-    python3 - templates/default/Cargo.lock "$template/Cargo.lock" <<'PY'
+template_lock_is_current() { # NAME
+    python3 - "templates/$1/Cargo.lock" "$(template_dir "$1")/Cargo.lock" "$1" <<'PY'
 import sys
-shipped, built = (open(p).read() for p in sys.argv[1:])
+shipped, built = (open(p).read() for p in sys.argv[1:3])
 block = 'name = "faas-runtime"\nversion = "'
 at = shipped.index(block)
 end = shipped.index("\n[[package]]", at)
@@ -154,25 +158,31 @@ expected = shipped[:at] + "\n".join(lines) + "\n" + shipped[end:]
 if expected != built:
     import difflib
     sys.stdout.writelines(difflib.unified_diff(expected.splitlines(True), built.splitlines(True), "shipped", "built"))
-    sys.exit("templates/default/Cargo.lock is stale: run templates/update-lock.sh")
+    sys.exit(f"templates/{sys.argv[3]}/Cargo.lock is stale: run templates/update-lock.sh {sys.argv[3]}")
 print("Cargo.lock current; faas-runtime", " ".join(l for l in entry.splitlines() if l.startswith("checksum")))
 PY
 }
-run_test template_lock_is_current template_lock_is_current
-template_answers_its_event() {
-    local out
-    out="$(invoke_under_emulator 19330 "$(cat "$template/events/hello.json")" "$target_dir/debug/my-function")" || return 1
+template_answers_its_event() { # NAME PORT_BASE
+    local dir out
+    dir="$(template_dir "$1")"
+    out="$(invoke_under_emulator "$2" "$(cat "$dir/events/hello.json")" "$work/my-function-$1")" || return 1
     echo "$out"
-    [ "$(printf '%s\n' "$out" | tail -n 1)" = "$(cat "$template/events/hello.expected.json")" ]
+    [ "$(printf '%s\n' "$out" | tail -n 1)" = "$(cat "$dir/events/hello.expected.json")" ]
 }
-run_test template_answers_its_event template_answers_its_event
+for t in "default 19330" "http 19350"; do
+    set -- $t
+    log "building the $1 template's crate against this tree's runtime"
+    run_test "template_${1}_builds" template_builds "$1"
+    run_test "template_${1}_lock_is_current" template_lock_is_current "$1"
+    run_test "template_${1}_answers_its_event" template_answers_its_event "$1" "$2"
+done
 template_reports_a_handler_error() {
     local out
-    out="$(invoke_under_emulator 19340 '{"name":""}' "$target_dir/debug/my-function")" || return 1
+    out="$(invoke_under_emulator 19340 '{"name":""}' "$work/my-function-default")" || return 1
     echo "$out"
     printf '%s\n' "$out" | grep -qi '^x-amz-function-error: Unhandled' && printf '%s\n' "$out" | grep -q '"errorType":"EmptyName"'
 }
-run_test template_reports_a_handler_error template_reports_a_handler_error
+run_test template_default_reports_a_handler_error template_reports_a_handler_error
 
 # --- SAM templates -------------------------------------------------------------------------------
 run_test sam_templates_pass_cfn_lint cfn-lint deploy/zip.yaml deploy/image.yaml

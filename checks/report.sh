@@ -35,6 +35,7 @@ size_of() { awk -v p="platform: $1" -v f="$2: " '$0==p{on=1} on && index($0,f)==
 bootstrap_bytes="$(sed -n 's/^size: \([0-9]*\) bytes$/\1/p' "$out/build.txt")"
 mkdir -p docs
 python3 checks/bench_report.py "$out/echo.json" "$out/json.json" docs/bench.svg --http "$out/http.json" \
+    --concurrency "$out/concurrency-echo.json" --concurrency "$out/concurrency-sleep.json" \
     --bootstrap-bytes "$bootstrap_bytes" --image-bytes "$(size_of linux/amd64 compressed)" >"$out/comparison.md"
 
 {

@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Reproducible host build of the static musl `bootstrap` (or one example) for the images.
 #
-#   images/build-bootstrap.sh [--example NAME] [--out DIR] [--target TRIPLE]
+#   images/build-bootstrap.sh [--example NAME] [--features LIST] [--out DIR] [--target TRIPLE]
 #
 #   --example NAME   build runtime/examples/NAME.rs instead of the `bootstrap` binary
+#   --features LIST  cargo features of faas-runtime to add to the defaults (`http` for the
+#                    http_axum example)
 #   --out DIR        also copy the result to DIR/bootstrap, ready for
 #                    `buildah build --build-context bootstrap=DIR ...`
 #   --target TRIPLE  x86_64-unknown-linux-musl (the default) or aarch64-unknown-linux-musl
@@ -20,11 +22,13 @@
 set -euo pipefail
 
 example=""
+features=""
 out=""
 target="x86_64-unknown-linux-musl"
 while [ $# -gt 0 ]; do
     case "$1" in
         --example) example="$2"; shift 2 ;;
+        --features) features="$2"; shift 2 ;;
         --out) out="$2"; shift 2 ;;
         --target) target="$2"; shift 2 ;;
         -h|--help) sed -n '2,/^set -e/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
@@ -83,6 +87,7 @@ export CARGO_TARGET_DIR="$target_dir"
 
 args=(--config "target.$target.rustflags=[${rustflags%,}]" build --release --target "$target" -p faas-runtime)
 [ -f "$repo/Cargo.lock" ] && args+=(--locked)
+[ -n "$features" ] && args+=(--features "$features")
 if [ -n "$example" ]; then
     args+=(--example "$example")
     bin="$target_dir/$target/release/examples/$example"

@@ -1,19 +1,22 @@
 #!/usr/bin/env bash
-# Writes templates/default/Cargo.lock (or OUT): the template crate's dependencies at the
+# Writes templates/NAME/Cargo.lock (or OUT) for the template NAME (default: `default`; `http`
+# is the axum one): the template crate's dependencies at the
 # versions of the workspace's own Cargo.lock (the versions CI tests), with faas-runtime as a
 # crates.io package whose checksum is that of `cargo package -p faas-runtime` from this tree.
 #
-#   templates/update-lock.sh [OUT]
+#   templates/update-lock.sh [NAME [OUT]]
 #
 # faas-runtime is not on crates.io yet: the checksum is what crates.io would hold if this
 # tree's faas-runtime were published as it is. Rerun after publishing, or after a change to
 # the runtime that is published. Offline: every crate is in the workspace's lock already.
 set -euo pipefail
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)"
-out="${1:-$repo/templates/default/Cargo.lock}"
+name="${1:-default}"
+[ -f "$repo/templates/$name/Cargo.toml" ] || { echo "update-lock.sh: no template templates/$name" >&2; exit 2; }
+out="${2:-$repo/templates/$name/Cargo.lock}"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
-cp -r "$repo/templates/default/." "$work/"
+cp -r "$repo/templates/$name/." "$work/"
 cp "$repo/Cargo.lock" "$work/Cargo.lock"
 printf '\n[patch.crates-io]\nfaas-runtime = { path = "%s/runtime" }\n' "$repo" >>"$work/Cargo.toml"
 # Any cargo command that resolves trims the lock to the template's graph, keeping versions.

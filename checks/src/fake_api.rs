@@ -1,10 +1,16 @@
-//! A scriptable fake Runtime API, for tests of the runtime's own client against an API that
-//! misbehaves: it answers, closes, stalls, reads at a rate or goes away exactly as a test's
-//! script says, and records every request it sees. The real emulator
-//! (`faas_runtime::emulator`) is a well-behaved API on purpose; this one is not.
+//! The fake Runtime APIs of the checks, in two modes over one wire code (request heads,
+//! chunked bodies, Lambda's event head):
 //!
-//! The script is called once per request, with its head read; it chooses what to read of the
-//! body and what to send back. A [`Runtime`] is a function process pointed at it.
+//! - [`FakeApi`], scriptable, for tests of the runtime's own client against an API that
+//!   misbehaves: it answers, closes, stalls, reads at a rate or goes away exactly as a test's
+//!   script says, and records every request it sees. The script is called once per request,
+//!   with its head read; it chooses what to read of the body and what to send back. A
+//!   [`Runtime`] is a function process pointed at it. The real emulator
+//!   (`faas_runtime::emulator`) is a well-behaved API on purpose; this one is not.
+//! - [`TimedApi`], for `faas-check startup` and the cold invocation of `faas-check bench`: a
+//!   bare listener the measuring thread polls itself (no threads, no script, nothing recorded),
+//!   so the clock stops close to the moment a request arrives and the fake adds no work to
+//!   the measured path.
 //!
 //! ```no_run
 //! use faas_checks::fake_api::{FakeApi, Runtime};
@@ -35,7 +41,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use faas_runtime::protocol::{NEXT_PATH, header};
+use faas_runtime::protocol::NEXT_PATH;
 
 /// A request as the fake API saw it.
 #[derive(Debug, Clone)]
@@ -262,29 +268,18 @@ fn serve(mut stream: TcpStream, conn: usize, shared: &Shared) {
     }
 }
 
-/// A request's method, target and headers.
-type Head = (String, String, Vec<(String, String)>);
+use wire::Head;
 
 /// Reads a request head; `None` when the connection ends (or the fake stops) first.
 fn read_head(stream: &mut TcpStream, buffered: &mut Vec<u8>, shared: &Shared) -> Option<Head> {
-    loop {
-        if let Some(end) = buffered.windows(4).position(|w| w == b"\r\n\r\n") {
-            let head = String::from_utf8_lossy(&buffered[..end]).into_owned();
-            buffered.drain(..end + 4);
-            let mut lines = head.split("\r\n");
-            let mut first = lines.next()?.split(' ');
-            let method = first.next()?.to_owned();
-            let path = first.next()?.to_owned();
-            let headers = lines
-                .filter_map(|l| l.split_once(':'))
-                .map(|(n, v)| (n.trim().to_owned(), v.trim().to_owned()))
-                .collect();
-            return Some((method, path, headers));
+    let head = wire::read_head(buffered, &mut |buffered| {
+        if fill(stream, buffered, shared) == Some(true) {
+            Ok(())
+        } else {
+            Err(String::new())
         }
-        if !fill(stream, buffered, shared)? {
-            return None;
-        }
-    }
+    });
+    head.ok()
 }
 
 /// Reads more into `buffered`: `Some(false)` at the end of the stream, `None` when stopping.
@@ -425,43 +420,31 @@ impl Exchange<'_> {
     }
 
     fn chunked_body(&mut self) -> Vec<u8> {
+        let (stream, shared, index) = (&mut *self.stream, self.shared, self.index);
+        let record = |bytes: &[u8]| {
+            let mut seen = shared.seen.lock().unwrap_or_else(|p| p.into_inner());
+            seen[index].body.extend_from_slice(bytes);
+        };
         let mut body = Vec::new();
-        while let Some(line) = self.line() {
-            let size = usize::from_str_radix(line.split(';').next().unwrap_or("").trim(), 16);
-            let Ok(size) = size else { break };
-            if size == 0 {
-                // Trailers up to the empty line.
-                while let Some(line) = self.line() {
-                    if line.is_empty() {
-                        break;
-                    }
-                    self.record(format!("[trailer {line}]").as_bytes());
+        // A broken body or a closed connection ends it: the script sees what arrived.
+        let _ = wire::read_chunked(
+            self.buffered,
+            &mut |buffered| {
+                if fill(stream, buffered, shared) == Some(true) {
+                    Ok(())
+                } else {
+                    Err(String::new())
                 }
-                return body;
-            }
-            while self.buffered.len() < size + 2 {
-                if fill(self.stream, self.buffered, self.shared) != Some(true) {
-                    return body;
+            },
+            &mut |piece| match piece {
+                wire::Piece::Data(data) => {
+                    record(data);
+                    body.extend_from_slice(data);
                 }
-            }
-            self.record(&self.buffered[..size]);
-            body.extend(self.buffered.drain(..size));
-            self.buffered.drain(..2);
-        }
+                wire::Piece::Trailer(line) => record(format!("[trailer {line}]").as_bytes()),
+            },
+        );
         body
-    }
-
-    fn line(&mut self) -> Option<String> {
-        loop {
-            if let Some(end) = self.buffered.windows(2).position(|w| w == b"\r\n") {
-                let line = String::from_utf8_lossy(&self.buffered[..end]).into_owned();
-                self.buffered.drain(..end + 2);
-                return Some(line);
-            }
-            if fill(self.stream, self.buffered, self.shared) != Some(true) {
-                return None;
-            }
-        }
     }
 
     /// Sends `bytes` as they are (a write error is ignored: the client may be gone).
@@ -484,16 +467,7 @@ impl Exchange<'_> {
     /// The head of an event for request id `id` (a deadline a minute away), ending with
     /// `extra` header lines and the blank line; no body.
     pub fn event_head(id: &str, extra: &str) -> String {
-        let deadline = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_millis() + 60_000)
-            .unwrap_or_default();
-        format!(
-            "HTTP/1.1 200 OK\r\n{}: {id}\r\n{}: {deadline}\r\n{}: arn:aws:lambda:us-east-1:1:function:f\r\n{extra}\r\n",
-            header::REQUEST_ID,
-            header::DEADLINE_MS,
-            header::FUNCTION_ARN
-        )
+        wire::event_head(id, "arn:aws:lambda:us-east-1:1:function:f", extra)
     }
 
     /// Answers `/next` with an event: request id `id`, body `body`.
@@ -643,5 +617,273 @@ impl Drop for Runtime {
         let _ = self.child.kill();
         let _ = self.child.wait();
         let _ = std::fs::remove_file(&self.log);
+    }
+}
+
+/// A bare loopback listener standing in for the Runtime API while a function's start is timed
+/// (`faas-check startup`, the cold invocation of `faas-check bench`), and the moment the
+/// function was spawned against it. Unlike [`FakeApi`] it runs no thread and no script: the
+/// measuring thread polls it, so nothing but the function's own work lies in the measured path.
+///
+/// ```no_run
+/// use faas_checks::fake_api::TimedApi;
+///
+/// let mut api = TimedApi::bind()?;
+/// let mut child = api.spawn(&["target/release/bootstrap".to_string()])?;
+/// let stream = api.accept_first(&mut child)?;
+/// println!("connected after {:?}", api.started.elapsed());
+/// # drop(stream);
+/// # Ok::<(), String>(())
+/// ```
+pub struct TimedApi {
+    /// The listener, non-blocking: [`TimedApi::accept_first`] polls it.
+    pub listener: TcpListener,
+    /// Set by [`TimedApi::spawn`] just before the process is spawned.
+    pub started: Instant,
+}
+
+/// How long a timed function may take to connect, or to send a request once it has begun.
+pub const TIMED_TIMEOUT: Duration = Duration::from_secs(10);
+
+impl TimedApi {
+    /// Binds a loopback port.
+    pub fn bind() -> Result<TimedApi, String> {
+        let listener = TcpListener::bind("127.0.0.1:0")
+            .map_err(|e| format!("binding a loopback port: {e}"))?;
+        listener
+            .set_nonblocking(true)
+            .map_err(|e| format!("setting the listener non-blocking: {e}"))?;
+        Ok(TimedApi {
+            listener,
+            started: Instant::now(),
+        })
+    }
+
+    /// Spawns `command` with `AWS_LAMBDA_RUNTIME_API` pointing at this listener and a
+    /// Lambda-like environment, output discarded; the clock starts here.
+    pub fn spawn(&mut self, command: &[String]) -> Result<Child, String> {
+        let (program, args) = command.split_first().ok_or("an empty command")?;
+        let api = self
+            .listener
+            .local_addr()
+            .map_err(|e| format!("reading the bound address: {e}"))?;
+        self.started = Instant::now();
+        Command::new(program)
+            .args(args)
+            .env("AWS_LAMBDA_RUNTIME_API", api.to_string())
+            .env("AWS_LAMBDA_FUNCTION_NAME", "startup")
+            .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
+            .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
+            .env("AWS_LAMBDA_LOG_GROUP_NAME", "/aws/lambda/startup")
+            .env("AWS_LAMBDA_LOG_STREAM_NAME", "startup")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .map_err(|e| format!("starting {program}: {e}"))
+    }
+
+    /// Accepts the function's first connection, polling every 20 us so that the clock stops
+    /// close to the moment it arrives; the stream is blocking, with a read timeout.
+    pub fn accept_first(&self, child: &mut Child) -> Result<TcpStream, String> {
+        let stream = loop {
+            match self.listener.accept() {
+                Ok((stream, _)) => break stream,
+                Err(e) if e.kind() == ErrorKind::WouldBlock => {
+                    if let Ok(Some(status)) = child.try_wait() {
+                        return Err(format!(
+                            "the bootstrap exited ({status}) before asking for an event"
+                        ));
+                    }
+                    if self.started.elapsed() > TIMED_TIMEOUT {
+                        return Err(format!("no connection within {TIMED_TIMEOUT:?}"));
+                    }
+                    std::thread::sleep(Duration::from_micros(20));
+                }
+                Err(e) => return Err(format!("accepting: {e}")),
+            }
+        };
+        stream
+            .set_nonblocking(false)
+            .and_then(|_| stream.set_read_timeout(Some(TIMED_TIMEOUT)))
+            .map_err(|e| format!("configuring the connection: {e}"))?;
+        Ok(stream)
+    }
+}
+
+/// One whole request, as [`read_request`] reads it.
+#[derive(Debug, PartialEq)]
+pub struct Request {
+    /// `GET` or `POST`.
+    pub method: String,
+    /// The request target.
+    pub path: String,
+    /// The body, decoded when chunked (trailers dropped).
+    pub body: Vec<u8>,
+}
+
+/// Reads one whole request from `stream` (blocking), starting with the bytes already in
+/// `pending`; bytes past its end stay in `pending`. The end of the stream mid-request is an
+/// error.
+///
+/// ```
+/// let mut input: &[u8] = b"POST /r HTTP/1.1\r\nContent-Length: 2\r\n\r\nhiGET";
+/// let mut pending = Vec::new();
+/// let request = faas_checks::fake_api::read_request(&mut input, &mut pending).unwrap();
+/// assert_eq!((request.path.as_str(), request.body.as_slice()), ("/r", &b"hi"[..]));
+/// assert_eq!(pending, b"GET");
+/// ```
+pub fn read_request(stream: &mut impl Read, pending: &mut Vec<u8>) -> Result<Request, String> {
+    let mut more = |pending: &mut Vec<u8>| {
+        let mut buf = [0u8; 64 * 1024];
+        match stream.read(&mut buf) {
+            Ok(0) => Err("the connection closed in the middle of a request".to_string()),
+            Ok(n) => {
+                pending.extend_from_slice(&buf[..n]);
+                Ok(())
+            }
+            Err(e) => Err(format!("reading a request: {e}")),
+        }
+    };
+    let (method, path, headers) = wire::read_head(pending, &mut more)?;
+    let mut length = None;
+    let mut chunked = false;
+    for (name, value) in &headers {
+        if name.eq_ignore_ascii_case("content-length") {
+            length = Some(
+                value
+                    .parse::<usize>()
+                    .map_err(|_| format!("a bad content-length: {value}"))?,
+            );
+        } else if name.eq_ignore_ascii_case("transfer-encoding") {
+            chunked = value.eq_ignore_ascii_case("chunked");
+        }
+    }
+    let body = if chunked {
+        let mut body = Vec::new();
+        wire::read_chunked(pending, &mut more, &mut |piece| {
+            if let wire::Piece::Data(data) = piece {
+                body.extend_from_slice(data);
+            }
+        })?;
+        body
+    } else {
+        let length = length.unwrap_or(0);
+        while pending.len() < length {
+            more(pending)?;
+        }
+        pending.drain(..length).collect()
+    };
+    Ok(Request { method, path, body })
+}
+
+/// The head of an answer to `GET /next` with the headers every event has: request id `id`, a
+/// deadline a minute away, function ARN `arn`; then `extra` header lines and the blank line.
+///
+/// ```
+/// let head = faas_checks::fake_api::event_head("req-1", "arn:aws:lambda:us-east-1:1:function:f", "");
+/// assert!(head.starts_with("HTTP/1.1 200 OK\r\n") && head.ends_with("\r\n\r\n"));
+/// ```
+pub fn event_head(id: &str, arn: &str, extra: &str) -> String {
+    wire::event_head(id, arn, extra)
+}
+
+/// The wire code both fakes share: request heads, chunked bodies, the event head. Bytes come
+/// in through `more`, which reads further into the buffer or says why it cannot.
+mod wire {
+    use faas_runtime::protocol::header;
+
+    /// A request's method, target and headers (names and values trimmed).
+    pub(super) type Head = (String, String, Vec<(String, String)>);
+
+    /// Reads more bytes into the buffer, or says why there are none.
+    pub(super) type More<'a> = dyn FnMut(&mut Vec<u8>) -> Result<(), String> + 'a;
+
+    /// Reads a request head out of `pending` (calling `more` until it is whole); the bytes
+    /// after it stay in `pending`.
+    pub(super) fn read_head(pending: &mut Vec<u8>, more: &mut More<'_>) -> Result<Head, String> {
+        let end = loop {
+            if let Some(end) = pending.windows(4).position(|w| w == b"\r\n\r\n") {
+                break end;
+            }
+            more(pending)?;
+        };
+        let head = String::from_utf8_lossy(&pending[..end]).into_owned();
+        pending.drain(..end + 4);
+        let mut lines = head.split("\r\n");
+        let mut first = lines.next().unwrap_or_default().split(' ');
+        let (Some(method), Some(path)) = (first.next(), first.next()) else {
+            return Err(format!(
+                "a request line without a method and a target: {head:?}"
+            ));
+        };
+        let headers = lines
+            .filter_map(|l| l.split_once(':'))
+            .map(|(n, v)| (n.trim().to_owned(), v.trim().to_owned()))
+            .collect();
+        Ok((method.to_owned(), path.to_owned(), headers))
+    }
+
+    /// A piece of a chunked body: a chunk's data, or a trailer line.
+    pub(super) enum Piece<'a> {
+        Data(&'a [u8]),
+        Trailer(&'a str),
+    }
+
+    /// Decodes a chunked body (`SIZE[;ext]\r\nDATA\r\n`... `0\r\n`, trailers, `\r\n`) out of
+    /// `pending`, handing each chunk (once it is whole) and trailer line to `piece`; the bytes
+    /// after it stay in `pending`. A bad chunk size, or `more` failing, ends it with an error
+    /// after the pieces before.
+    pub(super) fn read_chunked(
+        pending: &mut Vec<u8>,
+        more: &mut More<'_>,
+        piece: &mut dyn FnMut(Piece<'_>),
+    ) -> Result<(), String> {
+        loop {
+            let size_line = line(pending, more)?;
+            let size_text = size_line.split(';').next().unwrap_or_default().trim();
+            let size = usize::from_str_radix(size_text, 16)
+                .map_err(|_| format!("a bad chunk size: {size_text}"))?;
+            if size == 0 {
+                loop {
+                    let trailer = line(pending, more)?;
+                    if trailer.is_empty() {
+                        return Ok(());
+                    }
+                    piece(Piece::Trailer(&trailer));
+                }
+            }
+            while pending.len() < size + 2 {
+                more(pending)?;
+            }
+            piece(Piece::Data(&pending[..size]));
+            pending.drain(..size + 2);
+        }
+    }
+
+    /// The next CRLF-terminated line of `pending`, without its CRLF.
+    fn line(pending: &mut Vec<u8>, more: &mut More<'_>) -> Result<String, String> {
+        loop {
+            if let Some(end) = pending.windows(2).position(|w| w == b"\r\n") {
+                let line = String::from_utf8_lossy(&pending[..end]).into_owned();
+                pending.drain(..end + 2);
+                return Ok(line);
+            }
+            more(pending)?;
+        }
+    }
+
+    /// See [`super::event_head`].
+    pub(super) fn event_head(id: &str, arn: &str, extra: &str) -> String {
+        let deadline = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_millis() + 60_000)
+            .unwrap_or_default();
+        format!(
+            "HTTP/1.1 200 OK\r\n{}: {id}\r\n{}: {deadline}\r\n{}: {arn}\r\n{extra}\r\n",
+            header::REQUEST_ID,
+            header::DEADLINE_MS,
+            header::FUNCTION_ARN
+        )
     }
 }

@@ -267,8 +267,14 @@ impl Function {
 
     /// `binary` in local mode (no `AWS_LAMBDA_RUNTIME_API`) on a free loopback port.
     pub fn local(binary: &Path, env: &[(&str, &str)]) -> Self {
+        Self::local_with_args(binary, env, &[])
+    }
+
+    /// Like [`Function::local`] with more of local mode's arguments (`--max-concurrency 8`).
+    pub fn local_with_args(binary: &Path, env: &[(&str, &str)], args: &[&str]) -> Self {
         let mut cmd = Command::new(binary);
         cmd.args(["--listen", "127.0.0.1:0"])
+            .args(args)
             .env_remove("AWS_LAMBDA_RUNTIME_API");
         Self::try_start(cmd, env).unwrap_or_else(|message| panic!("{message}"))
     }

@@ -1,10 +1,17 @@
 //! Conformance: AWS's Python runtime interface client (`awslambdaric`) under our emulator.
 //! Its responses and its error format must come through exactly as Lambda would deliver them.
 //! `python3 -m pip install awslambdaric` is part of the test setup (see the Makefile).
+//!
+//! And AWS's Rust runtime's `run_concurrent` (Lambda Managed Instances) under
+//! `faas-emulator --max-concurrency 8`: the peer in checks/peers/lambda-runtime is its own
+//! cargo project, so a plain `cargo test` does not build it; that test is `#[ignore]`d and
+//! `make rust-tests` builds the peer, then runs it with `--ignored`.
 
-use std::path::Path;
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
 
-use faas_checks::fixture::Function;
+use faas_checks::fixture::{Function, profile_dir};
 use serde_json::{Value, json};
 
 fn python_function() -> Function {
@@ -69,4 +76,80 @@ fn awslambdaric_errors_arrive_in_lambdas_format() {
     assert_eq!(body["errorType"], "Runtime.UnmarshalError", "{body}");
     // And the client keeps serving.
     assert_eq!(f.invoke(br#"{"ok": 1}"#).status, 200);
+}
+
+/// checks/peers/lambda-runtime's `concurrent` binary, as `make rust-tests` builds it.
+fn run_concurrent_peer() -> PathBuf {
+    let target = profile_dir()
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_default();
+    let peer = target.join("peers/debug/concurrent");
+    assert!(
+        peer.exists(),
+        "{} is missing: build it with `cargo build --locked --manifest-path \
+         checks/peers/lambda-runtime/Cargo.toml --bin concurrent --target-dir target/peers` \
+         (make rust-tests does)",
+        peer.display()
+    );
+    peer
+}
+
+#[test]
+#[ignore = "needs the lambda_runtime peer, its own cargo project: make rust-tests builds it and runs this with --ignored"]
+fn lambda_runtime_run_concurrent_serves_n_at_once_under_max_concurrency() {
+    let n = 8;
+    let f = Function::emulated(&run_concurrent_peer(), &[], &["--max-concurrency", "8"]);
+    let pause = Duration::from_millis(500);
+    // N invocations that sleep overlap: run_concurrent started N workers, each polling /next
+    // on its own connection, because the emulator passed AWS_LAMBDA_MAX_CONCURRENCY.
+    let start = Instant::now();
+    let ids: Vec<String> = std::thread::scope(|s| {
+        let callers: Vec<_> = (0..n)
+            .map(|i| {
+                let f = &f;
+                s.spawn(move || {
+                    own_answer(f, &json!({ "ms": pause.as_millis() as u64, "caller": i }))
+                })
+            })
+            .collect();
+        callers.into_iter().map(|c| c.join().unwrap()).collect()
+    });
+    let elapsed = start.elapsed();
+    assert!(elapsed >= pause, "{elapsed:?}");
+    assert!(
+        elapsed < pause * 5,
+        "8 invocations of 500 ms took {elapsed:?}: not concurrent\n{}",
+        f.output()
+    );
+    assert_eq!(ids.iter().collect::<HashSet<_>>().len(), n);
+    // Many more from more callers than slots: each gets its own answer.
+    let more: Vec<String> = std::thread::scope(|s| {
+        let callers: Vec<_> = (0..16)
+            .map(|c| {
+                let f = &f;
+                s.spawn(move || {
+                    (0..25)
+                        .map(|i| own_answer(f, &json!({ "ms": i % 3, "caller": c, "call": i })))
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        callers
+            .into_iter()
+            .flat_map(|c| c.join().unwrap())
+            .collect()
+    });
+    assert_eq!(more.iter().collect::<HashSet<_>>().len(), 400);
+}
+
+/// Invokes the peer with `event`; asserts the answer is this event's; returns its request id.
+fn own_answer(f: &Function, event: &Value) -> String {
+    let r = f.invoke(event.to_string().as_bytes());
+    assert_eq!(r.status, 200, "{}\n{}", r.body_excerpt(), f.output());
+    let body = r.expect_json();
+    assert_eq!(&body["echo"], event, "another caller's answer: {body}");
+    let id = body["requestId"].as_str().expect("a request id").to_owned();
+    assert_eq!(id.len(), 36, "{body}");
+    id
 }

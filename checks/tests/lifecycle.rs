@@ -457,3 +457,87 @@ fn local_mode_runs_the_shutdown_phase() {
         }
     }
 }
+
+/// Lambda's post-invoke phase: the caller has its answer as soon as the runtime posts it, but
+/// the invocation ends (`REPORT`, its duration and billed duration) only when the extension
+/// registered for INVOKE calls `next` again.
+#[test]
+fn report_includes_the_post_invoke_phase() {
+    let f = Function::emulated_command(
+        &["sleep".as_ref(), "600".as_ref()],
+        &[],
+        &["--timeout", "30"],
+    );
+    let r = call(
+        &f,
+        "POST",
+        REGISTER,
+        &[("Lambda-Extension-Name", "lingering")],
+        br#"{"events":["INVOKE"]}"#,
+    );
+    assert_eq!(r.status, 200, "{}", r.body_excerpt());
+    let id = r.header("lambda-extension-identifier").unwrap().to_owned();
+    let linger = Duration::from_millis(600);
+    std::thread::scope(|s| {
+        let extension = s.spawn(|| {
+            let invoke = call(
+                &f,
+                "GET",
+                EVENT_NEXT,
+                &[("Lambda-Extension-Identifier", &id)],
+                b"",
+            );
+            // Post-invoke work (flushing telemetry, say) before asking for the next event,
+            // which never comes: that call is left waiting, outside the scope.
+            std::thread::sleep(linger);
+            let (api, id) = (f.api_addr.clone(), id.clone());
+            std::thread::spawn(move || {
+                let wait = Duration::from_secs(600);
+                let _ = http::request(
+                    &api,
+                    "GET",
+                    EVENT_NEXT,
+                    &[("Lambda-Extension-Identifier", &id)],
+                    b"",
+                    wait,
+                );
+            });
+            invoke.expect_json()["requestId"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        });
+        let caller = s.spawn(|| f.invoke(b"1"));
+        let event = call(&f, "GET", RUNTIME_NEXT, &[], b"");
+        let request_id = event
+            .header("lambda-runtime-aws-request-id")
+            .unwrap()
+            .to_owned();
+        let path = format!("/2018-06-01/runtime/invocation/{request_id}/response");
+        assert_eq!(call(&f, "POST", &path, &[], b"1").status, 202);
+        assert_eq!(caller.join().unwrap().body, b"1");
+        let report = format!("REPORT RequestId: {request_id}");
+        assert!(
+            !f.output().contains(&report),
+            "REPORT before the extension called next again:\n{}",
+            f.output()
+        );
+        assert_eq!(extension.join().unwrap(), request_id);
+        let output = f.wait_for_output(&report, T).expect("a REPORT line");
+        let line = output.lines().find(|l| l.contains(&report)).unwrap();
+        let ms = |label: &str| -> f64 {
+            line.split(label)
+                .nth(1)
+                .and_then(|r| r.split(" ms").next())
+                .unwrap()
+                .trim()
+                .parse()
+                .unwrap()
+        };
+        assert!(ms("\tDuration: ") >= linger.as_millis() as f64, "{line}");
+        assert!(
+            ms("Billed Duration: ") >= linger.as_millis() as f64,
+            "{line}"
+        );
+    });
+}

@@ -79,17 +79,37 @@ step "nix flake check --no-build" nix flake check --no-build "${stub[@]}" .
 step "user-function example: nix flake check --no-build" \
     nix flake check --no-build "${example_inputs[@]}" "$example"
 
-# The template as a user gets it: `nix flake init -t` into an empty directory, then evaluated
+# A template as a user gets it: `nix flake init -t` into an empty directory, then evaluated
 # with its faas-runtime input pointed at TREE and nixpkgs (which follows faas-runtime's) at the
-# stub, then the attribute tests for a user's function. Usage: template_flake TREE_FLAKE_REF DIR
+# stub, then the attribute tests for a user's function. Both templates (`default`, a handler;
+# `http`, an axum app) make the same crate and flake outputs, so the same tests hold.
+# Usage: template_flake TREE_FLAKE_REF DIR [NAME]
 template_flake() {
-    local tree="$1" dir="$2"
+    local tree="$1" dir="$2" name="${3:-default}"
     rm -rf "$dir" && mkdir -p "$dir" || return 1
-    (cd "$dir" && nix flake init -t "$tree#default") || return 1
+    (cd "$dir" && nix flake init -t "$tree#$name") || return 1
     for f in flake.nix Cargo.toml Cargo.lock README.md src/main.rs events/hello.json events/hello.expected.json; do
-        [ -f "$dir/$f" ] || { echo "template: $f missing after nix flake init"; return 1; }
+        [ -f "$dir/$f" ] || { echo "template $name: $f missing after nix flake init"; return 1; }
     done
-    [ "$(wc -l <"$dir/README.md")" -eq 5 ] || { echo "template: README.md is not five lines"; return 1; }
+    [ "$(wc -l <"$dir/README.md")" -eq 5 ] || { echo "template $name: README.md is not five lines"; return 1; }
+    if [ "$name" = http ]; then
+        # An HTTP function: faas-runtime's http feature, run_http, and a function URL event.
+        python3 - "$dir" <<'PY' || return 1
+import json, sys, tomllib
+from pathlib import Path
+d = Path(sys.argv[1])
+runtime = tomllib.loads((d / "Cargo.toml").read_text())["dependencies"].get("faas-runtime", {})
+event = json.loads((d / "events/hello.json").read_text())
+problems = [p for p, bad in (
+    ("faas-runtime without its http feature", "http" not in (runtime.get("features", []) if isinstance(runtime, dict) else [])),
+    ("src/main.rs does not call run_http", "faas_runtime::run_http(" not in (d / "src/main.rs").read_text()),
+    ("events/hello.json is no function URL event", ".lambda-url." not in event.get("requestContext", {}).get("domainName", "")),
+) if bad]
+for p in problems:
+    print(f"template http: {p}")
+sys.exit(1 if problems else 0)
+PY
+    fi
     nix flake check --no-build --no-write-lock-file --override-input faas-runtime "$tree" \
         --override-input faas-runtime/nixpkgs "path:$stub_path" "path:$dir" &&
         python3 "$root/nix/tests/attributes.py" "$(echo "$tree" | sed 's|^path:||; s|^git+file://||')" "$stub_path" --template "$dir"
@@ -103,18 +123,22 @@ else
 fi
 
 template_dir="$(mktemp -d /tmp/faas-template.XXXXXX)"
-if out="$(template_flake "git+file://$root" "$template_dir/fn" 2>&1)"; then
-    pass "templates.default: nix flake init -t, flake check --no-build, attribute tests ($(printf '%s\n' "$out" | tail -n 1))"
-else
-    fail "templates.default: nix flake init -t, flake check --no-build, attribute tests" "$(printf '%s\n' "$out" | grep -v '^PASS')"
-fi
+for name in default http; do
+    if out="$(template_flake "git+file://$root" "$template_dir/$name" "$name" 2>&1)"; then
+        pass "templates.$name: nix flake init -t, flake check --no-build, attribute tests ($(printf '%s\n' "$out" | tail -n 1))"
+    else
+        fail "templates.$name: nix flake init -t, flake check --no-build, attribute tests" "$(printf '%s\n' "$out" | grep -v '^PASS')"
+    fi
+done
 rm -rf "$template_dir"
 
 # 4) Negative tests: inject one defect into a temporary copy, expect a failure naming it.
 scratch="$(mktemp -d /tmp/faas-nix-eval.XXXXXX)"
 trap 'rm -rf "$scratch"' EXIT
-# WHOLE=template makes inject test the template instantiated from the copy instead.
+# WHOLE=template makes inject test the template instantiated from the copy instead
+# (TEMPLATE names which).
 WHOLE=tree
+TEMPLATE=default
 copy="$scratch/tree"
 mkdir -p "$copy"
 git ls-files -z --cached --others --exclude-standard | while IFS= read -r -d '' f; do
@@ -151,7 +175,7 @@ EOF
         fi
     done
     if [ "$WHOLE" = template ]; then
-        out="$(template_flake "path:$copy" "$scratch/fn" 2>&1)"
+        out="$(template_flake "path:$copy" "$scratch/fn" "$TEMPLATE" 2>&1)"
     else
         out="$(whole "$copy" 2>&1)"
     fi
@@ -236,6 +260,14 @@ inject "template: aarch64 = true builds for the build machine" \
 inject "template: the invocation check without expected answer or judge" \
     'needs .expected. \(a file\) or .judge.' \
     templates/default/flake.nix '        expected = ./events/hello.expected.json;' ''
+TEMPLATE=http
+inject "template http: its invocation check without expected answer or judge" \
+    'needs .expected. \(a file\) or .judge.' \
+    templates/http/flake.nix '        expected = ./events/hello.expected.json;' ''
+inject "template http: templates.http points at the default template" \
+    'template http: faas-runtime without its http feature' \
+    flake.nix 'path = ./templates/http;' 'path = ./templates/default;'
+TEMPLATE=default
 WHOLE=tree
 
 # 5) Format and workflow audit.

@@ -1,4 +1,5 @@
-//! Answers with its own context and `_X_AMZN_TRACE_ID`, to show what a handler receives.
+//! Answers with its own context, `_X_AMZN_TRACE_ID` and `faas_runtime::xray_trace_id()`, to
+//! show what a handler receives.
 
 use faas_runtime::{Context, Error};
 use serde_json::{Value, json};
@@ -9,6 +10,7 @@ async fn handler(_event: Value, ctx: Context) -> Result<Value, Error> {
         "context": ctx,
         "remainingMs": remaining_ms,
         "traceEnv": std::env::var("_X_AMZN_TRACE_ID").ok(),
+        "traceId": faas_runtime::xray_trace_id(),
     }))
 }
 

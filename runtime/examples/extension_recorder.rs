@@ -3,11 +3,16 @@
 //! names (`registered`, `INVOKE <requestId>`, `SHUTDOWN <reason>`) and exits after SHUTDOWN.
 //! Put it (or a link to it) in `/opt/extensions` or `faas-emulator --extensions-dir DIR`.
 //!
-//! It speaks the Extensions API with std alone (one request per connection), so it is small
-//! and static like `bootstrap`.
+//! With `TELEMETRY_LOG` set it also subscribes to the Telemetry API (the types in
+//! `TELEMETRY_TYPES`, default `platform,function`; batches every 25 ms) with a listener on
+//! `sandbox.localdomain`, logs `subscribed` (or the refusal), and appends every record it
+//! receives to `TELEMETRY_LOG` as one line of JSON.
+//!
+//! It speaks the Extensions and Telemetry APIs with std alone (one request per connection),
+//! so it is small and static like `bootstrap`.
 
-use std::io::{Read, Write};
-use std::net::TcpStream;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
 
 /// An answer: the status, the headers (lower-cased names) and the body.
 type Answer = (u16, Vec<(String, String)>, String);
@@ -90,6 +95,9 @@ fn main() -> std::process::ExitCode {
         return std::process::ExitCode::FAILURE;
     };
     log("registered");
+    if let Some(path) = std::env::var_os("TELEMETRY_LOG") {
+        subscribe(&api, &id, path.into());
+    }
     loop {
         let event = match request(
             &api,
@@ -127,4 +135,79 @@ fn main() -> std::process::ExitCode {
             other => log(&format!("unknown event {other:?}")),
         }
     }
+}
+
+/// Listens on a free loopback port, subscribes it to the Telemetry API and appends every
+/// record posted to it to `path`.
+fn subscribe(api: &str, id: &str, path: std::path::PathBuf) {
+    let listener = match TcpListener::bind("127.0.0.1:0") {
+        Ok(listener) => listener,
+        Err(e) => return log(&format!("cannot listen for telemetry: {e}")),
+    };
+    let port = listener.local_addr().map(|a| a.port()).unwrap_or(0);
+    std::thread::spawn(move || {
+        for connection in listener.incoming().flatten() {
+            receive(connection, &path);
+        }
+    });
+    let types = std::env::var("TELEMETRY_TYPES").unwrap_or_else(|_| "platform,function".into());
+    let types: Vec<&str> = types.split(',').collect();
+    let body = serde_json::json!({
+        "schemaVersion": "2022-12-13",
+        "types": types,
+        "buffering": {"maxItems": 1000, "maxBytes": 262_144, "timeoutMs": 25},
+        "destination": {"protocol": "HTTP", "URI": format!("http://sandbox.localdomain:{port}/")},
+    });
+    match request(
+        api,
+        "PUT",
+        "/2022-07-01/telemetry",
+        &[
+            ("Lambda-Extension-Identifier", id),
+            ("Content-Type", "application/json"),
+        ],
+        &body.to_string(),
+    ) {
+        Ok((200, _, _)) => log("subscribed"),
+        Ok((status, _, body)) => log(&format!("subscribe refused: {status} {body}")),
+        Err(e) => log(&format!("subscribe failed: {e}")),
+    }
+}
+
+/// One telemetry batch (a JSON array): each record appended to `path`, then `200`.
+fn receive(connection: TcpStream, path: &std::path::Path) {
+    let mut reader = BufReader::new(connection);
+    let mut length = 0;
+    loop {
+        let mut line = String::new();
+        if reader.read_line(&mut line).unwrap_or(0) == 0 {
+            return;
+        }
+        let line = line.trim_end();
+        if line.is_empty() {
+            break;
+        }
+        if let Some((name, value)) = line.split_once(':') {
+            if name.eq_ignore_ascii_case("content-length") {
+                length = value.trim().parse().unwrap_or(0);
+            }
+        }
+    }
+    let mut body = vec![0; length];
+    if reader.read_exact(&mut body).is_err() {
+        return;
+    }
+    let records: Vec<serde_json::Value> = serde_json::from_slice(&body).unwrap_or_default();
+    if let Ok(mut file) = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+    {
+        for record in &records {
+            let _ = writeln!(file, "{record}");
+        }
+    }
+    let _ = reader
+        .get_mut()
+        .write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
 }

@@ -1,4 +1,5 @@
-//! The command line of local mode: `--listen`, `--help`, `--version`, and nothing else.
+//! The command line of local mode: `--listen`, `--max-concurrency`, `--help`, `--version`, and
+//! nothing else.
 //!
 //! Only local mode reads arguments. Under Lambda (`AWS_LAMBDA_RUNTIME_API` set) the runtime
 //! interprets none: Lambda passes none, and a user's own binary may take its own. Outside Lambda
@@ -11,8 +12,12 @@ use crate::protocol::env;
 /// What the command line asks local mode to do.
 #[derive(Debug, PartialEq, Eq)]
 pub(crate) enum Command {
-    /// Serve; `listen` is `--listen`'s address when given.
-    Serve { listen: Option<String> },
+    /// Serve; `listen` is `--listen`'s address when given, `max_concurrency`
+    /// `--max-concurrency`'s count (Lambda Managed Instances) when given.
+    Serve {
+        listen: Option<String>,
+        max_concurrency: Option<usize>,
+    },
     /// Print the usage.
     Help,
     /// Print the version.
@@ -24,6 +29,8 @@ pub(crate) enum Command {
 pub(crate) enum UsageError {
     Unknown(String),
     MissingValue(&'static str),
+    /// `--max-concurrency` that is not a whole number from 1 to the emulator's limit.
+    BadConcurrency(String),
 }
 
 impl fmt::Display for UsageError {
@@ -31,9 +38,33 @@ impl fmt::Display for UsageError {
         match self {
             UsageError::Unknown(arg) => write!(f, "unknown argument {arg:?}"),
             UsageError::MissingValue(flag) => {
-                write!(f, "{flag} needs a value, e.g. {flag} 127.0.0.1:8080")
+                write!(f, "{flag} needs a value, e.g. {}", example(flag))
             }
+            UsageError::BadConcurrency(value) => write!(
+                f,
+                "--max-concurrency must be a whole number from 1 to {MAX_CONCURRENCY}, got {value:?}"
+            ),
         }
+    }
+}
+
+/// The most invocations local mode runs at once (`--max-concurrency`): as many as the
+/// emulator's Runtime API port holds connections for.
+pub(crate) const MAX_CONCURRENCY: usize = 256;
+
+/// A value for `flag`, as its error shows it.
+fn example(flag: &str) -> String {
+    match flag {
+        "--max-concurrency" => format!("{flag} 8"),
+        _ => format!("{flag} 127.0.0.1:8080"),
+    }
+}
+
+/// `--max-concurrency`'s value: 1 to [`MAX_CONCURRENCY`].
+pub(crate) fn parse_concurrency(value: &str) -> Result<usize, UsageError> {
+    match value.trim().parse::<usize>() {
+        Ok(n) if (1..=MAX_CONCURRENCY).contains(&n) => Ok(n),
+        _ => Err(UsageError::BadConcurrency(value.to_owned())),
     }
 }
 
@@ -42,22 +73,37 @@ impl fmt::Display for UsageError {
 pub(crate) fn parse(args: impl IntoIterator<Item = String>) -> Result<Command, UsageError> {
     let mut args = args.into_iter();
     let mut listen = None;
+    let mut max_concurrency = None;
+    // `--flag VALUE` or `--flag=VALUE`; `None` when `arg` is not `flag`.
+    let value_of = |arg: &str, flag: &'static str, args: &mut dyn Iterator<Item = String>| {
+        let value = if arg == flag {
+            args.next().filter(|v| !v.is_empty() && !v.starts_with('-'))
+        } else {
+            match arg.strip_prefix(flag).and_then(|v| v.strip_prefix('=')) {
+                Some(v) => Some(v.to_owned()).filter(|v| !v.is_empty()),
+                None => return None,
+            }
+        };
+        Some(value.ok_or(UsageError::MissingValue(flag)))
+    };
     while let Some(arg) = args.next() {
         match arg.as_str() {
             "-h" | "--help" => return Ok(Command::Help),
             "-V" | "--version" => return Ok(Command::Version),
-            "--listen" => match args.next() {
-                Some(value) if !value.is_empty() && !value.starts_with('-') => listen = Some(value),
-                _ => return Err(UsageError::MissingValue("--listen")),
-            },
-            _ => match arg.strip_prefix("--listen=") {
-                Some("") => return Err(UsageError::MissingValue("--listen")),
-                Some(value) => listen = Some(value.to_owned()),
-                None => return Err(UsageError::Unknown(arg)),
-            },
+            _ => {}
+        }
+        if let Some(value) = value_of(&arg, "--listen", &mut args) {
+            listen = Some(value?);
+        } else if let Some(value) = value_of(&arg, "--max-concurrency", &mut args) {
+            max_concurrency = Some(parse_concurrency(&value?)?);
+        } else {
+            return Err(UsageError::Unknown(arg));
         }
     }
-    Ok(Command::Serve { listen })
+    Ok(Command::Serve {
+        listen,
+        max_concurrency,
+    })
 }
 
 /// The name the usage and errors give the program: its file name, `bootstrap` on Lambda.
@@ -84,13 +130,15 @@ pub(crate) fn version(program: &str) -> String {
 pub(crate) fn usage(program: &str) -> String {
     let listen = crate::config::DEFAULT_LISTEN;
     format!(
-        "usage: {program} [--listen ADDR]
+        "usage: {program} [--listen ADDR] [--max-concurrency N]
 A Lambda function. With {api} set (as on Lambda) it polls that Runtime API and
 reads no arguments. Without it, local mode: it serves Lambda's invoke endpoint on ADDR and
 runs itself as the function process behind it.
-  --listen ADDR   where local mode listens (default {faas_listen}, else {listen})
-  -h, --help      this text
-  -V, --version   the version and the target it was built for
+  --listen ADDR          where local mode listens (default {faas_listen}, else {listen})
+  --max-concurrency N    Lambda Managed Instances: run up to N invocations at once, as
+                         {max_concurrency}=N does (default {max_concurrency}, else 1)
+  -h, --help             this text
+  -V, --version          the version and the target it was built for
 Environment: {timeout} (seconds, default 300), {log_level}, {log_format}.
 Invoke with: curl -d '{{}}' http://{listen}/2015-03-31/functions/function/invocations
 Stream with: curl -N -d '{{}}' http://{listen}/2021-11-15/functions/function/response-streaming-invocations",
@@ -99,6 +147,7 @@ Stream with: curl -N -d '{{}}' http://{listen}/2021-11-15/functions/function/res
         timeout = env::FUNCTION_TIMEOUT,
         log_level = env::LOG_LEVEL,
         log_format = env::LOG_FORMAT,
+        max_concurrency = env::MAX_CONCURRENCY,
     )
 }
 
@@ -116,11 +165,52 @@ mod tests {
             assert_eq!(
                 parse_str(args),
                 Ok(Command::Serve {
-                    listen: Some("0.0.0.0:9".into())
+                    listen: Some("0.0.0.0:9".into()),
+                    max_concurrency: None,
                 })
             );
         }
-        assert_eq!(parse_str(&[]), Ok(Command::Serve { listen: None }));
+        assert_eq!(
+            parse_str(&[]),
+            Ok(Command::Serve {
+                listen: None,
+                max_concurrency: None
+            })
+        );
+    }
+
+    #[test]
+    fn max_concurrency_in_both_spellings_and_its_bounds() {
+        for args in [
+            &["--max-concurrency", "8", "--listen", "x"][..],
+            &["--listen=x", "--max-concurrency=8"],
+        ] {
+            assert_eq!(
+                parse_str(args),
+                Ok(Command::Serve {
+                    listen: Some("x".into()),
+                    max_concurrency: Some(8),
+                })
+            );
+        }
+        for bad in ["0", "-1", "eight", "257", "1.5"] {
+            let e = parse_str(&[&format!("--max-concurrency={bad}")]).unwrap_err();
+            assert_eq!(e, UsageError::BadConcurrency(bad.into()));
+            assert!(e.to_string().contains("from 1 to 256"), "{e}");
+        }
+        assert_eq!(
+            parse_str(&["--max-concurrency"]),
+            Err(UsageError::MissingValue("--max-concurrency"))
+        );
+        assert!(
+            UsageError::MissingValue("--max-concurrency")
+                .to_string()
+                .ends_with("--max-concurrency 8")
+        );
+        assert_eq!(
+            parse_str(&["--max-concurrencyX"]),
+            Err(UsageError::Unknown("--max-concurrencyX".into()))
+        );
     }
 
     #[test]
@@ -152,6 +242,8 @@ mod tests {
         assert!(text.starts_with("usage: bootstrap "));
         for word in [
             "--listen",
+            "--max-concurrency",
+            "AWS_LAMBDA_MAX_CONCURRENCY",
             "--help",
             "--version",
             "AWS_LAMBDA_RUNTIME_API",

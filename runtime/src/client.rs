@@ -81,6 +81,11 @@ impl Client {
         }
     }
 
+    /// The API this client calls.
+    pub fn endpoint(&self) -> &Endpoint {
+        &self.endpoint
+    }
+
     /// Long-polls for the next event; there is deliberately no timeout. `None` when a stop
     /// signal (SIGTERM, SIGINT) arrives while waiting: the process should exit. An answer that
     /// is no event (a refusal, no usable request id, malformed) is logged with its reason and

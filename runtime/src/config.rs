@@ -70,7 +70,7 @@ impl Mode {
         let listen = match cli::parse(args) {
             Ok(Command::Help) => return Ok(Mode::Help),
             Ok(Command::Version) => return Ok(Mode::Version),
-            Ok(Command::Serve { listen }) => listen,
+            Ok(Command::Serve { listen, .. }) => listen,
             Err(usage) => {
                 return Err(config_error(format!(
                     "{usage} (see {} --help)",
@@ -119,7 +119,13 @@ pub(crate) struct Config {
     pub function: Arc<FunctionSettings>,
     pub log_format: Format,
     pub log_level: Level,
+    /// `AWS_LAMBDA_MAX_CONCURRENCY` (Managed Instances): invocations run at once; 1 when unset.
+    pub max_concurrency: usize,
 }
+
+/// The most workers a process runs (`AWS_LAMBDA_MAX_CONCURRENCY` above it is capped, with a
+/// warning): the stop signal's registry of sockets (`crate::shutdown`) has this many slots.
+pub(crate) const MAX_WORKERS: usize = crate::shutdown::SLOTS;
 
 impl Config {
     /// Reads the process environment.
@@ -157,6 +163,18 @@ impl Config {
                 ))
             })?,
         };
+        let max_concurrency = match var(env::MAX_CONCURRENCY) {
+            None => 1,
+            Some(v) => match v.trim().parse::<usize>() {
+                Ok(n) if n >= 1 => n,
+                _ => {
+                    return Err(config_error(format!(
+                        "{} must be a whole number of invocations, at least 1, got {v:?}",
+                        env::MAX_CONCURRENCY
+                    )));
+                }
+            },
+        };
         Ok(Self {
             function: Arc::new(FunctionSettings {
                 log_group_name: var(env::LOG_GROUP_NAME)
@@ -168,6 +186,7 @@ impl Config {
             }),
             log_format,
             log_level,
+            max_concurrency,
         })
     }
 }
@@ -258,6 +277,9 @@ mod tests {
         let c = config(&[]).unwrap();
         assert_eq!(c.log_format, Format::Text);
         assert_eq!(c.function.log_group_name, "/aws/lambda/function");
+        assert_eq!(c.max_concurrency, 1);
+        let c = config(&[("AWS_LAMBDA_MAX_CONCURRENCY", " 64 ")]).unwrap();
+        assert_eq!(c.max_concurrency, 64);
     }
 
     #[test]
@@ -295,6 +317,9 @@ mod tests {
             ("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "lots"),
             ("AWS_LAMBDA_LOG_FORMAT", "xml"),
             ("AWS_LAMBDA_LOG_LEVEL", "loud"),
+            ("AWS_LAMBDA_MAX_CONCURRENCY", "0"),
+            ("AWS_LAMBDA_MAX_CONCURRENCY", "many"),
+            ("AWS_LAMBDA_MAX_CONCURRENCY", "-8"),
         ] {
             let e = config(&[(key, value)]).unwrap_err();
             assert_eq!(e.error_type(), error_type::CONFIG);

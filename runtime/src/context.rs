@@ -68,7 +68,8 @@ pub struct Context {
     pub deadline_ms: Option<u64>,
     /// `Lambda-Runtime-Invoked-Function-Arn`.
     pub invoked_function_arn: String,
-    /// `Lambda-Runtime-Trace-Id`, also exported as `_X_AMZN_TRACE_ID` during the invocation.
+    /// `Lambda-Runtime-Trace-Id`, also exported as `_X_AMZN_TRACE_ID` during the invocation
+    /// when invocations run one at a time (see [`xray_trace_id`]).
     pub xray_trace_id: Option<String>,
     /// `Lambda-Runtime-Client-Context`, parsed as JSON.
     pub client_context: Option<Value>,
@@ -174,16 +175,19 @@ impl Context {
     }
 }
 
-/// A request id goes into a URL path, so it must be a plain token.
+/// A request id goes into a URL path, so it must be a plain token (not a dot segment).
 fn is_valid_request_id(id: &str) -> bool {
     !id.is_empty()
+        && id != "."
+        && id != ".."
         && id.len() <= 128
         && id
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
 }
 
-/// The request id of the invocation in flight, for log lines and the panic hook.
+/// The request id of the invocation in flight, for log lines and the panic hook (one
+/// invocation at a time: the sequential driver and plain HTTP).
 static CURRENT: Mutex<Option<Arc<str>>> = Mutex::new(None);
 
 /// Marks `id` as the invocation in flight (`None` between invocations).
@@ -192,9 +196,53 @@ pub(crate) fn set_current(id: Option<&str>) {
     *current = id.map(Arc::from);
 }
 
-/// The request id of the invocation in flight, if any.
+/// The request id of the invocation the calling task serves (see [`Invocation`]), else the
+/// process-wide one of [`set_current`], if any.
 pub(crate) fn current() -> Option<Arc<str>> {
-    CURRENT.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    INVOCATION
+        .try_with(|invocation| Arc::clone(&invocation.request_id))
+        .ok()
+        .or_else(|| CURRENT.lock().unwrap_or_else(|p| p.into_inner()).clone())
+}
+
+/// What identifies an invocation to the code that serves it, when many run at once (the
+/// concurrent driver): held in a task-local for the invocation's future, so that log lines,
+/// the panic hook and [`xray_trace_id`] see their own invocation's, never another's.
+#[derive(Clone, Debug)]
+pub(crate) struct Invocation {
+    pub request_id: Arc<str>,
+    pub trace_id: Option<Arc<str>>,
+}
+
+tokio::task_local! {
+    static INVOCATION: Invocation;
+}
+
+impl Invocation {
+    /// Runs `f` (one poll of the invocation's future) as this invocation's code.
+    pub(crate) fn sync_scope<R>(&self, f: impl FnOnce() -> R) -> R {
+        INVOCATION.sync_scope(self.clone(), f)
+    }
+}
+
+/// The X-Ray trace header (`Root=…;Parent=…;Sampled=…`) of the invocation the calling code
+/// serves, for tracing libraries that cannot be handed the [`Context`].
+///
+/// With one invocation at a time (classic Lambda) it is `_X_AMZN_TRACE_ID`, which the runtime
+/// exports per invocation as Lambda's own runtimes do. Under Managed Instances
+/// (`AWS_LAMBDA_MAX_CONCURRENCY` > 1) the environment is shared by every invocation in flight,
+/// so the runtime leaves `_X_AMZN_TRACE_ID` alone and the header travels with the invocation's
+/// future instead: code running in it (not in a task it spawned) gets its own.
+///
+/// ```
+/// // Outside any invocation, and with `_X_AMZN_TRACE_ID` unset:
+/// assert_eq!(faas_runtime::xray_trace_id(), None);
+/// ```
+pub fn xray_trace_id() -> Option<String> {
+    match INVOCATION.try_with(|invocation| invocation.trace_id.as_deref().map(str::to_owned)) {
+        Ok(trace_id) => trace_id,
+        Err(_) => std::env::var(crate::trace_env::NAME).ok(),
+    }
 }
 
 #[cfg(test)]

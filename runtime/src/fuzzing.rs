@@ -140,6 +140,8 @@ pub fn runtime_api_address(bytes: &[u8]) {
     }
 }
 
-pub use crate::emulator::fuzzing::{client_context, invoke_request, runtime_api_request};
+pub use crate::emulator::fuzzing::{
+    client_context, invoke_request, runtime_api_request, telemetry_subscription,
+};
 #[cfg(feature = "http")]
 pub use crate::http::fuzzing::http_event;

@@ -32,6 +32,27 @@
 //! Started without `AWS_LAMBDA_RUNTIME_API`, the same binary runs in *local mode*: it serves
 //! Lambda's invoke endpoint itself (see [`emulator`]), so `curl` can invoke it anywhere.
 //!
+//! # Many invocations at once (Lambda Managed Instances)
+//!
+//! When Lambda sets `AWS_LAMBDA_MAX_CONCURRENCY` to N > 1, the same binary runs N invocations
+//! at once: N workers, each on a thread and a Runtime API connection of its own, share the one
+//! async runtime (and whatever `init` built). That is why every entry point asks the handler
+//! to be `Clone + Send`: each worker gets a clone; its futures need not be `Send`. Unset or 1,
+//! invocations run one at a time, at the same cost as before. Under concurrency the request id
+//! of log lines and [`xray_trace_id`] are each invocation's own, and `_X_AMZN_TRACE_ID` is not
+//! set (the environment is shared); a panic is posted to its own invocation.
+//!
+//! A handler that cannot be sent to another thread is refused at compile time, whatever the
+//! environment will say at run time:
+//!
+//! ```compile_fail
+//! let not_send = std::rc::Rc::new("greeting");
+//! faas_runtime::run(move |name: String, _ctx: faas_runtime::Context| {
+//!     let greeting = format!("{not_send}, {name}");
+//!     async move { Ok(greeting) }
+//! })
+//! ```
+//!
 //! # Allocator
 //!
 //! The crate leaves `#[global_allocator]` to the binary. With the default `jemalloc` feature,
@@ -92,7 +113,7 @@ use std::future::Future;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-pub use context::{Context, FunctionSettings};
+pub use context::{Context, FunctionSettings, xray_trace_id};
 pub use error::Error;
 pub use lifecycle::{SHUTDOWN_BUDGET, on_shutdown};
 pub use stream::ResponseStream;
@@ -131,7 +152,7 @@ pub fn run<E, R, F, Fut>(handler: F) -> !
 where
     E: DeserializeOwned,
     R: Serialize,
-    F: FnMut(E, Context) -> Fut,
+    F: FnMut(E, Context) -> Fut + Clone + Send,
     Fut: Future<Output = Result<R, Error>>,
 {
     run_with_init(|| async move { Ok(handler) })
@@ -158,7 +179,7 @@ pub fn run_with_init<E, R, F, Fut, I, IFut>(init: I) -> !
 where
     E: DeserializeOwned,
     R: Serialize,
-    F: FnMut(E, Context) -> Fut,
+    F: FnMut(E, Context) -> Fut + Clone + Send,
     Fut: Future<Output = Result<R, Error>>,
     I: FnOnce() -> IFut,
     IFut: Future<Output = Result<F, Error>>,
@@ -189,7 +210,7 @@ where
 pub fn run_streaming<E, F, Fut>(handler: F) -> !
 where
     E: DeserializeOwned,
-    F: FnMut(E, Context, ResponseStream) -> Fut,
+    F: FnMut(E, Context, ResponseStream) -> Fut + Clone + Send,
     Fut: Future<Output = Result<(), Error>>,
 {
     start::run(|| async move { Ok(invocation::Streaming::new(handler)) })

@@ -6,6 +6,8 @@
 //! accept queue must not hold a dying process for minutes). The caller then gets an error
 //! naming the panic instead of waiting for the deadline.
 
+use std::sync::atomic::{AtomicBool, Ordering};
+
 use crate::Error;
 use crate::client::PANIC_POST_TIMEOUT;
 use crate::client::blocking::post_once;
@@ -14,8 +16,17 @@ use crate::context;
 use crate::endpoint::Endpoint;
 use crate::protocol::error_type;
 
+/// Whether `init` has succeeded: from then on a panic outside any invocation (in a task the
+/// handler spawned, under the concurrent driver) is only logged, never posted as an init error.
+static INITIALIZED: AtomicBool = AtomicBool::new(false);
+
+/// Marks the end of `init`.
+pub(crate) fn initialized() {
+    INITIALIZED.store(true, Ordering::SeqCst);
+}
+
 /// Replaces the panic hook with one that logs the panic and posts it to the API at `api`: to
-/// the invocation in flight, or to `/init/error` before the first event.
+/// the invocation the panicking code serves, or to `/init/error` during init.
 pub(crate) fn install(api: Endpoint) {
     std::panic::set_hook(Box::new(move |info| {
         let payload = info.payload();
@@ -37,6 +48,7 @@ pub(crate) fn install(api: Endpoint) {
         let error_type = error.error_type();
         let call = match current.as_deref() {
             Some(id) => Call::Error { id, error_type },
+            None if INITIALIZED.load(Ordering::SeqCst) => return,
             None => Call::InitError { error_type },
         };
         if let Err(e) = post_once(&api, &call, &error.to_json(), PANIC_POST_TIMEOUT) {

@@ -63,6 +63,9 @@ pub mod env {
     pub const LOG_FORMAT: &str = "AWS_LAMBDA_LOG_FORMAT";
     /// The least level logged (`RUST_LOG` is read when it is unset).
     pub const LOG_LEVEL: &str = "AWS_LAMBDA_LOG_LEVEL";
+    /// Lambda Managed Instances: how many invocations the environment runs at once (unset or
+    /// `1`: one at a time, classic Lambda).
+    pub const MAX_CONCURRENCY: &str = "AWS_LAMBDA_MAX_CONCURRENCY";
     /// Not Lambda's: where local mode listens (`--listen` wins over it).
     pub const LISTEN: &str = "FAAS_LISTEN";
 }

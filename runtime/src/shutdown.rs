@@ -13,12 +13,16 @@
 //! posts a result, its socket is registered as busy ([`Busy`]): the handler gives it short
 //! send and receive timeouts ([`STOP_TICK`]), so that a call the API never answers (or reads
 //! at a trickle) returns to the client, which then bounds what is left of it.
+//!
+//! Under Managed Instances each worker thread has a client of its own: the registry has one
+//! slot per worker ([`use_slot`]), and the handler visits every slot in use.
 
+use std::cell::Cell;
 use std::io;
 use std::os::fd::IntoRawFd;
 use std::os::unix::net::UnixStream;
 use std::sync::OnceLock;
-use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI32, AtomicUsize, Ordering};
 
 /// Set by the first stop signal; never cleared (the process is ending).
 static RECEIVED: AtomicBool = AtomicBool::new(false);
@@ -26,10 +30,28 @@ static RECEIVED: AtomicBool = AtomicBool::new(false);
 static WAKE_WRITE: AtomicI32 = AtomicI32::new(-1);
 /// The read end (every [`Stop`] waits on a duplicate of it), or why installing failed.
 static WAKE_READ: OnceLock<Result<UnixStream, String>> = OnceLock::new();
-/// The socket the client is blocked reading its next event from; -1 when it is not waiting.
-static IDLE_FD: AtomicI32 = AtomicI32::new(-1);
-/// The socket the client is posting a result on; -1 when it is not.
-static BUSY_FD: AtomicI32 = AtomicI32::new(-1);
+/// Slots in the registry of sockets: the most workers (clients) a process runs.
+pub(crate) const SLOTS: usize = 1024;
+/// Per slot, the socket its client is blocked reading its next event from, plus one; 0 when
+/// it is not waiting (zero-initialised: the registry costs no bytes of the binary).
+static IDLE_FD: [AtomicI32; SLOTS] = [const { AtomicI32::new(0) }; SLOTS];
+/// Per slot, the socket its client is posting a result on, plus one; 0 when it is not.
+static BUSY_FD: [AtomicI32; SLOTS] = [const { AtomicI32::new(0) }; SLOTS];
+/// How many slots the handler visits: one more than the highest slot ever used.
+static SLOTS_USED: AtomicUsize = AtomicUsize::new(1);
+
+thread_local! {
+    /// This thread's slot: 0 (the sequential driver, the main thread) unless [`use_slot`].
+    static SLOT: Cell<usize> = const { Cell::new(0) };
+}
+
+/// Gives the calling thread (a worker of the concurrent driver) registry slot `slot`, below
+/// [`SLOTS`]; no two threads may share one.
+pub(crate) fn use_slot(slot: usize) {
+    debug_assert!(slot < SLOTS);
+    SLOT.set(slot);
+    SLOTS_USED.fetch_max(slot + 1, Ordering::SeqCst);
+}
 
 /// After a stop signal, a busy socket's blocking calls return within this long (`SO_SNDTIMEO`,
 /// `SO_RCVTIMEO`), so the client can check how long the call has left.
@@ -62,22 +84,25 @@ fn bound(fd: libc::c_int) {
 
 extern "C" fn on_signal(_: libc::c_int) {
     RECEIVED.store(true, Ordering::SeqCst);
-    let idle = IDLE_FD.load(Ordering::SeqCst);
-    if idle >= 0 {
-        // SAFETY: shutdown(2) is async-signal-safe; errno is restored around it.
-        unsafe {
-            let errno = *libc::__errno_location();
-            libc::shutdown(idle, libc::SHUT_RD);
-            *libc::__errno_location() = errno;
+    let used = SLOTS_USED.load(Ordering::SeqCst).min(SLOTS);
+    for slot in 0..used {
+        let idle = IDLE_FD[slot].load(Ordering::SeqCst) - 1;
+        if idle >= 0 {
+            // SAFETY: shutdown(2) is async-signal-safe; errno is restored around it.
+            unsafe {
+                let errno = *libc::__errno_location();
+                libc::shutdown(idle, libc::SHUT_RD);
+                *libc::__errno_location() = errno;
+            }
         }
-    }
-    let busy = BUSY_FD.load(Ordering::SeqCst);
-    if busy >= 0 {
-        // SAFETY: errno is restored around the system calls `bound` makes.
-        unsafe {
-            let errno = *libc::__errno_location();
-            bound(busy);
-            *libc::__errno_location() = errno;
+        let busy = BUSY_FD[slot].load(Ordering::SeqCst) - 1;
+        if busy >= 0 {
+            // SAFETY: errno is restored around the system calls `bound` makes.
+            unsafe {
+                let errno = *libc::__errno_location();
+                bound(busy);
+                *libc::__errno_location() = errno;
+            }
         }
     }
     let fd = WAKE_WRITE.load(Ordering::SeqCst);
@@ -131,20 +156,26 @@ pub(crate) fn requested() -> bool {
     RECEIVED.load(Ordering::SeqCst)
 }
 
+/// Stops the process as a stop signal would (the concurrent driver, when one worker finds the
+/// API unreachable: the others finish what they run and end their wait for `/next`).
+pub(crate) fn request() {
+    on_signal(0);
+}
+
 /// While alive, a stop signal shuts the reading side of the socket `fd`: a blocking read of it
 /// returns at once. Check [`requested`] after creating it, before reading.
 pub(crate) struct Idle(());
 
 impl Idle {
     pub(crate) fn watch(fd: std::os::fd::RawFd) -> Self {
-        IDLE_FD.store(fd, Ordering::SeqCst);
+        IDLE_FD[SLOT.get()].store(fd + 1, Ordering::SeqCst);
         Self(())
     }
 }
 
 impl Drop for Idle {
     fn drop(&mut self) {
-        IDLE_FD.store(-1, Ordering::SeqCst);
+        IDLE_FD[SLOT.get()].store(0, Ordering::SeqCst);
     }
 }
 
@@ -154,7 +185,7 @@ pub(crate) struct Busy(());
 
 impl Busy {
     pub(crate) fn watch(fd: std::os::fd::RawFd) -> Self {
-        BUSY_FD.store(fd, Ordering::SeqCst);
+        BUSY_FD[SLOT.get()].store(fd + 1, Ordering::SeqCst);
         if requested() {
             bound(fd);
         }
@@ -164,7 +195,7 @@ impl Busy {
 
 impl Drop for Busy {
     fn drop(&mut self) {
-        BUSY_FD.store(-1, Ordering::SeqCst);
+        BUSY_FD[SLOT.get()].store(0, Ordering::SeqCst);
     }
 }
 

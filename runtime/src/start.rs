@@ -14,7 +14,7 @@ use crate::{Error, cli, driver, log};
 /// builds (Lambda mode only: local mode runs this binary again as its function process).
 pub(crate) fn run<A, I, IFut>(init: I) -> !
 where
-    A: Adapter,
+    A: Adapter + Clone + Send,
     I: FnOnce() -> IFut,
     IFut: Future<Output = Result<A, Error>>,
 {
@@ -26,7 +26,7 @@ where
 #[cfg(feature = "http")]
 pub(crate) fn run_http<A, I, IFut>(init: I) -> !
 where
-    A: Adapter,
+    A: Adapter + Clone + Send,
     I: FnOnce() -> IFut,
     IFut: Future<Output = Result<A, Error>>,
 {
@@ -35,7 +35,7 @@ where
 
 fn run_kind<A, I, IFut>(kind: Kind, init: I) -> !
 where
-    A: Adapter,
+    A: Adapter + Clone + Send,
     I: FnOnce() -> IFut,
     IFut: Future<Output = Result<A, Error>>,
 {
@@ -76,7 +76,7 @@ where
             Err(error) => config_failed(&error),
             Ok(config) => {
                 log::init(config.log_format, config.log_level);
-                driver::sequential::run(&rt, &api, &config.function, init())
+                driver::run(&rt, &api, &config, init())
             }
         },
         Mode::Local(listen) => match Config::from_env() {

@@ -9,7 +9,7 @@
 
 use std::ffi::c_char;
 
-const NAME: &str = "_X_AMZN_TRACE_ID";
+pub(crate) const NAME: &str = "_X_AMZN_TRACE_ID";
 /// Room for `NAME=value\0`; X-Ray headers are under 200 bytes.
 const CAPACITY: usize = 512;
 

@@ -4,6 +4,7 @@
 //! faas-emulator [--api 127.0.0.1:9001] [--listen 127.0.0.1:8080] [--timeout SECONDS]
 //!               [--max-connections N] [--header-timeout SECONDS] [--body-timeout SECONDS]
 //!               [--max-stream-bytes N] [--http ADDR] [--extensions-dir DIR]
+//!               [--max-concurrency N]
 //!               -- COMMAND [ARGS...]
 //! ```
 //! The protocol code is `faas_runtime::emulator`, shared with the runtime's local mode; the
@@ -28,6 +29,9 @@ const USAGE: &str = "usage: faas-emulator [OPTIONS] -- COMMAND [ARGS...]
                             becomes a function URL event (curl http://ADDR/path)
   --extensions-dir DIR      external extensions to start before the function (default
                             FAAS_EMULATOR_EXTENSIONS_DIR, else /opt/extensions when it exists)
+  --max-concurrency N       Lambda Managed Instances: up to N invocations at once, each on its
+                            own /next; the function gets AWS_LAMBDA_MAX_CONCURRENCY=N (default
+                            AWS_LAMBDA_MAX_CONCURRENCY, else 1: one at a time, classic Lambda)
 Invoke with: curl -d '{}' http://127.0.0.1:8080/2015-03-31/functions/function/invocations
 Stream with: curl -N -d '{}' http://127.0.0.1:8080/2021-11-15/functions/function/response-streaming-invocations";
 
@@ -63,6 +67,7 @@ fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Option<Emulator>, S
 
     let mut emulator = Emulator::new(Vec::new());
     emulator.timeout = emulator::timeout_from_env().map_err(|e| e.to_string())?;
+    emulator.max_concurrency = emulator::max_concurrency_from_env().map_err(|e| e.to_string())?;
     if let Ok(name) = std::env::var("AWS_LAMBDA_FUNCTION_NAME") {
         emulator.function.function_name = name;
     }
@@ -110,6 +115,11 @@ fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Option<Emulator>, S
             }
             Long("extensions-dir") => {
                 emulator.extensions_dir = Some(text(&mut parser, "--extensions-dir")?.into());
+            }
+            Long("max-concurrency") => {
+                let text = text(&mut parser, "--max-concurrency")?;
+                emulator.max_concurrency = emulator::parse_max_concurrency(&text)
+                    .map_err(|e| format!("--max-concurrency {e}"))?;
             }
             Short('h') | Long("help") => return Ok(None),
             Value(first) => {
@@ -169,6 +179,8 @@ mod tests {
             "10",
             "--http",
             "127.0.0.1:2",
+            "--max-concurrency",
+            "8",
             "--",
             "./f",
             "--listen",
@@ -181,6 +193,7 @@ mod tests {
         assert_eq!(e.timeout, Duration::from_secs(3));
         assert_eq!(e.limits.max_connections, 10);
         assert_eq!(e.http.map(|a| a.port()), Some(2));
+        assert_eq!(e.max_concurrency, 8);
         assert_eq!(e.command, args(&["./f", "--listen", "x"]));
     }
 
@@ -197,6 +210,11 @@ mod tests {
                 .contains("--bogus")
         );
         assert!(parse(args(&["--timeout", "0", "--", "f"])).is_err());
+        assert!(
+            parse(args(&["--max-concurrency", "0", "--", "f"]))
+                .unwrap_err()
+                .contains("--max-concurrency must be a whole number from 1 to 256")
+        );
         assert!(
             parse(args(&["--api", "127.0.0.1:0"]))
                 .unwrap_err()

@@ -65,6 +65,37 @@ pub fn client_context(value: &[u8]) {
     }
 }
 
+/// `bytes` as a Telemetry API subscribe body: a subscription accepted is within Lambda's
+/// bounds, on the sandbox, with a path that can go on a request line; and `bytes` as a line of
+/// the function's output comes out of a batch as one `function` record holding that text.
+pub fn telemetry_subscription(bytes: &[u8]) {
+    use super::core::telemetry::{FUNCTION, Telemetry, bounds};
+    if let Ok(s) = api::telemetry::parse_subscription(bytes) {
+        assert_ne!(s.types, 0);
+        assert!(bounds::MAX_ITEMS.contains(&(s.buffering.max_items as u64)));
+        assert!(bounds::MAX_BYTES.contains(&(s.buffering.max_bytes as u64)));
+        assert!(bounds::TIMEOUT_MS.contains(&(s.buffering.timeout.as_millis() as u64)));
+        assert!(s.destination.addr.ip().is_loopback());
+        assert!(s.destination.path.starts_with('/'));
+        assert!(s.destination.path.bytes().all(|b| b.is_ascii_graphic()));
+        assert!(HeaderValue::from_str(&s.destination.host).is_ok());
+        let telemetry = Telemetry::default();
+        let outbox = telemetry.subscribe("id", "fuzz", s);
+        let text = String::from_utf8_lossy(bytes);
+        telemetry.line(FUNCTION, &text);
+        outbox.close();
+        if let Some((batch, count)) = outbox.next_batch() {
+            let records: Vec<serde_json::Value> =
+                serde_json::from_str(&batch).expect("a batch is a JSON array");
+            assert_eq!(records.len(), count);
+            assert!(count > 0, "no empty batch is sent");
+            if let Some(line) = records.iter().find(|r| r["type"] == "function") {
+                assert_eq!(line["record"].as_str(), Some(&*text));
+            }
+        }
+    }
+}
+
 #[derive(Clone, Copy)]
 enum Port {
     Invoke,

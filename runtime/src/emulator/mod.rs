@@ -40,6 +40,7 @@ mod core;
 #[cfg(feature = "fuzzing")]
 pub(crate) mod fuzzing;
 mod limits;
+mod output;
 mod report;
 mod supervisor;
 mod wire;
@@ -161,6 +162,11 @@ pub struct Emulator {
     /// (`faas-emulator --http`, feature `http`); `None`: no such port.
     #[cfg(feature = "http")]
     pub http: Option<SocketAddr>,
+    /// Lambda Managed Instances: how many invocations run at once, each dispatched to its own
+    /// `/next` and answered by its request id (`faas-emulator --max-concurrency N`, local
+    /// mode's `--max-concurrency N`, or [`max_concurrency_from_env`]). The function process
+    /// gets it as `AWS_LAMBDA_MAX_CONCURRENCY`. 1 (the default): classic Lambda, one at a time.
+    pub max_concurrency: usize,
     /// Where external extensions are found and started from before the function, as Lambda
     /// does with `/opt/extensions` (the default when it exists; [`EXTENSIONS_DIR_VAR`]
     /// names another).
@@ -204,6 +210,7 @@ impl Emulator {
             limits: Limits::default(),
             #[cfg(feature = "http")]
             http: None,
+            max_concurrency: 1,
             extensions_dir: extensions_dir_from_env(),
             sigterm_always: sigterm_always_from_env(),
         }
@@ -278,19 +285,25 @@ impl Emulator {
         let f = &self.function;
         let limits = self.limits;
         let arn = format!("{EMULATED_ARN_PREFIX}{}", f.function_name);
-        let mut sandbox = Sandbox::new(
+        let sandbox = Sandbox::new(
             self.timeout,
             arn,
             f.memory_size_mb,
             limits.max_waiting,
             limits.max_buffered,
         );
+        let slots = self.max_concurrency.max(1);
+        let mut sandbox = sandbox.concurrent(slots);
         sandbox.max_stream_bytes = limits.max_stream_bytes;
         sandbox.subscribe(report::lines());
+        sandbox.subscribe(core::telemetry::subscriber(Arc::clone(
+            &sandbox.extensions.telemetry,
+        )));
         let sandbox = Arc::new(sandbox);
         let stop_servers = Arc::new(StopSignal::default());
         let api_limits = PortLimits {
-            max_connections: limits.max_api_connections.max(1),
+            // Each of N workers polls on its own connection; extensions need theirs too.
+            max_connections: limits.max_api_connections.max(1).max(slots + 16),
             header_timeout: limits.header_timeout + self.timeout,
             grace: SHUTDOWN_GRACE,
             half_close: false,
@@ -345,7 +358,7 @@ impl Emulator {
                 }
             },
         };
-        let env = function_env(api_addr, f);
+        let env = function_env(api_addr, f, slots);
         eprintln!(
             "{name}: invoke with POST http://{listen_addr}{INVOKE_PATH} (Runtime API on {api_addr})"
         );
@@ -448,10 +461,83 @@ pub fn parse_timeout(text: &str) -> Result<Duration, InvalidTimeout> {
     }
 }
 
-/// The environment a function process gets: the API address, and Lambda's function settings
-/// where the caller did not set them.
-fn function_env(api: SocketAddr, f: &FunctionSettings) -> Vec<(String, String)> {
+/// A concurrency that is not a whole number from 1 to 256; it displays as
+/// `must be a whole number from 1 to 256, got "0"`, after the variable's name when it came
+/// from the environment.
+///
+/// ```
+/// let e = faas_runtime::emulator::parse_max_concurrency("0").unwrap_err();
+/// assert!(e.to_string().starts_with("must be a whole number from 1 to 256"));
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InvalidConcurrency {
+    /// The variable it was read from, if any.
+    variable: Option<&'static str>,
+    /// The text given.
+    value: String,
+}
+
+impl std::fmt::Display for InvalidConcurrency {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if let Some(variable) = self.variable {
+            write!(f, "{variable} ")?;
+        }
+        write!(
+            f,
+            "must be a whole number from 1 to {}, got {:?}",
+            crate::cli::MAX_CONCURRENCY,
+            self.value
+        )
+    }
+}
+
+impl std::error::Error for InvalidConcurrency {}
+
+/// `AWS_LAMBDA_MAX_CONCURRENCY` when set (Lambda Managed Instances), else 1: the emulator
+/// reads the variable Lambda sets, as it reads the timeout. An error names the variable and
+/// the value.
+///
+/// ```
+/// # // SAFETY: doctests run in their own process.
+/// unsafe { std::env::set_var("AWS_LAMBDA_MAX_CONCURRENCY", "8") };
+/// assert_eq!(faas_runtime::emulator::max_concurrency_from_env(), Ok(8));
+/// unsafe { std::env::set_var("AWS_LAMBDA_MAX_CONCURRENCY", "many") };
+/// let e = faas_runtime::emulator::max_concurrency_from_env().unwrap_err();
+/// assert!(e.to_string().starts_with("AWS_LAMBDA_MAX_CONCURRENCY must be"));
+/// ```
+pub fn max_concurrency_from_env() -> Result<usize, InvalidConcurrency> {
+    match std::env::var(env::MAX_CONCURRENCY) {
+        Err(_) => Ok(1),
+        Ok(text) => parse_max_concurrency(&text).map_err(|e| InvalidConcurrency {
+            variable: Some(env::MAX_CONCURRENCY),
+            ..e
+        }),
+    }
+}
+
+/// A concurrency (`--max-concurrency`, `AWS_LAMBDA_MAX_CONCURRENCY`): a whole number from 1 to
+/// 256, the most the Runtime API port holds connections for.
+///
+/// ```
+/// use faas_runtime::emulator::parse_max_concurrency;
+/// assert_eq!(parse_max_concurrency("64"), Ok(64));
+/// assert!(parse_max_concurrency("0").is_err() && parse_max_concurrency("257").is_err());
+/// ```
+pub fn parse_max_concurrency(text: &str) -> Result<usize, InvalidConcurrency> {
+    crate::cli::parse_concurrency(text).map_err(|_| InvalidConcurrency {
+        variable: None,
+        value: text.to_owned(),
+    })
+}
+
+/// The environment a function process gets: the API address, the concurrency (when above 1,
+/// or to override an inherited value), and Lambda's function settings where the caller did
+/// not set them.
+fn function_env(api: SocketAddr, f: &FunctionSettings, slots: usize) -> Vec<(String, String)> {
     let mut vars = vec![(env::RUNTIME_API.to_owned(), api.to_string())];
+    if slots > 1 || std::env::var_os(env::MAX_CONCURRENCY).is_some() {
+        vars.push((env::MAX_CONCURRENCY.to_owned(), slots.to_string()));
+    }
     for (key, value) in [
         (env::FUNCTION_NAME, f.function_name.clone()),
         (env::FUNCTION_VERSION, f.version.clone()),
@@ -486,6 +572,20 @@ pub(crate) async fn local_mode(listen: SocketAddr, function: &FunctionSettings) 
             return 2;
         }
     };
+    // `--max-concurrency` (already checked by the mode choice), else the variable.
+    let flag = match crate::cli::parse(std::env::args().skip(1)) {
+        Ok(crate::cli::Command::Serve {
+            max_concurrency, ..
+        }) => max_concurrency,
+        _ => None,
+    };
+    let max_concurrency = match flag.map_or_else(max_concurrency_from_env, Ok) {
+        Ok(n) => n,
+        Err(e) => {
+            eprintln!("faas-runtime: {e}");
+            return 2;
+        }
+    };
     let mut command = vec![exe];
     command.extend(std::env::args_os().skip(1));
     let emulator = Emulator {
@@ -497,6 +597,7 @@ pub(crate) async fn local_mode(listen: SocketAddr, function: &FunctionSettings) 
         limits: Limits::default(),
         #[cfg(feature = "http")]
         http: None,
+        max_concurrency,
         extensions_dir: extensions_dir_from_env(),
         sigterm_always: sigterm_always_from_env(),
     };

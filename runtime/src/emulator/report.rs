@@ -14,13 +14,14 @@ fn print(line: std::fmt::Arguments<'_>) {
 /// The subscriber that prints Lambda's lines for each invocation's lifecycle events.
 pub(crate) fn lines() -> Subscriber {
     Box::new(|event: &Lifecycle<'_>| match *event {
-        Lifecycle::Start { request_id } => start(request_id),
+        Lifecycle::Start { request_id, .. } => start(request_id),
         Lifecycle::End {
             request_id,
             duration,
             memory_size_mb,
             pid,
             init,
+            ..
         } => end(
             request_id,
             &Figures {
@@ -30,6 +31,7 @@ pub(crate) fn lines() -> Subscriber {
                 init,
             },
         ),
+        Lifecycle::InitStart | Lifecycle::InitDone { .. } | Lifecycle::RuntimeDone { .. } => {}
     })
 }
 

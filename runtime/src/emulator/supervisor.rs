@@ -15,6 +15,8 @@ use tokio::process::{Child, Command};
 
 use super::core::Sandbox;
 use super::core::extensions::SHUTDOWN_LIMIT;
+use super::core::telemetry;
+use super::output;
 
 /// A process that dies sooner than this after starting counts as a failed start: the next one
 /// waits longer, so a function that cannot start does not spin.
@@ -57,11 +59,16 @@ pub(crate) async fn supervise(
     };
     let mut failed_starts = 0u32;
     loop {
-        let mut child = match Command::new(program)
-            .args(args)
-            .envs(env.iter().cloned())
-            .kill_on_drop(true)
-            .spawn()
+        sandbox.runtime_starting();
+        let mut child = match output::capture(
+            Command::new(program)
+                .args(args)
+                .envs(env.iter().cloned())
+                .kill_on_drop(true),
+            &sandbox.extensions.telemetry,
+            telemetry::FUNCTION,
+        )
+        .spawn()
         {
             Ok(child) => child,
             Err(e) => {
@@ -258,14 +265,21 @@ fn start_extensions(
         .iter()
         .filter_map(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
         .collect();
+    if !files.is_empty() {
+        sandbox.extensions.telemetry.capture_output();
+    }
     sandbox.extensions.expect_external(names);
     files
         .iter()
         .filter_map(|path| {
-            match Command::new(path)
-                .envs(env.iter().cloned())
-                .kill_on_drop(true)
-                .spawn()
+            match output::capture(
+                Command::new(path)
+                    .envs(env.iter().cloned())
+                    .kill_on_drop(true),
+                &sandbox.extensions.telemetry,
+                telemetry::EXTENSION,
+            )
+            .spawn()
             {
                 Ok(child) => Some(child),
                 Err(e) => {

@@ -31,7 +31,7 @@ use crate::{Context, ResponseStream};
 /// ```
 pub fn run_http<S, B>(service: S) -> !
 where
-    S: Service<Request<Body>, Response = Response<B>>,
+    S: Service<Request<Body>, Response = Response<B>> + Clone + Send,
     S::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
     B: http_body::Body,
     B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
@@ -55,7 +55,7 @@ where
 /// ```
 pub fn run_http_with_init<S, B, I, IFut>(init: I) -> !
 where
-    S: Service<Request<Body>, Response = Response<B>>,
+    S: Service<Request<Body>, Response = Response<B>> + Clone + Send,
     S::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
     B: http_body::Body,
     B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
@@ -87,7 +87,7 @@ where
 /// ```
 pub fn run_http_streaming<S, B>(service: S) -> !
 where
-    S: Service<Request<Body>, Response = Response<B>>,
+    S: Service<Request<Body>, Response = Response<B>> + Clone + Send,
     S::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
     B: http_body::Body,
     B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
@@ -97,6 +97,13 @@ where
 
 /// A service whose responses are posted whole.
 pub(crate) struct Buffered<S, B>(pub(crate) S, pub(crate) PhantomData<fn() -> B>);
+
+// Not derived: that would ask `B: Clone`.
+impl<S: Clone, B> Clone for Buffered<S, B> {
+    fn clone(&self) -> Self {
+        Self(self.0.clone(), PhantomData)
+    }
+}
 
 impl<S, B> Adapter for Buffered<S, B>
 where
@@ -113,6 +120,13 @@ where
 
 /// A service whose responses are streamed behind the HTTP integration prelude.
 pub(crate) struct Streamed<S, B>(pub(crate) S, pub(crate) PhantomData<fn() -> B>);
+
+// Not derived: that would ask `B: Clone`.
+impl<S: Clone, B> Clone for Streamed<S, B> {
+    fn clone(&self) -> Self {
+        Self(self.0.clone(), PhantomData)
+    }
+}
 
 impl<S, B> Adapter for Streamed<S, B>
 where

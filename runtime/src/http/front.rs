@@ -8,10 +8,13 @@
 //! either is the request it sees on Lambda, down to the same event and the same adapter code.
 //! No I/O here.
 
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
 use http::header::{CONTENT_TYPE, HeaderValue};
 use http::{HeaderMap, Response, StatusCode};
-use http_body_util::Full;
-use hyper::body::Bytes;
+use http_body_util::{Either, Full};
+use hyper::body::{Bytes, Frame};
 
 use super::event::apigw_v2::emulated;
 use super::event::function_url::{HTTP_INTEGRATION_CONTENT_TYPE, PRELUDE_END};
@@ -108,6 +111,82 @@ impl Prelude {
     }
 }
 
+/// Where a front reads a streamed answer from: the function's own stream in local HTTP mode,
+/// the chunks the function posts to the Runtime API in the emulator.
+pub(crate) trait Chunks: Unpin {
+    /// The next chunk of the body; `Ready(None)` once the stream has ended, or failed (the
+    /// source logs how: after the first bytes a failure can only cut the body short).
+    fn poll_chunk(&mut self, cx: &mut Context<'_>) -> Poll<Option<Bytes>>;
+}
+
+/// A front's plain-HTTP answer: a whole body, or a streamed one relayed after its prelude.
+pub(crate) type Answer<S> = Response<Either<Full<Bytes>, Relay<S>>>;
+
+/// The HTTP response of a streamed answer posted as `content_type`: behind the HTTP integration
+/// prelude, the status and headers decoded off its first chunks and the body relayed after them;
+/// any other stream a `200` of that type, relayed whole. A stream that ends before its prelude,
+/// or whose prelude is not one, is a `502`, as a function URL answers it.
+///
+/// ```text
+/// let response = front::streamed(stream.content_type.clone(), posted).await;
+/// ```
+pub(crate) async fn streamed<S: Chunks>(content_type: HeaderValue, mut stream: S) -> Answer<S> {
+    if !has_prelude(&content_type) {
+        let mut response = Response::new(Either::Right(Relay::new(None, stream)));
+        response.headers_mut().insert(CONTENT_TYPE, content_type);
+        return response;
+    }
+    let mut prelude = Prelude::default();
+    loop {
+        let Some(chunk) = std::future::poll_fn(|cx| stream.poll_chunk(cx)).await else {
+            tracing::warn!("the stream ended before its prelude");
+            return failed().map(Either::Left);
+        };
+        match prelude.push(&chunk) {
+            Ok(None) => {}
+            Ok(Some((status, headers, rest))) => {
+                let first = Some(rest).filter(|r| !r.is_empty());
+                let mut response = Response::new(Either::Right(Relay::new(first, stream)));
+                *response.status_mut() = status;
+                *response.headers_mut() = headers;
+                return response;
+            }
+            Err(why) => {
+                tracing::warn!("the streamed answer has no valid prelude: {why}");
+                return failed().map(Either::Left);
+            }
+        }
+    }
+}
+
+/// A streamed answer's body after its prelude, chunk by chunk as the function writes it.
+pub(crate) struct Relay<S> {
+    first: Option<Bytes>,
+    rest: S,
+}
+
+impl<S> Relay<S> {
+    fn new(first: Option<Bytes>, rest: S) -> Self {
+        Self { first, rest }
+    }
+}
+
+impl<S: Chunks> hyper::body::Body for Relay<S> {
+    type Data = Bytes;
+    type Error = std::convert::Infallible;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, Self::Error>>> {
+        if let Some(first) = self.first.take() {
+            return Poll::Ready(Some(Ok(Frame::data(first))));
+        }
+        let chunk = std::task::ready!(self.rest.poll_chunk(cx));
+        Poll::Ready(chunk.map(|data| Ok(Frame::data(data))))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -150,6 +229,53 @@ mod tests {
         let mut p = Prelude::default();
         let (status, _, _) = p.push(b"{}\0\0\0\0\0\0\0\0").unwrap().unwrap();
         assert_eq!(status, StatusCode::OK);
+    }
+
+    /// A stream of fixed chunks.
+    struct Fixed(std::collections::VecDeque<&'static [u8]>);
+
+    impl Chunks for Fixed {
+        fn poll_chunk(&mut self, _: &mut Context<'_>) -> Poll<Option<Bytes>> {
+            Poll::Ready(self.0.pop_front().map(Bytes::from_static))
+        }
+    }
+
+    async fn body_of(response: Answer<Fixed>) -> Vec<u8> {
+        use http_body_util::BodyExt as _;
+        let body = response.into_body().collect().await.unwrap();
+        body.to_bytes().to_vec()
+    }
+
+    #[tokio::test]
+    async fn a_streamed_answer_is_its_prelude_then_its_body_or_a_502() {
+        let prelude = HeaderValue::from_static(HTTP_INTEGRATION_CONTENT_TYPE);
+        let chunks = Fixed(
+            [
+                &b"{\"statusCode\":201,\"cookies\":[\"a=1\"]}\0\0\0"[..],
+                b"\0\0\0\0\0first ",
+                b"second",
+            ]
+            .into(),
+        );
+        let response = streamed(prelude.clone(), chunks).await;
+        assert_eq!(response.status(), StatusCode::CREATED);
+        assert_eq!(response.headers()["set-cookie"], "a=1");
+        assert_eq!(body_of(response).await, b"first second");
+        // Ended before the eight NULs; a prelude that is no JSON: both 502.
+        let cut = streamed(
+            prelude.clone(),
+            Fixed([&b"{\"statusCode\":201}"[..]].into()),
+        )
+        .await;
+        assert_eq!(cut.status(), StatusCode::BAD_GATEWAY);
+        let bad = streamed(prelude, Fixed([&b"nope\0\0\0\0\0\0\0\0"[..]].into())).await;
+        assert_eq!(bad.status(), StatusCode::BAD_GATEWAY);
+        // Any other stream: a 200 of its own type, every byte relayed.
+        let plain = HeaderValue::from_static("text/event-stream");
+        let sse = streamed(plain, Fixed([&b"data: 1\n\n"[..], b"data: 2\n\n"].into())).await;
+        assert_eq!(sse.status(), StatusCode::OK);
+        assert_eq!(sse.headers()["content-type"], "text/event-stream");
+        assert_eq!(body_of(sse).await, b"data: 1\n\ndata: 2\n\n");
     }
 
     #[test]

@@ -96,10 +96,30 @@ pub enum EventSource {
 ///     request.extensions().get::<RequestContext>()?.get("stage")?.as_str()
 /// }
 /// ```
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub struct RequestContext {
     source: EventSource,
-    json: Value,
+    /// The event's JSON: `requestContext` is parsed out of it the first time it is asked for,
+    /// so a service that never reads it costs no `Value` tree per invocation.
+    event: hyper::body::Bytes,
+    json: std::sync::OnceLock<Value>,
+}
+
+impl RequestContext {
+    /// The context of `event` (its JSON), parsed when first asked for.
+    pub(crate) fn lazy(source: EventSource, event: &[u8]) -> Self {
+        Self {
+            source,
+            event: hyper::body::Bytes::copy_from_slice(event),
+            json: std::sync::OnceLock::new(),
+        }
+    }
+}
+
+impl PartialEq for RequestContext {
+    fn eq(&self, other: &Self) -> bool {
+        self.source == other.source && self.json() == other.json()
+    }
 }
 
 impl RequestContext {
@@ -110,12 +130,23 @@ impl RequestContext {
 
     /// The whole `requestContext` object (`null` if the event had none).
     pub fn json(&self) -> &Value {
-        &self.json
+        self.json.get_or_init(|| {
+            #[derive(serde::Deserialize)]
+            struct Event {
+                #[serde(rename = "requestContext")]
+                request_context: Option<Value>,
+            }
+            // The event was parsed once already (`event::translate`): it parses again.
+            serde_json::from_slice::<Event>(&self.event)
+                .ok()
+                .and_then(|e| e.request_context)
+                .unwrap_or(Value::Null)
+        })
     }
 
     /// One key of `requestContext`, such as `"requestId"`, `"stage"` or `"authorizer"`.
     pub fn get(&self, key: &str) -> Option<&Value> {
-        self.json.get(key)
+        self.json().get(key)
     }
 
     /// `requestContext` as a typed struct.
@@ -129,7 +160,7 @@ impl RequestContext {
     /// # Ok(()) }
     /// ```
     pub fn deserialize<T: serde::de::DeserializeOwned>(&self) -> Result<T, serde_json::Error> {
-        T::deserialize(&self.json)
+        T::deserialize(self.json())
     }
 }
 

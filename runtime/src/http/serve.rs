@@ -24,8 +24,8 @@ use std::task::Poll;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use http::StatusCode;
-use http_body_util::{BodyExt, Either};
-use hyper::body::{Bytes, Frame, Incoming};
+use http_body_util::Either;
+use hyper::body::{Body as _, Bytes, Incoming};
 use tokio::net::TcpListener;
 use tokio::sync::{Semaphore, mpsc, oneshot};
 
@@ -38,6 +38,9 @@ use crate::protocol::header;
 use crate::server::{self, BodyError, PortLimits, Refusals, StopSignal};
 use crate::shutdown::Stop;
 use crate::stream::StreamBody;
+
+/// A streamed answer's body after its prelude.
+type Relay = front::Relay<StreamBody>;
 use crate::{Error, cli};
 
 /// How long requests in flight get to finish once SIGTERM arrives.
@@ -186,9 +189,10 @@ async fn invoke<A: Adapter>(adapter: &mut A, job: Job, function: &Arc<FunctionSe
         Outcome::Failed(_) => {
             let _ = job.answer.send(front::failed().map(Either::Left));
         }
-        Outcome::Stream { body, producer } => {
+        Outcome::Stream { mut body, producer } => {
             let relay = async {
-                let _ = job.answer.send(streamed(body).await);
+                let content_type = body.content_type().await;
+                let _ = job.answer.send(front::streamed(content_type, body).await);
             };
             tokio::join!(producer, relay);
         }
@@ -196,76 +200,21 @@ async fn invoke<A: Adapter>(adapter: &mut A, job: Job, function: &Arc<FunctionSe
     context::set_current(None);
 }
 
-/// The HTTP response of a streamed answer: its prelude decoded, then the body relayed.
-async fn streamed(mut body: StreamBody) -> server::Reply<Relay> {
-    let content_type = body.content_type().await;
-    if !front::has_prelude(&content_type) {
-        let mut response = http::Response::new(Either::Right(Relay { first: None, body }));
-        response
-            .headers_mut()
-            .insert(http::header::CONTENT_TYPE, content_type);
-        return response;
-    }
-    let mut prelude = front::Prelude::default();
-    loop {
-        let frame = match body.frame().await {
-            Some(Ok(frame)) => frame,
-            Some(Err(never)) => match never {},
-            None => {
-                tracing::warn!("the stream ended before its prelude");
-                return front::failed().map(Either::Left);
-            }
-        };
-        let Ok(chunk) = frame.into_data() else {
-            tracing::warn!("the stream failed before its prelude");
-            return front::failed().map(Either::Left);
-        };
-        match prelude.push(&chunk) {
-            Ok(None) => {}
-            Ok(Some((status, headers, rest))) => {
-                let first = Some(rest).filter(|r| !r.is_empty());
-                let mut response = http::Response::new(Either::Right(Relay { first, body }));
-                *response.status_mut() = status;
-                *response.headers_mut() = headers;
-                return response;
-            }
-            Err(why) => {
-                tracing::warn!("the streamed answer has no valid prelude: {why}");
-                return front::failed().map(Either::Left);
-            }
-        }
-    }
-}
-
-/// A streamed answer's body after its prelude, chunk by chunk as the function writes it. An
-/// error after the first bytes (the stream's error trailers) cannot change the status any
-/// more: it is logged and the body ends there.
-pub(crate) struct Relay {
-    first: Option<Bytes>,
-    body: StreamBody,
-}
-
-impl hyper::body::Body for Relay {
-    type Data = Bytes;
-    type Error = std::convert::Infallible;
-
-    fn poll_frame(
-        mut self: Pin<&mut Self>,
-        cx: &mut std::task::Context<'_>,
-    ) -> Poll<Option<Result<Frame<Bytes>, Self::Error>>> {
-        if let Some(first) = self.first.take() {
-            return Poll::Ready(Some(Ok(Frame::data(first))));
-        }
-        match std::task::ready!(Pin::new(&mut self.body).poll_frame(cx)) {
+/// The function's own stream, read by the front: a failure in its trailers (the handler's
+/// error after the first bytes) is logged and ends the body there, as it cannot change the
+/// status any more.
+impl front::Chunks for StreamBody {
+    fn poll_chunk(&mut self, cx: &mut std::task::Context<'_>) -> Poll<Option<Bytes>> {
+        match std::task::ready!(Pin::new(self).poll_frame(cx)) {
             Some(Ok(frame)) => match frame.into_data() {
-                Ok(data) => Poll::Ready(Some(Ok(Frame::data(data)))),
+                Ok(data) => Poll::Ready(Some(data)),
                 Err(trailers) => {
                     let kind = trailers
                         .trailers_ref()
                         .and_then(|t| t.get(header::FUNCTION_ERROR_TYPE))
                         .and_then(|v| v.to_str().ok())
                         .unwrap_or("unknown");
-                    tracing::warn!("the stream failed after its first bytes ({kind}): ended");
+                    tracing::warn!("the stream failed ({kind}): ended");
                     Poll::Ready(None)
                 }
             },

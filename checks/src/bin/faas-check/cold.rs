@@ -10,14 +10,17 @@
 
 use std::io::{ErrorKind, Read, Write};
 use std::net::TcpStream;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
+use faas_checks::fake_api::{
+    Request, TIMED_TIMEOUT as TIMEOUT, TimedApi, event_head, read_request,
+};
 use faas_runtime::protocol::{
     INVOCATION_PREFIX, JSON_CONTENT_TYPE, NEXT_PATH, RESPONSE_SEGMENT, header,
 };
 
 use crate::procfs;
-use crate::startup::{Api, Start, TIMEOUT};
+use crate::startup::Start;
 
 /// The request id of the one invocation served.
 const REQUEST_ID: &str = "cold-invocation-1";
@@ -39,7 +42,7 @@ pub struct Cold {
 /// assert!(cold.first_response.wall_ms >= cold.init.wall_ms);
 /// ```
 pub fn time_cold(command: &[String], event: &[u8]) -> Result<Cold, String> {
-    let mut api = Api::bind()?;
+    let mut api = TimedApi::bind()?;
     let mut child = api.spawn(command)?;
     let result = serve_one(&api, &mut child, event);
     let _ = child.kill();
@@ -47,7 +50,11 @@ pub fn time_cold(command: &[String], event: &[u8]) -> Result<Cold, String> {
     result
 }
 
-fn serve_one(api: &Api, child: &mut std::process::Child, event: &[u8]) -> Result<Cold, String> {
+fn serve_one(
+    api: &TimedApi,
+    child: &mut std::process::Child,
+    event: &[u8],
+) -> Result<Cold, String> {
     let pid = child.id();
     let cpu_us = || {
         procfs::cpu_ns(pid)
@@ -97,20 +104,17 @@ fn ms_since(start: Instant) -> f64 {
 
 /// The answer to `GET /next`: the event with Lambda's headers.
 fn next_answer(event: &[u8]) -> Vec<u8> {
-    let deadline_ms = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis())
-        + 60_000;
-    let mut answer = format!(
-        "HTTP/1.1 200 OK\r\ncontent-type: {JSON_CONTENT_TYPE}\r\n{}: {REQUEST_ID}\r\n\
-         {}: {deadline_ms}\r\n{}: arn:aws:lambda:us-east-1:012345678912:function:startup\r\n\
+    let extra = format!(
+        "content-type: {JSON_CONTENT_TYPE}\r\n\
          {}: Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=0\r\n\
-         content-length: {}\r\n\r\n",
-        header::REQUEST_ID,
-        header::DEADLINE_MS,
-        header::FUNCTION_ARN,
+         content-length: {}\r\n",
         header::TRACE_ID,
         event.len()
+    );
+    let mut answer = event_head(
+        REQUEST_ID,
+        "arn:aws:lambda:us-east-1:012345678912:function:startup",
+        &extra,
     )
     .into_bytes();
     answer.extend_from_slice(event);
@@ -120,7 +124,7 @@ fn next_answer(event: &[u8]) -> Vec<u8> {
 /// The request after the answer to `GET /next`: on `stream` (keep-alive), or on a new
 /// connection if the function opens one or closes `stream`. Both are polled every 20 us.
 fn read_next_request(
-    api: &Api,
+    api: &TimedApi,
     child: &mut std::process::Child,
     mut stream: TcpStream,
     mut pending: Vec<u8>,
@@ -167,113 +171,6 @@ fn read_next_request(
             .map_err(|e| format!("configuring the connection: {e}"))?;
     }
     read_request(&mut stream, &mut pending)
-}
-
-/// One request as the fake API needs it.
-#[derive(Debug, PartialEq)]
-struct Request {
-    method: String,
-    path: String,
-    body: Vec<u8>,
-}
-
-/// Reads one whole request from `stream`, starting with the bytes already in `pending`;
-/// bytes past its end stay in `pending`.
-fn read_request(stream: &mut impl Read, pending: &mut Vec<u8>) -> Result<Request, String> {
-    let head_end = loop {
-        if let Some(at) = find(pending, b"\r\n\r\n") {
-            break at + 4;
-        }
-        fill(stream, pending)?;
-    };
-    let head = String::from_utf8_lossy(&pending[..head_end]).into_owned();
-    let mut lines = head.split("\r\n");
-    let mut request_line = lines.next().unwrap_or_default().split(' ');
-    let method = request_line.next().unwrap_or_default().to_string();
-    let path = request_line.next().unwrap_or_default().to_string();
-    let mut length = None;
-    let mut chunked = false;
-    for line in lines {
-        let Some((name, value)) = line.split_once(':') else {
-            continue;
-        };
-        let value = value.trim();
-        if name.eq_ignore_ascii_case("content-length") {
-            length = Some(
-                value
-                    .parse::<usize>()
-                    .map_err(|_| format!("a bad content-length: {value}"))?,
-            );
-        } else if name.eq_ignore_ascii_case("transfer-encoding") {
-            chunked = value.eq_ignore_ascii_case("chunked");
-        }
-    }
-    pending.drain(..head_end);
-    let body = if chunked {
-        read_chunked(stream, pending)?
-    } else {
-        let length = length.unwrap_or(0);
-        while pending.len() < length {
-            fill(stream, pending)?;
-        }
-        pending.drain(..length).collect()
-    };
-    Ok(Request { method, path, body })
-}
-
-/// A chunked body (`SIZE\r\nDATA\r\n`... `0\r\n\r\n`, trailers allowed).
-fn read_chunked(stream: &mut impl Read, pending: &mut Vec<u8>) -> Result<Vec<u8>, String> {
-    let mut body = Vec::new();
-    loop {
-        let line_end = loop {
-            if let Some(at) = find(pending, b"\r\n") {
-                break at;
-            }
-            fill(stream, pending)?;
-        };
-        let line = String::from_utf8_lossy(&pending[..line_end]).into_owned();
-        let size_text = line.split(';').next().unwrap_or_default().trim();
-        let size = usize::from_str_radix(size_text, 16)
-            .map_err(|_| format!("a bad chunk size: {size_text}"))?;
-        pending.drain(..line_end + 2);
-        if size == 0 {
-            // Trailers, if any, up to the empty line.
-            loop {
-                let at = loop {
-                    if let Some(at) = find(pending, b"\r\n") {
-                        break at;
-                    }
-                    fill(stream, pending)?;
-                };
-                pending.drain(..at + 2);
-                if at == 0 {
-                    return Ok(body);
-                }
-            }
-        }
-        while pending.len() < size + 2 {
-            fill(stream, pending)?;
-        }
-        body.extend(pending.drain(..size));
-        pending.drain(..2);
-    }
-}
-
-/// Reads more of `stream` into `pending`; the end of the stream is an error here.
-fn fill(stream: &mut impl Read, pending: &mut Vec<u8>) -> Result<(), String> {
-    let mut buf = [0u8; 64 * 1024];
-    match stream.read(&mut buf) {
-        Ok(0) => Err("the connection closed in the middle of a request".into()),
-        Ok(n) => {
-            pending.extend_from_slice(&buf[..n]);
-            Ok(())
-        }
-        Err(e) => Err(format!("reading a request: {e}")),
-    }
-}
-
-fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
-    haystack.windows(needle.len()).position(|w| w == needle)
 }
 
 #[cfg(test)]

@@ -10,6 +10,7 @@
 //! faas-check invoke --url http://HOST:PORT [--panic] [--wait SECONDS]
 //! faas-check hardening --image IMAGE [--archive PATH] [--only FILE]... [--needle TEXT]...
 //! faas-check bench [--invocations N] [--starts N] [--baseline NAME] [--event-file PATH] NAME=COMMAND...
+//! faas-check concurrency [--levels 1,8,64] [--invocations N] [--event JSON] [--expect JSON] NAME=COMMAND...
 //! ```
 //!
 //! Each subcommand prints what it measured and exits 0 when every check passed, 1 when
@@ -20,6 +21,7 @@
 mod args;
 mod bench;
 mod cold;
+mod concurrency;
 mod engine;
 mod hardening;
 mod image;
@@ -89,6 +91,15 @@ const COMMANDS: &[(&str, &str)] = &[
       ratios against --baseline (default: the first); fails only when a function gives a
       wrong answer (by default it must echo the event), never on a timing",
     ),
+    (
+        "concurrency",
+        "\
+  concurrency [--levels 1,8,64] [--invocations N] [--event JSON] [--expect JSON]
+              [--workload NAME] [--emulator PATH] [--json PATH] NAME=COMMAND...
+      Lambda Managed Instances: each function under faas-emulator --max-concurrency C for
+      each level C, as many keep-alive callers: invocations per second, CPU per invocation
+      (schedstat), peak RSS; fails only on a wrong answer (by default it must echo the event)",
+    ),
 ];
 
 const EXIT_STATUS: &str =
@@ -136,6 +147,7 @@ fn main() -> ExitCode {
         "invoke" => invoke::run(rest),
         "hardening" => hardening::run(rest),
         "bench" => bench::run(rest),
+        "concurrency" => concurrency::run(rest),
         "zip" => zip::run(rest),
         "lambda-image" => lambda_image::run(rest),
         "-h" | "--help" | "help" => {

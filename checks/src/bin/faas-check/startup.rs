@@ -14,9 +14,10 @@
 //! exceeds `--max-median-ms`, by default ten times the budget.
 
 use std::io::{BufRead, BufReader};
-use std::net::{TcpListener, TcpStream};
-use std::process::{Child, Command, Stdio};
+use std::net::TcpStream;
 use std::time::{Duration, Instant};
+
+use faas_checks::fake_api::TimedApi;
 
 use crate::Outcome;
 use crate::args::Args;
@@ -110,10 +111,10 @@ pub struct Start {
 }
 
 /// Starts `command` (program and arguments) with `AWS_LAMBDA_RUNTIME_API` pointing at a
-/// loopback listener bound here, and measures it up to its first
+/// loopback listener bound here (`fake_api::TimedApi`), and measures it up to its first
 /// `GET /2018-06-01/runtime/invocation/next`; the process is killed after.
 pub fn time_start(command: &[String]) -> Result<Start, String> {
-    let mut api = Api::bind()?;
+    let mut api = TimedApi::bind()?;
     let mut child = api.spawn(command)?;
     let result = api
         .accept_first(&mut child)
@@ -131,84 +132,6 @@ pub fn time_start(command: &[String]) -> Result<Start, String> {
         cpu_us: cpu_ns.ok_or("cannot read the process's schedstat")? as f64 / 1000.0,
     })
 }
-
-/// A loopback listener standing in for the Runtime API, and the moment a function was
-/// started against it (see [`Api::spawn`]).
-pub struct Api {
-    /// The listener, non-blocking: [`Api::accept_first`] polls it.
-    pub listener: TcpListener,
-    /// Set by [`Api::spawn`] just before the process is spawned.
-    pub started: Instant,
-}
-
-impl Api {
-    /// Binds a loopback port.
-    pub fn bind() -> Result<Api, String> {
-        let listener = TcpListener::bind("127.0.0.1:0")
-            .map_err(|e| format!("binding a loopback port: {e}"))?;
-        listener
-            .set_nonblocking(true)
-            .map_err(|e| format!("setting the listener non-blocking: {e}"))?;
-        Ok(Api {
-            listener,
-            started: Instant::now(),
-        })
-    }
-
-    /// Spawns `command` with `AWS_LAMBDA_RUNTIME_API` pointing at this listener and a
-    /// Lambda-like environment, output discarded; the clock starts here.
-    pub fn spawn(&mut self, command: &[String]) -> Result<Child, String> {
-        let (program, args) = command.split_first().ok_or("an empty command")?;
-        let api = self
-            .listener
-            .local_addr()
-            .map_err(|e| format!("reading the bound address: {e}"))?;
-        self.started = Instant::now();
-        Command::new(program)
-            .args(args)
-            .env("AWS_LAMBDA_RUNTIME_API", api.to_string())
-            .env("AWS_LAMBDA_FUNCTION_NAME", "startup")
-            .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
-            .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
-            .env("AWS_LAMBDA_LOG_GROUP_NAME", "/aws/lambda/startup")
-            .env("AWS_LAMBDA_LOG_STREAM_NAME", "startup")
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .map_err(|e| format!("starting {program}: {e}"))
-    }
-
-    /// Accepts the function's first connection, polling every 20 us so that the clock stops
-    /// close to the moment it arrives; the stream is blocking, with a read timeout.
-    pub fn accept_first(&self, child: &mut Child) -> Result<TcpStream, String> {
-        let stream = loop {
-            match self.listener.accept() {
-                Ok((stream, _)) => break stream,
-                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
-                    if let Ok(Some(status)) = child.try_wait() {
-                        return Err(format!(
-                            "the bootstrap exited ({status}) before asking for an event"
-                        ));
-                    }
-                    if self.started.elapsed() > TIMEOUT {
-                        return Err(format!("no connection within {TIMEOUT:?}"));
-                    }
-                    std::thread::sleep(Duration::from_micros(20));
-                }
-                Err(e) => return Err(format!("accepting: {e}")),
-            }
-        };
-        stream
-            .set_nonblocking(false)
-            .and_then(|_| stream.set_read_timeout(Some(TIMEOUT)))
-            .map_err(|e| format!("configuring the connection: {e}"))?;
-        Ok(stream)
-    }
-}
-
-/// How long a function may take to connect, or to send a request once it has begun.
-pub const TIMEOUT: Duration = Duration::from_secs(10);
 
 /// The request line of the first request on `stream`.
 fn first_request_line(stream: &TcpStream) -> Result<String, String> {

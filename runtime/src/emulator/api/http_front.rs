@@ -16,7 +16,7 @@ use std::task::{Context, Poll};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use http_body_util::Either;
-use hyper::body::{Body, Bytes, Frame, Incoming};
+use hyper::body::{Bytes, Incoming};
 use hyper::{Request, Response, StatusCode};
 use tokio::sync::{mpsc, oneshot};
 
@@ -26,7 +26,7 @@ use crate::protocol::header;
 use crate::server::{self, BodyError};
 
 /// The front's answer: whole, or a streamed body relayed after its prelude.
-pub(crate) type Reply = server::Reply<Relay>;
+pub(crate) type Reply = server::Reply<front::Relay<Posted>>;
 
 /// Answers one plain HTTP request through the function; `body_timeout` bounds its body.
 pub(crate) async fn handle(
@@ -70,7 +70,9 @@ pub(crate) async fn handle(
     };
     match ticket.invoke(event).await {
         Outcome::Response(Payload::Buffered(answer)) => whole(front::whole(&answer)),
-        Outcome::Response(Payload::Stream(stream)) => streamed(stream).await,
+        Outcome::Response(Payload::Stream(stream)) => {
+            front::streamed(stream.content_type.clone(), Posted::from(stream)).await
+        }
         Outcome::Error(_) => whole(front::failed()),
         Outcome::Unavailable(_) => whole(front::text(
             StatusCode::SERVICE_UNAVAILABLE,
@@ -83,78 +85,30 @@ fn whole(response: Response<http_body_util::Full<Bytes>>) -> Reply {
     response.map(Either::Left)
 }
 
-/// A streamed answer as HTTP: the prelude decoded, then the body relayed.
-async fn streamed(mut stream: Streamed) -> Reply {
-    if !front::has_prelude(&stream.content_type) {
-        let content_type = stream.content_type.clone();
-        let mut response = Response::new(Either::Right(Relay::new(None, stream)));
-        response
-            .headers_mut()
-            .insert(hyper::header::CONTENT_TYPE, content_type);
-        return response;
-    }
-    let mut prelude = front::Prelude::default();
-    loop {
-        let Some(chunk) = stream.data.recv().await else {
-            tracing::warn!("the stream ended before its prelude");
-            return whole(front::failed());
-        };
-        match prelude.push(&chunk) {
-            Ok(None) => {}
-            Ok(Some((status, headers, rest))) => {
-                let first = Some(rest).filter(|r| !r.is_empty());
-                let mut response = Response::new(Either::Right(Relay::new(first, stream)));
-                *response.status_mut() = status;
-                *response.headers_mut() = headers;
-                return response;
-            }
-            Err(why) => {
-                tracing::warn!("the streamed answer has no valid prelude: {why}");
-                return whole(front::failed());
-            }
-        }
-    }
-}
-
-/// A streamed answer's body after its prelude, chunk by chunk as the function posts it. An
-/// error after the first bytes cannot change the status any more: it is logged and the body
-/// ends there.
-pub(crate) struct Relay {
-    first: Option<Bytes>,
+/// The chunks the function posts for a streamed answer, then how the stream ended: an error
+/// after the first bytes cannot change the status any more, so it is logged and the body ends.
+pub(crate) struct Posted {
     data: mpsc::Receiver<Bytes>,
     end: Option<oneshot::Receiver<Option<Bytes>>>,
 }
 
-impl Relay {
-    fn new(first: Option<Bytes>, stream: Streamed) -> Self {
+impl From<Streamed> for Posted {
+    fn from(stream: Streamed) -> Self {
         Self {
-            first,
             data: stream.data,
             end: Some(stream.end),
         }
     }
 }
 
-impl Body for Relay {
-    type Data = Bytes;
-    type Error = std::convert::Infallible;
-
-    fn poll_frame(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-    ) -> Poll<Option<Result<Frame<Bytes>, Self::Error>>> {
-        if let Some(first) = self.first.take() {
-            return Poll::Ready(Some(Ok(Frame::data(first))));
-        }
+impl front::Chunks for Posted {
+    fn poll_chunk(&mut self, cx: &mut Context<'_>) -> Poll<Option<Bytes>> {
         if let Some(chunk) = std::task::ready!(self.data.poll_recv(cx)) {
-            return Poll::Ready(Some(Ok(Frame::data(chunk))));
+            return Poll::Ready(Some(chunk));
         }
         if let Some(end) = self.end.as_mut() {
             if let Ok(Some(error)) = std::task::ready!(Pin::new(end).poll(cx)) {
-                tracing::warn!(
-                    "the stream failed after its first bytes: {}",
-                    String::from_utf8_lossy(&error)
-                );
+                tracing::warn!("the stream failed: {}", String::from_utf8_lossy(&error));
             }
             self.end = None;
         }

@@ -10,6 +10,7 @@ pub(crate) mod http_front;
 pub(crate) mod invoke;
 pub(crate) mod rapi;
 mod stream_body;
+pub(crate) mod telemetry;
 
 use http_body_util::{Either, Full};
 use hyper::Response;

@@ -30,6 +30,9 @@ pub(crate) async fn handle(
     if path.starts_with(api::extension::PREFIX) {
         return api::extension::handle(sandbox, body_timeout, request).await;
     }
+    if path.starts_with(api::telemetry::PREFIX) {
+        return api::telemetry::handle(sandbox, body_timeout, request).await;
+    }
     match (request.method(), path.as_str()) {
         (&Method::GET, protocol::NEXT_PATH) => next(&sandbox).await,
         (&Method::POST, protocol::INIT_ERROR_PATH) => {
@@ -364,6 +367,14 @@ fn refused(refusal: Refusal) -> Reply {
             StatusCode::FORBIDDEN,
             error_type::INVALID_STATE,
             "a newer /next call took this one's place: one /next at a time",
+        ),
+        Refusal::TooManyPolls(slots) => api::error(
+            StatusCode::FORBIDDEN,
+            error_type::INVALID_STATE,
+            &format!(
+                "{slots} /next calls already wait: at most {} ({slots}) at once",
+                protocol::env::MAX_CONCURRENCY
+            ),
         ),
         Refusal::UnknownRequestId => api::error(
             StatusCode::BAD_REQUEST,

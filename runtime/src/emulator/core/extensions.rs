@@ -7,10 +7,12 @@
 //! here: `api::extension` maps these results to AWS's answers.
 
 use std::collections::VecDeque;
-use std::sync::Mutex;
-use std::time::Duration;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use tokio::sync::Notify;
+
+use super::telemetry::Telemetry;
 
 /// The runtime's shutdown budget when only external extensions registered (Lambda: 300 ms).
 pub(crate) const RUNTIME_BUDGET: Duration = Duration::from_millis(300);
@@ -70,6 +72,8 @@ struct Registry {
     /// Names of the external extensions the emulator started (their files' names).
     external_names: Vec<String>,
     closed: bool,
+    /// When an extension last called `next`: once all wait, the moment they became ready.
+    last_next: Option<Instant>,
 }
 
 /// Every extension of one sandbox.
@@ -81,6 +85,8 @@ pub(crate) struct Extensions {
     /// Wakes the runtime's `/next`: an extension registered or called `next`
     /// ([`Extensions::ready`] may have changed).
     pub(crate) changed: Notify,
+    /// The Telemetry API's subscriptions (each an extension's).
+    pub(crate) telemetry: Arc<Telemetry>,
 }
 
 impl Extensions {
@@ -134,6 +140,8 @@ impl Extensions {
         let mut registry = self.registry();
         registry.agents.retain(|a| a.external);
         registry.closed = false;
+        self.telemetry
+            .retain(|id| registry.agents.iter().any(|a| a.id == id));
         drop(registry);
         self.changed.notify_waiters();
     }
@@ -164,6 +172,7 @@ impl Extensions {
                 .find(|a| a.id == id)
                 .ok_or(ExtensionRefusal::UnknownIdentifier)?;
             agent.waiting = true;
+            registry.last_next = Some(Instant::now());
         }
         self.changed.notify_waiters();
         loop {
@@ -198,6 +207,12 @@ impl Extensions {
             .iter()
             .all(|name| registry.agents.iter().any(|a| &a.name == name))
             && registry.agents.iter().all(|a| a.waiting)
+    }
+
+    /// When an extension last called `next` (the end of a post-invoke phase, once
+    /// [`Extensions::ready`]).
+    pub(crate) fn last_next(&self) -> Option<Instant> {
+        self.registry().last_next
     }
 
     /// Queues `event` (JSON) for every extension registered for `event_type`.
@@ -235,6 +250,8 @@ impl Extensions {
     /// The shutdown phase starts: the SHUTDOWN event (`reason`: `spindown`, `timeout` or
     /// `failure`) to every extension registered for it; returns how many.
     pub(crate) fn shutdown(&self, reason: &str, deadline_ms: u64) -> usize {
+        // What telemetry waits goes out now, while the extensions still listen.
+        self.telemetry.flush();
         let event = serde_json::json!({
             "eventType": "SHUTDOWN",
             "shutdownReason": reason,

@@ -1,12 +1,13 @@
 //! The emulator's core, with no HTTP in it: the sandbox (the function process as the service
 //! sees it and the life of every invocation), the runtime's state machine, and the lifecycle
-//! events that observers (the `REPORT` lines today, telemetry later) subscribe to. It imports
+//! events that observers (the `REPORT` lines, the Telemetry API's records) subscribe to. It imports
 //! only the wire formats below it.
 
 pub(crate) mod extensions;
 pub(crate) mod lifecycle;
 mod sandbox;
 pub(crate) mod state;
+pub(crate) mod telemetry;
 
 pub(crate) use sandbox::{
     Busy, Event, Outcome, Payload, Refusal, STOPPING, Sandbox, Streamed, Ticket, request_id,

@@ -1,6 +1,6 @@
 //! One function process as the emulator sees it, and the life of every invocation in it:
-//! admission to the queue, the turn (one invocation at a time), dispatch to `/next`, the
-//! deadline, the answer and the `REPORT` line. The Runtime API server, the invoke endpoint and
+//! admission to the queue, the turn (one invocation at a time, or N under Lambda Managed
+//! Instances), dispatch to `/next`, the deadline, the answer and the `REPORT` line. The Runtime API server, the invoke endpoint and
 //! the supervisor each hold an `Arc<Sandbox>` and meet only here.
 //!
 //! Every resource an invocation holds is a guard (its [`Ticket`], its turn permit, its share
@@ -100,6 +100,8 @@ pub(crate) enum Refusal {
     State(InvalidTransition),
     /// 403: a newer `/next` took this one's place (the runtime reconnected, or polls twice).
     Superseded,
+    /// 403: Managed Instances: this many `/next` calls (the concurrency) already wait.
+    TooManyPolls(usize),
     /// 400: the request id is not the invocation in flight.
     UnknownRequestId,
     /// 410: the process that asked has been replaced; nobody is listening for the answer.
@@ -122,7 +124,7 @@ pub(crate) const STOPPING: &str = "the emulator is shutting down; the invocation
 /// of its own timeout, before it times out undispatched: Lambda's init limit.
 const INIT_LIMIT: Duration = Duration::from_secs(10);
 
-/// The invocation whose turn it is.
+/// An invocation that has its turn: waiting for a `/next`, or dispatched and owed an answer.
 struct Current {
     id: String,
     /// When the runtime took it (`/next`): its timeout runs from here, so a restart and an
@@ -141,15 +143,19 @@ struct Current {
     /// Dropped with the invocation: tells the task forwarding its stream that the invocation
     /// is over, so a caller that stopped reading holds nothing on the function's side.
     _over: Option<oneshot::Sender<()>>,
-    /// The sandbox's one turn, released when the invocation ends.
+    /// One of the sandbox's turns, released when the invocation ends.
     _turn: OwnedSemaphorePermit,
 }
 
 struct Inner {
     state: RuntimeState,
-    current: Option<Current>,
-    /// Number of the newest `/next` call; an older one still waiting leaves.
+    /// The invocations that have a turn, in the order they got it (at most `slots`): the
+    /// oldest undispatched one goes to the next `/next`.
+    flight: Vec<Current>,
+    /// Number of the newest `/next` call; an older one still waiting leaves (one slot only).
     poll: u64,
+    /// `/next` calls waiting now (Managed Instances: at most `slots`).
+    polls_waiting: usize,
     /// Number of the function process; `/next` calls of an older one leave.
     process: u64,
     pid: Option<u32>,
@@ -164,24 +170,44 @@ struct Inner {
     stopping: bool,
     /// Set when a stopping process did not exit on SIGTERM: its `/next` is refused (410).
     polls_refused: bool,
+    /// An answered invocation whose INVOKE extensions have not all called `next` again.
+    post_invoke: Option<PostInvoke>,
+}
+
+/// An invocation in Lambda's post-invoke phase: what its `End` event will carry.
+struct PostInvoke {
+    id: String,
+    started: Instant,
+    answered: Instant,
+    init: Option<Duration>,
+    error: Option<Bytes>,
+}
+
+impl Inner {
+    /// Where the dispatched invocation `id` is in [`Inner::flight`].
+    fn dispatched(&self, id: &str) -> Option<usize> {
+        self.flight.iter().position(|c| c.dispatched && c.id == id)
+    }
 }
 
 /// The shared state of one emulated function.
 ///
-/// One process and one invocation slot today; the slot is `current` and the turn a semaphore
-/// of one permit, so N slots (Managed Instances) become a map of in-flight invocations keyed by
-/// request id and N permits, and more processes a `process` number per slot.
+/// One process, and `slots` invocations in flight at once: one for classic Lambda, N under
+/// Lambda Managed Instances (`AWS_LAMBDA_MAX_CONCURRENCY`). The turns are a semaphore of
+/// `slots` permits, the invocations holding one a short list keyed by request id.
 pub(crate) struct Sandbox {
     pub timeout: Duration,
     pub function_arn: String,
     pub memory_size_mb: u32,
     max_waiting: usize,
+    /// Invocations in flight at once ([`Sandbox::concurrent`]); 1 for classic Lambda.
+    slots: usize,
     /// Largest streamed response ([`super::Limits::max_stream_bytes`]).
     pub max_stream_bytes: usize,
     /// Bytes of events buffered at once, across all callers (permits are bytes).
     pub budget: Arc<Semaphore>,
     inner: Mutex<Inner>,
-    /// One invocation at a time per process; FIFO, so callers keep their order.
+    /// `slots` invocations at a time per process; FIFO, so callers keep their order.
     turn: Arc<Semaphore>,
     /// Callers admitted and not yet given their turn.
     waiting: AtomicUsize,
@@ -233,7 +259,7 @@ impl Ticket {
                     return Outcome::Error(failure);
                 }
             }
-            inner.current = Some(Current {
+            inner.flight.push(Current {
                 id: request_id(),
                 started: Instant::now(),
                 deadline: tokio::time::Instant::now() + INIT_LIMIT + sandbox.timeout,
@@ -254,6 +280,17 @@ impl Ticket {
     }
 }
 
+/// A `/next` call waiting, counted while it waits (dropped when it returns or its connection
+/// goes), so that no more than `slots` wait at once.
+struct Polling<'a>(&'a Sandbox);
+
+impl Drop for Polling<'_> {
+    fn drop(&mut self) {
+        let mut inner = self.0.inner();
+        inner.polls_waiting = inner.polls_waiting.saturating_sub(1);
+    }
+}
+
 impl Sandbox {
     pub fn new(
         timeout: Duration,
@@ -267,14 +304,16 @@ impl Sandbox {
             function_arn,
             memory_size_mb,
             max_waiting,
+            slots: 1,
             max_stream_bytes: crate::emulator::limits::MAX_STREAMED_RESPONSE,
             budget: Arc::new(Semaphore::new(
                 max_buffered.max(crate::protocol::MAX_PAYLOAD),
             )),
             inner: Mutex::new(Inner {
                 state: RuntimeState::Started,
-                current: None,
+                flight: Vec::with_capacity(1),
                 poll: 0,
+                polls_waiting: 0,
                 process: 0,
                 pid: None,
                 started: Instant::now(),
@@ -284,6 +323,7 @@ impl Sandbox {
                 failed_init: None,
                 stopping: false,
                 polls_refused: false,
+                post_invoke: None,
             }),
             turn: Arc::new(Semaphore::new(1)),
             waiting: AtomicUsize::new(0),
@@ -293,6 +333,33 @@ impl Sandbox {
             subscribers: Vec::new(),
             extensions: super::extensions::Extensions::default(),
         }
+    }
+
+    /// Lambda Managed Instances: up to `slots` invocations in flight at once, each dispatched
+    /// to its own `/next` and answered by its request id. A timed-out invocation fails alone
+    /// and the process keeps running, as on Managed Instances; a crash fails every invocation
+    /// in flight. `slots` of 1 (or 0) is classic Lambda, unchanged.
+    pub fn concurrent(mut self, slots: usize) -> Self {
+        let slots = slots.max(1);
+        self.slots = slots;
+        self.turn = Arc::new(Semaphore::new(slots));
+        self.inner().flight = Vec::with_capacity(slots);
+        self
+    }
+
+    /// Whether invocations run concurrently (Managed Instances).
+    fn is_concurrent(&self) -> bool {
+        self.slots > 1
+    }
+
+    /// The state after `call`, by classic Lambda's rules or Managed Instances'.
+    fn transition(&self, state: RuntimeState, call: Call) -> Result<RuntimeState, Refusal> {
+        if self.is_concurrent() {
+            state.after_concurrent(call)
+        } else {
+            state.after(call)
+        }
+        .map_err(Refusal::State)
     }
 
     /// Calls `subscriber` with every lifecycle event from now on.
@@ -329,20 +396,36 @@ impl Sandbox {
         })
     }
 
-    /// Ends the current invocation with `outcome`: the `REPORT` line if it ran, the answer to
-    /// its caller (who may have gone), and the turn to the next caller.
-    fn finish(&self, inner: &mut Inner, outcome: Outcome) {
-        let Some(current) = inner.current.take() else {
+    /// Ends the invocation at `index` of the flight with `outcome`: the `REPORT` line if it
+    /// ran, the answer to its caller (who may have gone), and its turn to the next caller.
+    fn finish(&self, inner: &mut Inner, index: usize, outcome: Outcome) {
+        if index >= inner.flight.len() {
             return;
-        };
+        }
+        let current = inner.flight.remove(index);
         if current.dispatched {
-            self.emit(&Lifecycle::End {
+            let error = match &outcome {
+                Outcome::Error(body) => Some(body.clone()),
+                _ => None,
+            };
+            self.emit(&Lifecycle::RuntimeDone {
                 request_id: &current.id,
                 duration: current.started.elapsed(),
-                memory_size_mb: self.memory_size_mb,
-                pid: inner.pid,
-                init: inner.init_duration.take(),
+                error: error.as_deref(),
+                produced_bytes: match &outcome {
+                    Outcome::Response(Payload::Buffered(body)) => Some(body.len()),
+                    _ => None,
+                },
             });
+            self.end_post_invoke(inner, true);
+            inner.post_invoke = Some(PostInvoke {
+                id: current.id.clone(),
+                started: current.started,
+                answered: Instant::now(),
+                init: inner.init_duration.take(),
+                error,
+            });
+            self.end_post_invoke(inner, false);
         }
         match (current.stream_end, current.caller) {
             // A streamed response ends in its own channel: an error (a panic posted to
@@ -361,57 +444,120 @@ impl Sandbox {
         self.deadline_changed.notify_waiters();
     }
 
-    /// Resolves when the current invocation passes its deadline, after answering its caller
-    /// `Sandbox.Timedout`: the supervisor then replaces the process, as Lambda does.
+    /// Ends the post-invoke phase once every extension waits in `next` again (at the last
+    /// one's call), or now with `force` (the process is gone): the `End` event (`REPORT`).
+    fn end_post_invoke(&self, inner: &mut Inner, force: bool) {
+        let Some(post) = inner.post_invoke.as_ref() else {
+            return;
+        };
+        let end = if self.extensions.ready() {
+            self.extensions
+                .last_next()
+                .map_or(post.answered, |at| at.max(post.answered))
+        } else if force {
+            Instant::now()
+        } else {
+            return;
+        };
+        let Some(post) = inner.post_invoke.take() else {
+            return;
+        };
+        self.emit(&Lifecycle::End {
+            request_id: &post.id,
+            duration: end.saturating_duration_since(post.started),
+            memory_size_mb: self.memory_size_mb,
+            pid: inner.pid,
+            init: post.init,
+            error: post.error.as_deref(),
+        });
+    }
+
+    /// Watches the deadlines: an invocation past its own gets `Sandbox.Timedout`. Classic
+    /// Lambda then replaces the process, so this resolves for the supervisor to do so. Under
+    /// Managed Instances the other invocations run on and the process is kept (Lambda does not
+    /// stop a timed-out handler there either): this resolves only when an invocation waited
+    /// out its deadline for a process that never finished its init. While it waits, it ends
+    /// post-invoke phases as the extensions call `next`.
     pub async fn overdue(&self) {
         loop {
             let changed = self.deadline_changed.notified();
             tokio::pin!(changed);
             changed.as_mut().enable();
-            let deadline = self.inner().current.as_ref().map(|c| c.deadline);
+            // An extension's `next` may end a post-invoke phase: its REPORT goes out then,
+            // whether or not the runtime is polling.
+            let extensions = self.extensions.changed.notified();
+            tokio::pin!(extensions);
+            extensions.as_mut().enable();
+            let deadline = {
+                let mut inner = self.inner();
+                self.end_post_invoke(&mut inner, false);
+                inner.flight.iter().map(|c| c.deadline).min()
+            };
             let Some(deadline) = deadline else {
-                changed.await;
+                tokio::select! {
+                    () = changed => {}
+                    () = extensions => {}
+                }
                 continue;
             };
             tokio::select! {
                 () = tokio::time::sleep_until(deadline) => {}
                 () = changed.as_mut() => continue,
+                () = extensions.as_mut() => continue,
             }
             let mut inner = self.inner();
-            let Some(current) = inner.current.as_ref() else {
-                continue;
-            };
-            if current.deadline > tokio::time::Instant::now() {
-                continue;
+            let now = tokio::time::Instant::now();
+            let mut replace = false;
+            while let Some(index) = inner.flight.iter().position(|c| c.deadline <= now) {
+                let current = &inner.flight[index];
+                replace |= !self.is_concurrent()
+                    || (!current.dispatched && inner.state == RuntimeState::Started);
+                let message = format!(
+                    "RequestId: {} Error: Task timed out after {}.00 seconds",
+                    current.id,
+                    self.timeout.as_secs()
+                );
+                self.finish(
+                    &mut inner,
+                    index,
+                    Outcome::error(error_type::TIMEOUT, &message),
+                );
             }
-            let message = format!(
-                "RequestId: {} Error: Task timed out after {}.00 seconds",
-                current.id,
-                self.timeout.as_secs()
-            );
-            self.finish(&mut inner, Outcome::error(error_type::TIMEOUT, &message));
-            return;
+            if replace {
+                return;
+            }
         }
     }
 
     // ---- the Runtime API's side ----
 
-    /// `/next`: waits for an event and hands it to the runtime. Only the newest `/next` waits;
-    /// an event is taken by exactly one call, under the lock, so none is lost.
+    /// `/next`: waits for an event and hands it to the runtime. With one slot only the newest
+    /// `/next` waits (a newer one supersedes it); under Managed Instances up to `slots` wait
+    /// and one more is refused. An event is taken by exactly one call, under the lock, so none
+    /// is lost.
     pub async fn next(&self) -> Result<Invocation, Refusal> {
         let (poll, process) = {
             let mut inner = self.inner();
-            let state = inner.state.after(Call::Next).map_err(Refusal::State)?;
+            let state = self.transition(inner.state, Call::Next)?;
+            if self.is_concurrent() && inner.polls_waiting >= self.slots {
+                return Err(Refusal::TooManyPolls(self.slots));
+            }
             if inner.state == RuntimeState::Started {
                 inner.init_duration = Some(inner.started.elapsed());
+                self.emit(&Lifecycle::InitDone {
+                    duration: inner.started.elapsed(),
+                    error: None,
+                });
                 // This process initialized: callers are no longer told of an older failure.
                 inner.failed_init = None;
             }
             inner.state = state;
             inner.poll += 1;
+            inner.polls_waiting += 1;
             (inner.poll, inner.process)
         };
-        // An older `/next` still waiting leaves now.
+        let _polling = Polling(self);
+        // An older `/next` still waiting leaves now (one slot), or another may take an event.
         self.work.notify_waiters();
         loop {
             let work = self.work.notified();
@@ -425,61 +571,25 @@ impl Sandbox {
                 if inner.process != process || inner.polls_refused {
                     return Err(Refusal::Replaced);
                 }
-                if inner.poll != poll {
+                if !self.is_concurrent() && inner.poll != poll {
                     return Err(Refusal::Superseded);
                 }
+                self.end_post_invoke(&mut inner, false);
                 // An event waits for every extension to be in `next` (init, post-invoke).
-                let ready = inner.current.as_ref().is_some_and(|c| !c.dispatched)
-                    && self.extensions.ready();
-                if ready {
-                    if inner
-                        .current
+                let ready = inner.flight.iter().position(|c| !c.dispatched);
+                if let Some(index) = ready.filter(|_| self.extensions.ready()) {
+                    if inner.flight[index]
+                        .caller
                         .as_ref()
-                        .is_some_and(|c| c.caller.as_ref().is_none_or(|c| c.is_closed()))
+                        .is_none_or(|c| c.is_closed())
                     {
                         // Its caller hung up before it started: nothing to run.
-                        inner.current = None;
+                        inner.flight.remove(index);
                         self.deadline_changed.notify_waiters();
                         continue;
                     }
-                    let state = inner.state.after(Call::Dispatch).map_err(Refusal::State)?;
-                    inner.state = state;
-                    if let Some(current) = inner.current.as_mut() {
-                        if let Some(event) = current.event.take() {
-                            current.dispatched = true;
-                            // The timeout starts now, with a ready process.
-                            current.started = Instant::now();
-                            current.deadline = tokio::time::Instant::now() + self.timeout;
-                            current.deadline_ms = SystemTime::now()
-                                .duration_since(UNIX_EPOCH)
-                                .unwrap_or_default()
-                                .as_millis()
-                                as u64
-                                + self.timeout.as_millis() as u64;
-                            // The runtime has the body now: its budget goes to the next caller.
-                            drop(event.held);
-                            let id = current.id.clone();
-                            let deadline_ms = current.deadline_ms;
-                            self.deadline_changed.notify_waiters();
-                            self.emit(&Lifecycle::Start { request_id: &id });
-                            let trace_id = event.trace_id.unwrap_or_else(new_trace_id);
-                            self.extensions.close_registration();
-                            self.extensions.invoke(
-                                &id,
-                                deadline_ms,
-                                &self.function_arn,
-                                &String::from_utf8_lossy(trace_id.as_bytes()),
-                            );
-                            return Ok(Invocation {
-                                id,
-                                deadline_ms,
-                                trace_id,
-                                body: event.body,
-                                client_context: event.client_context,
-                                identity: event.identity,
-                            });
-                        }
-                    }
+                    inner.state = self.transition(inner.state, Call::Dispatch)?;
+                    return Ok(self.dispatch(&mut inner, index));
                 }
             }
             tokio::select! {
@@ -489,15 +599,66 @@ impl Sandbox {
         }
     }
 
+    /// Hands the undispatched invocation at `index` to the runtime: its timeout starts now,
+    /// with a ready process; `START` and the extensions' INVOKE go out.
+    fn dispatch(&self, inner: &mut Inner, index: usize) -> Invocation {
+        let current = &mut inner.flight[index];
+        let event = current.event.take();
+        current.dispatched = true;
+        current.started = Instant::now();
+        current.deadline = tokio::time::Instant::now() + self.timeout;
+        current.deadline_ms = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap_or_default()
+            .as_millis() as u64
+            + self.timeout.as_millis() as u64;
+        let id = current.id.clone();
+        let deadline_ms = current.deadline_ms;
+        // The runtime has the body now: its budget goes to the next caller.
+        let (body, trace_id, client_context, identity) = match event {
+            Some(event) => {
+                drop(event.held);
+                (
+                    event.body,
+                    event.trace_id,
+                    event.client_context,
+                    event.identity,
+                )
+            }
+            None => (Bytes::new(), None, None, None),
+        };
+        self.deadline_changed.notify_waiters();
+        let trace_id = trace_id.unwrap_or_else(new_trace_id);
+        self.emit(&Lifecycle::Start {
+            request_id: &id,
+            trace_id: &String::from_utf8_lossy(trace_id.as_bytes()),
+        });
+        self.extensions.close_registration();
+        self.extensions.invoke(
+            &id,
+            deadline_ms,
+            &self.function_arn,
+            &String::from_utf8_lossy(trace_id.as_bytes()),
+        );
+        Invocation {
+            id,
+            deadline_ms,
+            trace_id,
+            body,
+            client_context,
+            identity,
+        }
+    }
+
     /// `/response` and `/error`: checks the call is allowed for `id` before its body is read.
     pub fn check_answer(&self, id: &str, call: Call) -> Result<(), Refusal> {
         let inner = self.inner();
-        inner.state.after(call).map_err(Refusal::State)?;
-        match &inner.current {
-            Some(current) if current.dispatched && current.id == id => Ok(()),
-            // Answering an invocation the emulator already gave up on (timed out) is a 400, as
-            // for an id it never issued.
-            _ => Err(Refusal::UnknownRequestId),
+        self.transition(inner.state, call)?;
+        match inner.dispatched(id) {
+            Some(_) => Ok(()),
+            // Answering an invocation the emulator already gave up on (timed out, or answered)
+            // is a 400, as for an id it never issued.
+            None => Err(Refusal::UnknownRequestId),
         }
     }
 
@@ -507,11 +668,11 @@ impl Sandbox {
     /// that has gone gets nothing: the chunks are then dropped as they come.
     pub fn start_stream(&self, id: &str, content_type: HeaderValue) -> Result<StreamSink, Refusal> {
         let mut inner = self.inner();
-        inner.state.after(Call::Response).map_err(Refusal::State)?;
-        let current = match inner.current.as_mut() {
-            Some(current) if current.dispatched && current.id == id => current,
-            _ => return Err(Refusal::UnknownRequestId),
+        self.transition(inner.state, Call::Response)?;
+        let Some(index) = inner.dispatched(id) else {
+            return Err(Refusal::UnknownRequestId);
         };
+        let current = &mut inner.flight[index];
         let (data_tx, data) = mpsc::channel(STREAM_BUFFER);
         let (end_tx, end) = oneshot::channel();
         if let Some(caller) = current.caller.take() {
@@ -531,37 +692,37 @@ impl Sandbox {
         })
     }
 
-    /// Completes the invocation in flight with `outcome`.
+    /// Completes the invocation `id` in flight with `outcome`.
     pub fn answer(&self, id: &str, call: Call, outcome: Outcome) -> Result<(), Refusal> {
         let mut inner = self.inner();
-        let state = inner.state.after(call).map_err(Refusal::State)?;
-        match &inner.current {
-            Some(current) if current.dispatched && current.id == id => {
+        let state = self.transition(inner.state, call)?;
+        match inner.dispatched(id) {
+            Some(index) => {
                 inner.state = state;
-                self.finish(&mut inner, outcome);
+                self.finish(&mut inner, index, outcome);
                 Ok(())
             }
-            _ => Err(Refusal::UnknownRequestId),
+            None => Err(Refusal::UnknownRequestId),
         }
     }
 
     /// `/init/error`.
     pub fn init_error(&self, body: Bytes) -> Result<(), Refusal> {
         let mut inner = self.inner();
-        inner.state = inner.state.after(Call::InitError).map_err(Refusal::State)?;
+        inner.state = self.transition(inner.state, Call::InitError)?;
         inner.init_error = Some(body);
         Ok(())
     }
 
     // ---- the supervisor's side ----
 
-    /// Resolves once no invocation is in flight (the one running has ended, however).
+    /// Resolves once no invocation is in flight (those running have ended, however).
     pub async fn settled(&self) {
         loop {
             let changed = self.deadline_changed.notified();
             tokio::pin!(changed);
             changed.as_mut().enable();
-            if self.inner().current.is_none() {
+            if self.inner().flight.is_empty() {
                 return;
             }
             changed.await;
@@ -573,6 +734,12 @@ impl Sandbox {
     pub fn refuse_polls(&self) {
         self.inner().polls_refused = true;
         self.work.notify_waiters();
+    }
+
+    /// A new function process is about to start: its init phase begins (before its first
+    /// line of output).
+    pub fn runtime_starting(&self) {
+        self.emit(&Lifecycle::InitStart);
     }
 
     /// A new function process `pid` started.
@@ -590,32 +757,37 @@ impl Sandbox {
         self.work.notify_waiters();
     }
 
-    /// The function process ended (`how` says how): its invocation fails with
+    /// The function process ended (`how` says how): every invocation it had taken fails with
     /// `Runtime.ExitError`. A process that never reached `/next` failed to initialize: the
     /// callers already waiting get its `/init/error` body, or a `Runtime.ExitError` naming the
     /// exit, so nobody waits for the timeout. Returns whether init failed.
     pub fn runtime_exited(&self, how: &str) -> bool {
         let mut inner = self.inner();
+        self.end_post_invoke(&mut inner, true);
         inner.pid = None;
         inner.process += 1;
         let never_ready = matches!(inner.state, RuntimeState::Started | RuntimeState::InitError);
-        let dispatched = inner.current.as_ref().is_some_and(|c| c.dispatched);
-        if dispatched {
-            let id = inner
-                .current
-                .as_ref()
-                .map(|c| c.id.clone())
-                .unwrap_or_default();
+        while let Some(index) = inner.flight.iter().position(|c| c.dispatched) {
+            let id = &inner.flight[index].id;
             let message = format!("RequestId: {id} Error: Runtime exited with error: {how}");
-            self.finish(&mut inner, Outcome::error(error_type::EXIT, &message));
+            self.finish(
+                &mut inner,
+                index,
+                Outcome::error(error_type::EXIT, &message),
+            );
+            self.end_post_invoke(&mut inner, true);
         }
         if never_ready {
             let failure: Bytes = inner.init_error.take().unwrap_or_else(|| {
                 let message = format!("Runtime exited during init with error: {how}");
                 error_body(error_type::EXIT, &message).into()
             });
-            if inner.current.is_some() {
-                self.finish(&mut inner, Outcome::Error(failure.clone()));
+            self.emit(&Lifecycle::InitDone {
+                duration: inner.started.elapsed(),
+                error: Some(&failure),
+            });
+            while !inner.flight.is_empty() {
+                self.finish(&mut inner, 0, Outcome::Error(failure.clone()));
             }
             inner.fail_before = self.tickets.load(Ordering::SeqCst);
             inner.failed_init = Some(failure);
@@ -625,8 +797,8 @@ impl Sandbox {
         never_ready
     }
 
-    /// The emulator stops: callers waiting for their turn, a turn not yet dispatched and every
-    /// later caller get 503. The invocation in flight is left to finish, and a `/next` waits
+    /// The emulator stops: callers waiting for their turn, turns not yet dispatched and every
+    /// later caller get 503. The invocations in flight are left to finish, and a `/next` waits
     /// on unanswered: the process ends on SIGTERM while idle, quietly, instead of hearing 410
     /// first ([`Sandbox::refuse_polls`] ends the wait of one that does not).
     pub fn stop(&self) {
@@ -634,8 +806,8 @@ impl Sandbox {
         inner.stopping = true;
         self.turn.close();
         self.budget.close();
-        if inner.current.as_ref().is_some_and(|c| !c.dispatched) {
-            self.finish(&mut inner, Outcome::Unavailable(STOPPING));
+        while let Some(index) = inner.flight.iter().position(|c| !c.dispatched) {
+            self.finish(&mut inner, index, Outcome::Unavailable(STOPPING));
         }
         drop(inner);
         self.work.notify_waiters();
@@ -810,6 +982,127 @@ mod tests {
             panic!("no error")
         };
         assert!(String::from_utf8_lossy(&body).contains("Runtime.ExitError"));
+    }
+
+    fn concurrent_sandbox(slots: usize, timeout: Duration) -> Arc<Sandbox> {
+        Arc::new(
+            Sandbox::new(timeout, "arn".into(), 128, 8, crate::protocol::MAX_PAYLOAD)
+                .concurrent(slots),
+        )
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn n_slots_dispatch_n_at_once_and_answers_go_by_id() {
+        let sandbox = concurrent_sandbox(2, Duration::from_secs(3));
+        sandbox.runtime_started(None);
+        let first = tokio::spawn(sandbox.admit().unwrap().invoke(event(b"1")));
+        let second = tokio::spawn(sandbox.admit().unwrap().invoke(event(b"2")));
+        let third = tokio::spawn(sandbox.admit().unwrap().invoke(event(b"3")));
+        let a = sandbox.next().await.unwrap();
+        let b = sandbox.next().await.unwrap();
+        assert_eq!((&a.body[..], &b.body[..]), (&b"1"[..], &b"2"[..]));
+        // Both slots are taken: the third waits for a turn, not for a `/next`.
+        let waiting = {
+            let sandbox = Arc::clone(&sandbox);
+            tokio::spawn(async move { sandbox.next().await })
+        };
+        tokio::task::yield_now().await;
+        assert!(!waiting.is_finished());
+        let answer = |b: &'static [u8]| Outcome::Response(Payload::Buffered(Bytes::from_static(b)));
+        sandbox.answer(&b.id, Call::Response, answer(b"B")).unwrap();
+        assert!(matches!(
+            sandbox.answer(&b.id, Call::Response, answer(b"again")),
+            Err(Refusal::UnknownRequestId)
+        ));
+        let c = waiting.await.unwrap().unwrap();
+        assert_eq!(&c.body[..], b"3");
+        sandbox.answer(&a.id, Call::Response, answer(b"A")).unwrap();
+        sandbox
+            .answer(&c.id, Call::Error, Outcome::Error(Bytes::from_static(b"C")))
+            .unwrap();
+        assert!(
+            matches!(first.await.unwrap(), Outcome::Response(Payload::Buffered(x)) if &x[..] == b"A")
+        );
+        assert!(
+            matches!(second.await.unwrap(), Outcome::Response(Payload::Buffered(x)) if &x[..] == b"B")
+        );
+        assert!(matches!(third.await.unwrap(), Outcome::Error(x) if &x[..] == b"C"));
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn one_poll_more_than_the_slots_is_refused() {
+        let sandbox = concurrent_sandbox(2, Duration::from_secs(3));
+        sandbox.runtime_started(None);
+        let polls: Vec<_> = (0..2)
+            .map(|_| {
+                let sandbox = Arc::clone(&sandbox);
+                tokio::spawn(async move { sandbox.next().await.map(|i| i.id) })
+            })
+            .collect();
+        tokio::task::yield_now().await;
+        assert!(matches!(
+            sandbox.next().await,
+            Err(Refusal::TooManyPolls(2))
+        ));
+        // A poll that goes away gives its place back.
+        polls[0].abort();
+        tokio::task::yield_now().await;
+        let again = {
+            let sandbox = Arc::clone(&sandbox);
+            tokio::spawn(async move { sandbox.next().await.map(|i| i.id) })
+        };
+        tokio::task::yield_now().await;
+        assert!(!again.is_finished(), "it waits, it is not refused");
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn a_crash_fails_every_dispatched_invocation_and_keeps_the_queued_one() {
+        let sandbox = concurrent_sandbox(3, Duration::from_secs(3));
+        sandbox.runtime_started(None);
+        let callers: Vec<_> = (0..3)
+            .map(|_| tokio::spawn(sandbox.admit().unwrap().invoke(event(b"{}"))))
+            .collect();
+        let a = sandbox.next().await.unwrap();
+        let b = sandbox.next().await.unwrap();
+        assert!(!sandbox.runtime_exited("signal: 9"));
+        sandbox.runtime_started(None);
+        let c = sandbox.next().await.unwrap();
+        assert!(
+            c.id != a.id && c.id != b.id,
+            "the undispatched one waits for the new process"
+        );
+        for (caller, id) in callers.into_iter().zip([&a.id, &b.id]) {
+            let Outcome::Error(body) = caller.await.unwrap() else {
+                panic!("no error")
+            };
+            let text = String::from_utf8_lossy(&body);
+            assert!(
+                text.contains("Runtime.ExitError") && text.contains(id.as_str()),
+                "{text}"
+            );
+        }
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn under_concurrency_a_timeout_fails_one_and_keeps_the_process() {
+        let sandbox = concurrent_sandbox(2, Duration::from_millis(200));
+        sandbox.runtime_started(None);
+        let slow = tokio::spawn(sandbox.admit().unwrap().invoke(event(b"slow")));
+        let a = sandbox.next().await.unwrap();
+        let watch = {
+            let sandbox = Arc::clone(&sandbox);
+            tokio::spawn(async move { sandbox.overdue().await })
+        };
+        let Outcome::Error(body) = slow.await.unwrap() else {
+            panic!("no timeout")
+        };
+        assert!(String::from_utf8_lossy(&body).contains("Sandbox.Timedout"));
+        assert!(!watch.is_finished(), "the process is not replaced");
+        assert!(matches!(
+            sandbox.check_answer(&a.id, Call::Response),
+            Err(Refusal::UnknownRequestId)
+        ));
+        watch.abort();
     }
 
     #[tokio::test(flavor = "current_thread")]

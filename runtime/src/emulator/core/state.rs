@@ -1,5 +1,11 @@
 //! The runtime's side of the Runtime API as a state machine, after AWS's RAPID: which call is
 //! allowed when. A call the state does not allow is answered 403 `InvalidStateTransition`.
+//!
+//! Classic Lambda runs one invocation at a time, so the process has one state
+//! ([`RuntimeState::after`]). Under Lambda Managed Instances (`AWS_LAMBDA_MAX_CONCURRENCY` > 1)
+//! many invocations are in flight at once: past init the process is [`RuntimeState::Serving`]
+//! and whether an answer is allowed is a question about its request id, which the sandbox
+//! answers ([`RuntimeState::after_concurrent`]).
 
 use std::fmt;
 
@@ -16,6 +22,8 @@ pub enum RuntimeState {
     ResponseSent,
     /// Reported `/init/error`; the process is expected to exit.
     InitError,
+    /// Managed Instances: initialized (a `/next` came), serving invocations concurrently.
+    Serving,
 }
 
 /// A Runtime API call, as far as the state machine cares.
@@ -48,6 +56,7 @@ impl fmt::Display for InvalidTransition {
                 RuntimeState::Invoking => "handling an event",
                 RuntimeState::ResponseSent => "between events",
                 RuntimeState::InitError => "failed to initialize",
+                RuntimeState::Serving => "serving concurrent invocations",
             }
         )
     }
@@ -62,6 +71,20 @@ impl RuntimeState {
             (Started | ResponseSent | Ready, Call::Next) => Ready,
             (Ready, Call::Dispatch) => Invoking,
             (Invoking, Call::Response | Call::Error) => ResponseSent,
+            (Started, Call::InitError) => InitError,
+            (from, call) => return Err(InvalidTransition { from, call }),
+        };
+        Ok(next)
+    }
+
+    /// [`RuntimeState::after`] under Managed Instances: any number of `/next`, dispatches and
+    /// answers once initialized (each answer must name an invocation in flight, which the
+    /// sandbox checks); `/init/error` only before the first `/next`.
+    pub fn after_concurrent(self, call: Call) -> Result<Self, InvalidTransition> {
+        use RuntimeState::*;
+        let next = match (self, call) {
+            (Started | Serving, Call::Next) => Serving,
+            (Serving, Call::Dispatch | Call::Response | Call::Error) => Serving,
             (Started, Call::InitError) => InitError,
             (from, call) => return Err(InvalidTransition { from, call }),
         };
@@ -102,6 +125,22 @@ mod tests {
         assert!(
             e.to_string()
                 .starts_with("State transition from ResponseSent to Response failed")
+        );
+    }
+
+    #[test]
+    fn concurrent_calls_need_init_first_and_no_init_error_after() {
+        let s = S::Started.after_concurrent(Call::Next).unwrap();
+        assert_eq!(s, S::Serving);
+        for call in [Call::Next, Call::Dispatch, Call::Response, Call::Error] {
+            assert_eq!(s.after_concurrent(call), Ok(S::Serving));
+        }
+        assert!(S::Started.after_concurrent(Call::Response).is_err());
+        assert!(S::Serving.after_concurrent(Call::InitError).is_err());
+        assert!(S::InitError.after_concurrent(Call::Next).is_err());
+        assert_eq!(
+            S::Started.after_concurrent(Call::InitError),
+            Ok(S::InitError)
         );
     }
 

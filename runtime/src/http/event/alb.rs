@@ -15,34 +15,19 @@
 use http::header::SET_COOKIE;
 use http::response::Parts;
 
-use super::{JsonOut, RawEvent};
+use super::{JsonOut, RawEvent, push_query};
 use crate::http::percent::{push_path, push_uri};
 
 /// `path?query` of the request, encoded.
 pub(crate) fn target(raw: &RawEvent) -> String {
     let mut out = String::new();
     push_path(&mut out, raw.path.as_deref().unwrap_or("/"));
-    let mut first = true;
-    let mut pair = |out: &mut String, key: &str, value: &str| {
-        out.push(if std::mem::take(&mut first) { '?' } else { '&' });
-        push_uri(out, key, true);
-        out.push('=');
-        push_uri(out, value, true);
-    };
-    match &raw.multi_value_query_string_parameters {
-        Some(multi) => {
-            for (key, values) in &multi.0 {
-                for value in values {
-                    pair(&mut out, key, value);
-                }
-            }
-        }
-        None => {
-            for (key, value) in raw.query_string_parameters.iter().flat_map(|q| &q.0) {
-                pair(&mut out, key, value);
-            }
-        }
-    }
+    push_query(
+        &mut out,
+        raw.multi_value_query_string_parameters.as_ref(),
+        raw.query_string_parameters.as_ref(),
+        |out, text| push_uri(out, text, true),
+    );
     out
 }
 

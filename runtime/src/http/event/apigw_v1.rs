@@ -16,7 +16,7 @@
 
 use http::response::Parts;
 
-use super::{JsonOut, RawEvent};
+use super::{JsonOut, RawEvent, push_query};
 use crate::http::percent::{push_component, push_path, push_uri};
 
 /// `path?query` of the request, encoded.
@@ -46,27 +46,12 @@ pub(crate) fn target(raw: &RawEvent, host: Option<&str>) -> String {
         .multi_value_query_string_parameters
         .as_ref()
         .filter(|m| !m.0.is_empty());
-    let mut first = true;
-    let mut pair = |out: &mut String, key: &str, value: &str| {
-        out.push(if std::mem::take(&mut first) { '?' } else { '&' });
-        push_component(out, key);
-        out.push('=');
-        push_component(out, value);
-    };
-    match multi {
-        Some(multi) => {
-            for (key, values) in &multi.0 {
-                for value in values {
-                    pair(&mut out, key, value);
-                }
-            }
-        }
-        None => {
-            for (key, value) in raw.query_string_parameters.iter().flat_map(|q| &q.0) {
-                pair(&mut out, key, value);
-            }
-        }
-    }
+    push_query(
+        &mut out,
+        multi,
+        raw.query_string_parameters.as_ref(),
+        push_component,
+    );
     out
 }
 

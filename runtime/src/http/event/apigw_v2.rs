@@ -21,11 +21,7 @@ use crate::http::percent::{push_component, push_path, push_uri};
 
 /// `requestContext.http.method`.
 pub(crate) fn method(raw: &RawEvent) -> Option<&str> {
-    raw.request_context
-        .as_ref()?
-        .get("http")?
-        .get("method")?
-        .as_str()
+    raw.request_context.as_ref()?.http_method.as_deref()
 }
 
 /// `path?query` of the request, encoded.

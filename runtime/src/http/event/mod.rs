@@ -29,8 +29,7 @@ use std::marker::PhantomData;
 use http::header::{CONTENT_TYPE, COOKIE, HOST, HeaderName, HeaderValue, SET_COOKIE};
 use http::{HeaderMap, Method, Request, StatusCode, Uri};
 use serde::Deserialize;
-use serde::de::{Deserializer, MapAccess, Visitor};
-use serde_json::Value;
+use serde::de::{Deserializer, IgnoredAny, MapAccess, Visitor};
 
 use super::{Body, EventSource, PathParameters, RequestContext, StageVariables, content};
 use crate::protocol::error_type;
@@ -53,16 +52,210 @@ pub(crate) struct RawEvent {
     pub(crate) cookies: Option<Vec<String>>,
     pub(crate) path_parameters: Option<Pairs<String>>,
     pub(crate) stage_variables: Option<Pairs<String>>,
-    pub(crate) request_context: Option<Value>,
+    pub(crate) request_context: Option<RawContext>,
     pub(crate) body: Option<String>,
     #[serde(default)]
     pub(crate) is_base64_encoded: bool,
 }
 
 impl RawEvent {
-    /// `requestContext.<key>` as a string.
+    /// `requestContext.<key>` as a string, for the keys [`RawContext`] reads.
     pub(crate) fn context_str(&self, key: &str) -> Option<&str> {
-        self.request_context.as_ref()?.get(key)?.as_str()
+        let context = self.request_context.as_ref()?;
+        match key {
+            "domainName" => context.domain_name.as_deref(),
+            "path" => context.path.as_deref(),
+            "stage" => context.stage.as_deref(),
+            _ => None,
+        }
+    }
+}
+
+/// The keys of `requestContext` the translation reads, parsed without building a JSON tree:
+/// whether `elb` is there, the strings `domainName`, `path`, `stage` and `http.method` (a key
+/// whose value is no string reads as absent; of a repeated key the last counts, as in a
+/// `serde_json::Value`). Anything else is skipped; [`crate::http::RequestContext`] parses the
+/// whole object only if the service asks for it.
+#[derive(Debug, Default)]
+pub(crate) struct RawContext {
+    pub(crate) elb: bool,
+    pub(crate) domain_name: Option<String>,
+    pub(crate) path: Option<String>,
+    pub(crate) stage: Option<String>,
+    pub(crate) http_method: Option<String>,
+}
+
+/// A JSON value read as a string if it is one, else as `None` (and skipped whole).
+struct MaybeStr(Option<String>);
+
+impl<'de> Deserialize<'de> for MaybeStr {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(Lenient(|s: Option<&str>| MaybeStr(s.map(str::to_owned))))
+    }
+}
+
+/// A visitor of any JSON value: strings go to the function, every other value (skipped
+/// whole) is `None` to it.
+struct Lenient<F>(F);
+
+impl<'de, T, F: FnOnce(Option<&str>) -> T> Visitor<'de> for Lenient<F> {
+    type Value = T;
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("any JSON value")
+    }
+    fn visit_str<E>(self, v: &str) -> Result<T, E> {
+        Ok((self.0)(Some(v)))
+    }
+    fn visit_bool<E>(self, _: bool) -> Result<T, E> {
+        Ok((self.0)(None))
+    }
+    fn visit_i64<E>(self, _: i64) -> Result<T, E> {
+        Ok((self.0)(None))
+    }
+    fn visit_u64<E>(self, _: u64) -> Result<T, E> {
+        Ok((self.0)(None))
+    }
+    fn visit_f64<E>(self, _: f64) -> Result<T, E> {
+        Ok((self.0)(None))
+    }
+    fn visit_unit<E>(self) -> Result<T, E> {
+        Ok((self.0)(None))
+    }
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<T, A::Error> {
+        while seq.next_element::<IgnoredAny>()?.is_some() {}
+        Ok((self.0)(None))
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<T, A::Error> {
+        while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+        Ok((self.0)(None))
+    }
+}
+
+/// A key of `requestContext` (or of its `http`), matched without allocating.
+enum ContextKey {
+    Elb,
+    DomainName,
+    Path,
+    Stage,
+    Http,
+    Method,
+    Other,
+}
+
+impl<'de> Deserialize<'de> for ContextKey {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_str(Lenient(|key: Option<&str>| match key {
+            Some("elb") => ContextKey::Elb,
+            Some("domainName") => ContextKey::DomainName,
+            Some("path") => ContextKey::Path,
+            Some("stage") => ContextKey::Stage,
+            Some("http") => ContextKey::Http,
+            Some("method") => ContextKey::Method,
+            _ => ContextKey::Other,
+        }))
+    }
+}
+
+/// `requestContext.http`: its `method` if it is an object with a string there.
+struct RawHttp(Option<String>);
+
+impl<'de> Deserialize<'de> for RawHttp {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visit;
+        impl<'de> Visitor<'de> for Visit {
+            type Value = RawHttp;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("any JSON value")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<RawHttp, A::Error> {
+                let mut method = None;
+                while let Some(key) = map.next_key::<ContextKey>()? {
+                    match key {
+                        ContextKey::Method => method = map.next_value::<MaybeStr>()?.0,
+                        _ => drop(map.next_value::<IgnoredAny>()?),
+                    }
+                }
+                Ok(RawHttp(method))
+            }
+        }
+        match deserializer.deserialize_any(OrSkip(Visit)) {
+            Ok(Some(http)) => Ok(http),
+            Ok(None) => Ok(RawHttp(None)),
+            Err(e) => Err(e),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for RawContext {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visit;
+        impl<'de> Visitor<'de> for Visit {
+            type Value = RawContext;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("any JSON value")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<RawContext, A::Error> {
+                let mut context = RawContext::default();
+                while let Some(key) = map.next_key::<ContextKey>()? {
+                    match key {
+                        ContextKey::Elb => {
+                            map.next_value::<IgnoredAny>()?;
+                            context.elb = true;
+                        }
+                        ContextKey::DomainName => {
+                            context.domain_name = map.next_value::<MaybeStr>()?.0;
+                        }
+                        ContextKey::Path => context.path = map.next_value::<MaybeStr>()?.0,
+                        ContextKey::Stage => context.stage = map.next_value::<MaybeStr>()?.0,
+                        ContextKey::Http => {
+                            context.http_method = map.next_value::<RawHttp>()?.0;
+                        }
+                        ContextKey::Method | ContextKey::Other => {
+                            map.next_value::<IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(context)
+            }
+        }
+        Ok(deserializer
+            .deserialize_any(OrSkip(Visit))?
+            .unwrap_or_default())
+    }
+}
+
+/// A visitor for an object, `None` for any other JSON value (skipped whole).
+struct OrSkip<V>(V);
+
+impl<'de, V: Visitor<'de>> Visitor<'de> for OrSkip<V> {
+    type Value = Option<V::Value>;
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("any JSON value")
+    }
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
+        self.0.visit_map(map).map(Some)
+    }
+    fn visit_str<E>(self, _: &str) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+    fn visit_bool<E>(self, _: bool) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+    fn visit_i64<E>(self, _: i64) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+    fn visit_u64<E>(self, _: u64) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+    fn visit_f64<E>(self, _: f64) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+    fn visit_unit<E>(self) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        while seq.next_element::<IgnoredAny>()?.is_some() {}
+        Ok(None)
     }
 }
 
@@ -92,6 +285,44 @@ impl<'de, V: Deserialize<'de>> Deserialize<'de> for Pairs<V> {
             }
         }
         deserializer.deserialize_any(Visit(PhantomData))
+    }
+}
+
+/// Appends the query of a REST (v1) or ALB event to `out` as `?key=value&...`, each key and
+/// value written by `encode` (the two sources escape differently): every value of `multi`
+/// (`multiValueQueryStringParameters`) when the event has it, else `single`
+/// (`queryStringParameters`); nothing for no parameters.
+///
+/// ```text
+/// push_query(&mut out, raw.multi_value_query_string_parameters.as_ref(),
+///            raw.query_string_parameters.as_ref(), push_component);
+/// ```
+pub(crate) fn push_query(
+    out: &mut String,
+    multi: Option<&Pairs<Vec<String>>>,
+    single: Option<&Pairs<String>>,
+    encode: impl Fn(&mut String, &str),
+) {
+    let mut first = true;
+    let mut pair = |out: &mut String, key: &str, value: &str| {
+        out.push(if std::mem::take(&mut first) { '?' } else { '&' });
+        encode(out, key);
+        out.push('=');
+        encode(out, value);
+    };
+    match multi {
+        Some(multi) => {
+            for (key, values) in &multi.0 {
+                for value in values {
+                    pair(out, key, value);
+                }
+            }
+        }
+        None => {
+            for (key, value) in single.iter().flat_map(|q| &q.0) {
+                pair(out, key, value);
+            }
+        }
     }
 }
 
@@ -155,7 +386,7 @@ pub(crate) struct Refused(pub(crate) String);
 /// The source of an event, from its keys (see the module's table).
 pub(crate) fn detect(event: &RawEvent) -> Option<Shape> {
     let context = event.request_context.as_ref();
-    if context.is_some_and(|c| c.get("elb").is_some()) {
+    if context.is_some_and(|c| c.elb) {
         let multi_value = event.multi_value_headers.is_some()
             || event.multi_value_query_string_parameters.is_some();
         return Some(Shape::Alb { multi_value });
@@ -176,12 +407,17 @@ pub(crate) fn detect(event: &RawEvent) -> Option<Shape> {
 /// Parses `event` and builds the request a service sees, with `ctx` among its extensions.
 /// `Err` when the event is no HTTP event at all (the invocation fails).
 pub(crate) fn translate(event: &[u8], ctx: Context) -> Result<Translated, Error> {
-    let raw: RawEvent = serde_json::from_slice(event).map_err(|e| {
+    // Checked as UTF-8 once, then parsed as text: `from_slice` would check each string again
+    // (`crate::invocation::decode` does the same).
+    let unmarshal = |why: &dyn std::fmt::Display| {
         Error::new(
             error_type::UNMARSHAL,
-            format!("the event is not an HTTP event's JSON: {e}"),
+            format!("the event is not an HTTP event's JSON: {why}"),
         )
-    })?;
+    };
+    let text =
+        std::str::from_utf8(event).map_err(|e| unmarshal(&format_args!("not UTF-8 ({e})")))?;
+    let raw: RawEvent = serde_json::from_str(text).map_err(|e| unmarshal(&e))?;
     let shape = detect(&raw).ok_or_else(|| {
         Error::new(
             error_type::UNMARSHAL,
@@ -190,12 +426,17 @@ pub(crate) fn translate(event: &[u8], ctx: Context) -> Result<Translated, Error>
              rawPath, and no httpMethod",
         )
     })?;
-    let request = build(raw, shape, ctx);
+    let request = build(raw, shape, ctx, event);
     Ok(Translated { shape, request })
 }
 
 /// The request of an event whose source is `shape`.
-fn build(mut raw: RawEvent, shape: Shape, ctx: Context) -> Result<Request<Body>, Refused> {
+fn build(
+    mut raw: RawEvent,
+    shape: Shape,
+    ctx: Context,
+    event: &[u8],
+) -> Result<Request<Body>, Refused> {
     let method = match shape {
         Shape::ApiGatewayV2 | Shape::FunctionUrl => apigw_v2::method(&raw),
         Shape::ApiGatewayV1 | Shape::Alb { .. } => raw.http_method.as_deref(),
@@ -263,10 +504,7 @@ fn build(mut raw: RawEvent, shape: Shape, ctx: Context) -> Result<Request<Body>,
     let extensions = request.extensions_mut();
     extensions.insert(PathParameters(into_map(raw.path_parameters.take())));
     extensions.insert(StageVariables(into_map(raw.stage_variables.take())));
-    extensions.insert(RequestContext {
-        source: shape.source(),
-        json: raw.request_context.take().unwrap_or(Value::Null),
-    });
+    extensions.insert(RequestContext::lazy(shape.source(), event));
     extensions.insert(ctx);
     Ok(request)
 }

@@ -590,3 +590,41 @@ fn a_plain_http_request_wrapped_as_an_http_api_event_comes_back_the_same() {
 fn head_with(status: u16, headers: &[(&'static str, &'static str)]) -> http::response::Parts {
     head(status, headers)
 }
+
+#[test]
+fn request_context_keys_are_read_as_a_value_would_read_them_and_the_whole_object_kept() {
+    let raw: RawEvent = serde_json::from_str(
+        r#"{"requestContext":{"elb":null,"domainName":7,"stage":"a","stage":"b",
+            "http":{"method":["GET"]},"deep":{"x":[1,{"y":"z"}]},"path":"/p"}}"#,
+    )
+    .unwrap();
+    let context = raw.request_context.as_ref().unwrap();
+    // A key with null is there (`Value::get` is `Some`); no string reads as absent; the last
+    // of a repeated key counts.
+    assert!(context.elb);
+    assert_eq!(raw.context_str("domainName"), None);
+    assert_eq!(raw.context_str("stage"), Some("b"));
+    assert_eq!(raw.context_str("path"), Some("/p"));
+    assert_eq!(context.http_method, None);
+    // A requestContext that is no object is skipped whole, not an error.
+    for other in [r#""text""#, "[1,{\"elb\":1}]", "3", "true"] {
+        let raw: RawEvent = serde_json::from_str(&format!(
+            r#"{{"requestContext":{other},"httpMethod":"GET"}}"#
+        ))
+        .unwrap();
+        let context = raw.request_context.unwrap();
+        assert!(!context.elb && context.domain_name.is_none(), "{other}");
+    }
+    // The extension's JSON is the whole object, parsed when asked for.
+    let event = br#"{"version":"2.0","requestContext":{"a":[1,2.5],"b":{"c":null},"http":{"method":"PUT"}}}"#;
+    let lazy = RequestContext::lazy(EventSource::FunctionUrl, event);
+    assert_eq!(
+        lazy.json(),
+        &json!({"a": [1, 2.5], "b": {"c": null}, "http": {"method": "PUT"}})
+    );
+    assert_eq!(lazy.get("b"), Some(&json!({"c": null})));
+    assert_eq!(
+        RequestContext::lazy(EventSource::Alb, b"{}").json(),
+        &Value::Null
+    );
+}

@@ -1,0 +1,506 @@
+//! Lambda Managed Instances under `faas-emulator --max-concurrency N`: up to N invocations in
+//! flight at once, each dispatched to its own `/next` and answered by its own request id, with
+//! its own deadline, and the hostile-client guarantees of the one-at-a-time emulator per slot.
+//!
+//! The function's side is played by this test: the emulator runs a placeholder process that
+//! never polls (a shell that writes its pid and sleeps), and the test's threads are its N
+//! workers on the Runtime API, one connection per call. That needs no concurrent runtime and
+//! lets a test misbehave on purpose (answer an id twice, crash with N in flight). Then our own
+//! runtime (the `sleep` example, its concurrent driver) under the emulator and in local mode;
+//! the `lambda_runtime` peer's `run_concurrent` runs under the same mode in conformance.rs.
+
+use std::collections::HashSet;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use faas_checks::fixture::{Function, example};
+use faas_checks::http::{self, Response};
+use serde_json::{Value, json};
+
+const NEXT: &str = "/2018-06-01/runtime/invocation/next";
+const T: Duration = Duration::from_secs(60);
+
+/// The placeholder function under `faas-emulator --max-concurrency n` (plus `args`), and the
+/// file its pid is in (rewritten by each process the emulator starts).
+fn managed(name: &str, n: usize, args: &[&str]) -> (Function, PathBuf) {
+    let pid_file =
+        std::env::temp_dir().join(format!("faas-managed-{}-{name}.pid", std::process::id()));
+    let _ = std::fs::remove_file(&pid_file);
+    let script = format!("echo $$ > {}; exec sleep 3600", pid_file.display());
+    let n = n.to_string();
+    let mut all = vec!["--max-concurrency", n.as_str()];
+    all.extend_from_slice(args);
+    let f = Function::emulated_command(&["sh".as_ref(), "-c".as_ref(), script.as_ref()], &[], &all);
+    (f, pid_file)
+}
+
+/// The pid the placeholder process wrote, once it has.
+fn pid_in(file: &PathBuf) -> i32 {
+    let start = Instant::now();
+    loop {
+        if let Some(pid) = std::fs::read_to_string(file)
+            .ok()
+            .and_then(|t| t.trim().parse().ok())
+        {
+            return pid;
+        }
+        assert!(start.elapsed() < T, "{} never written", file.display());
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+/// An event a worker took from `/next`.
+#[derive(Debug)]
+struct Taken {
+    id: String,
+    body: Vec<u8>,
+}
+
+/// One `/next` on its own connection: the event, or the refusal.
+fn next(api: &str) -> Result<Taken, Response> {
+    let r = http::request(api, "GET", NEXT, &[], b"", T)
+        .unwrap_or_else(|e| panic!("/next failed: {e}"));
+    if r.status != 200 {
+        return Err(r);
+    }
+    let id = r
+        .header("lambda-runtime-aws-request-id")
+        .expect("/next names the request id")
+        .to_owned();
+    assert!(
+        r.header("lambda-runtime-deadline-ms").is_some(),
+        "{:?}",
+        r.headers
+    );
+    Ok(Taken { id, body: r.body })
+}
+
+/// `/next` until an event comes, through a process replacement (410) in between.
+fn next_event(api: &str) -> Taken {
+    let start = Instant::now();
+    loop {
+        match next(api) {
+            Ok(taken) => return taken,
+            Err(r) if r.status == 410 && start.elapsed() < T => {
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            Err(r) => panic!("/next refused: {} {}", r.status, r.body_excerpt()),
+        }
+    }
+}
+
+/// POSTs `body` to `/invocation/{id}/{segment}`; returns the status.
+fn post(api: &str, id: &str, segment: &str, body: &[u8]) -> u16 {
+    let path = format!("/2018-06-01/runtime/invocation/{id}/{segment}");
+    http::request(api, "POST", &path, &[], body, T)
+        .unwrap_or_else(|e| panic!("{path}: {e}"))
+        .status
+}
+
+/// The answer a worker gives: the event and the id it came with.
+fn answer_for(taken: &Taken) -> Vec<u8> {
+    let event: Value = serde_json::from_slice(&taken.body).expect("events are JSON here");
+    json!({"id": taken.id, "echo": event})
+        .to_string()
+        .into_bytes()
+}
+
+/// The worker's loop body: take an event, wait `pause`, answer it.
+fn serve_one(api: &str, pause: Duration) {
+    let taken = next_event(api);
+    std::thread::sleep(pause);
+    assert_eq!(post(api, &taken.id, "response", &answer_for(&taken)), 202);
+}
+
+/// Asserts `r` is the worker's answer to `event`; returns the request id it names.
+fn own_answer(r: &Response, event: &Value) -> String {
+    assert_eq!(r.status, 200, "{}", r.body_excerpt());
+    let body = r.expect_json();
+    assert_eq!(&body["echo"], event, "another caller's answer: {body}");
+    body["id"].as_str().expect("an id").to_owned()
+}
+
+#[test]
+fn n_invocations_that_sleep_overlap() {
+    let n = 8;
+    let pause = Duration::from_millis(500);
+    let (f, _) = managed("overlap", n, &[]);
+    let start = Instant::now();
+    let ids: Vec<String> = std::thread::scope(|s| {
+        for _ in 0..n {
+            s.spawn(|| serve_one(&f.api_addr, pause));
+        }
+        let callers: Vec<_> = (0..n)
+            .map(|i| {
+                let f = &f;
+                s.spawn(move || {
+                    let event = json!({ "caller": i });
+                    own_answer(&f.invoke(event.to_string().as_bytes()), &event)
+                })
+            })
+            .collect();
+        callers.into_iter().map(|c| c.join().unwrap()).collect()
+    });
+    let elapsed = start.elapsed();
+    // One at a time would take 8 pauses (4 s); together, about one. The bound is generous.
+    assert!(elapsed >= pause, "{elapsed:?}");
+    assert!(
+        elapsed < pause * 5,
+        "8 invocations of 500 ms took {elapsed:?}: not concurrent\n{}",
+        f.output()
+    );
+    assert_eq!(ids.iter().collect::<HashSet<_>>().len(), n, "{ids:?}");
+    for id in &ids {
+        assert!(
+            f.wait_for_output(&format!("REPORT RequestId: {id}"), T)
+                .is_some(),
+            "{}",
+            f.output()
+        );
+    }
+}
+
+#[test]
+fn thousands_of_invocations_each_get_their_own_answer() {
+    let (n, total, callers) = (8, 2_000, 16);
+    let (f, _) = managed("crosstalk", n, &[]);
+    let served = AtomicUsize::new(0);
+    let ids: Vec<String> = std::thread::scope(|s| {
+        for _ in 0..n {
+            s.spawn(|| {
+                while served.fetch_add(1, Ordering::SeqCst) < total {
+                    serve_one(&f.api_addr, Duration::ZERO);
+                }
+            });
+        }
+        let handles: Vec<_> = (0..callers)
+            .map(|c| {
+                let f = &f;
+                s.spawn(move || {
+                    (0..total / callers)
+                        .map(|i| {
+                            let event = json!({ "caller": c, "call": i });
+                            own_answer(&f.invoke(event.to_string().as_bytes()), &event)
+                        })
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().unwrap())
+            .collect()
+    });
+    assert_eq!(ids.len(), total);
+    let distinct: HashSet<&String> = ids.iter().collect();
+    assert_eq!(distinct.len(), total, "a request id answered two callers");
+    let output = f.output();
+    let reports = output.matches("REPORT RequestId: ").count();
+    assert_eq!(reports, total, "one REPORT line per invocation");
+}
+
+#[test]
+fn only_n_polls_wait_at_once() {
+    let (f, _) = managed("polls", 2, &[]);
+    std::thread::scope(|s| {
+        let workers: Vec<_> = (0..2)
+            .map(|_| s.spawn(|| serve_one(&f.api_addr, Duration::ZERO)))
+            .collect();
+        // Both wait in /next now (the emulator counts them as they arrive).
+        std::thread::sleep(Duration::from_millis(500));
+        let third = next(&f.api_addr).expect_err("a third /next is refused at once");
+        assert_eq!(third.status, 403, "{}", third.body_excerpt());
+        assert!(
+            String::from_utf8_lossy(&third.body).contains("AWS_LAMBDA_MAX_CONCURRENCY"),
+            "{}",
+            third.body_excerpt()
+        );
+        for i in 0..2 {
+            let event = json!({ "i": i });
+            own_answer(&f.invoke(event.to_string().as_bytes()), &event);
+        }
+        for w in workers {
+            w.join().unwrap();
+        }
+    });
+}
+
+#[test]
+fn answers_for_unknown_or_finished_ids_are_refused() {
+    let (f, _) = managed("refused", 2, &[]);
+    std::thread::scope(|s| {
+        let callers: Vec<_> = (0..2)
+            .map(|i| {
+                let f = &f;
+                s.spawn(move || (i, f.invoke(json!({ "i": i }).to_string().as_bytes())))
+            })
+            .collect();
+        let first = next_event(&f.api_addr);
+        let second = next_event(&f.api_addr);
+        assert_ne!(first.id, second.id);
+        let api = &f.api_addr;
+        assert_eq!(post(api, &first.id, "response", &answer_for(&first)), 202);
+        // The first is finished: neither a second answer nor an error for it is taken, and
+        // an id never issued is refused too; the second slot is untouched by all that.
+        assert_eq!(post(api, &first.id, "response", b"{\"twice\":1}"), 400);
+        assert_eq!(post(api, &first.id, "error", b"{}"), 400);
+        assert_eq!(post(api, "not-a-request-id", "response", b"{}"), 400);
+        assert_eq!(post(api, &second.id, "response", &answer_for(&second)), 202);
+        assert_eq!(post(api, &second.id, "response", b"{}"), 400);
+        let mut seen = HashSet::new();
+        for caller in callers {
+            let (i, r) = caller.join().unwrap();
+            seen.insert(own_answer(&r, &json!({ "i": i })));
+        }
+        let issued: HashSet<String> = [first.id, second.id].into();
+        assert_eq!(seen, issued);
+    });
+}
+
+#[test]
+fn a_crash_fails_every_invocation_in_flight_then_the_next_ones_succeed() {
+    let n = 4;
+    let (f, pid_file) = managed("crash", n, &[]);
+    let first_pid = pid_in(&pid_file);
+    std::thread::scope(|s| {
+        let callers: Vec<_> = (0..n)
+            .map(|i| {
+                let f = &f;
+                s.spawn(move || f.invoke(json!({ "i": i }).to_string().as_bytes()))
+            })
+            .collect();
+        let taken: HashSet<String> = (0..n).map(|_| next_event(&f.api_addr).id).collect();
+        assert_eq!(taken.len(), n);
+        // SAFETY: kill(2) on the placeholder process this test's emulator started.
+        unsafe { libc::kill(first_pid, libc::SIGKILL) };
+        let mut failed = HashSet::new();
+        for caller in callers {
+            let r = caller.join().unwrap();
+            let body = r.expect_function_error("Runtime.ExitError");
+            let message = body["errorMessage"].as_str().unwrap_or_default().to_owned();
+            let id = taken
+                .iter()
+                .find(|id| message.contains(id.as_str()))
+                .unwrap_or_else(|| panic!("{message} names no invocation in flight"));
+            failed.insert(id.clone());
+        }
+        assert_eq!(failed, taken, "each in-flight invocation failed once");
+        // The emulator started a new process; the next invocations are served.
+        for _ in 0..n {
+            s.spawn(|| serve_one(&f.api_addr, Duration::ZERO));
+        }
+        for i in 0..n {
+            let event = json!({ "after": i });
+            own_answer(&f.invoke(event.to_string().as_bytes()), &event);
+        }
+    });
+    // The replacement starts after a short restart delay: wait for its pid.
+    let start = Instant::now();
+    while pid_in(&pid_file) == first_pid {
+        assert!(start.elapsed() < T, "the process was not replaced");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn each_invocation_has_its_own_deadline_and_a_timeout_keeps_the_process() {
+    let (f, pid_file) = managed("deadline", 2, &["--timeout", "1"]);
+    let pid = pid_in(&pid_file);
+    std::thread::scope(|s| {
+        let start = Instant::now();
+        let slow = s.spawn(|| f.invoke(br#"{"slow":true}"#));
+        let slow_taken = next_event(&f.api_addr);
+        let fast = s.spawn(|| f.invoke(br#"{"fast":true}"#));
+        let fast_taken = next_event(&f.api_addr);
+        assert_eq!(
+            post(
+                &f.api_addr,
+                &fast_taken.id,
+                "response",
+                &answer_for(&fast_taken)
+            ),
+            202
+        );
+        own_answer(&fast.join().unwrap(), &json!({"fast": true}));
+        let r = slow.join().unwrap();
+        let body = r.expect_function_error("Sandbox.Timedout");
+        assert!(
+            body["errorMessage"]
+                .as_str()
+                .unwrap_or_default()
+                .contains(&slow_taken.id),
+            "{body}"
+        );
+        assert!(start.elapsed() >= Duration::from_millis(900));
+        // Its late answer is refused; the slot is free for the next invocation.
+        assert_eq!(
+            post(
+                &f.api_addr,
+                &slow_taken.id,
+                "response",
+                &answer_for(&slow_taken)
+            ),
+            400
+        );
+        s.spawn(|| serve_one(&f.api_addr, Duration::ZERO));
+        own_answer(&f.invoke(br#"{"later":1}"#), &json!({"later": 1}));
+    });
+    // Managed Instances keep the environment after a timeout: the same process serves on.
+    assert_eq!(pid_in(&pid_file), pid);
+    assert!(!f.output().contains("starting a new one"), "{}", f.output());
+}
+
+#[test]
+fn sigterm_with_n_in_flight_loses_none() {
+    let n = 4;
+    let (mut f, _) = managed("sigterm", n, &[]);
+    let (answers, queued) = std::thread::scope(|s| {
+        let callers: Vec<_> = (0..n)
+            .map(|i| {
+                let f = &f;
+                s.spawn(move || (i, f.invoke(json!({ "i": i }).to_string().as_bytes())))
+            })
+            .collect();
+        let taken: Vec<Taken> = (0..n).map(|_| next_event(&f.api_addr)).collect();
+        // One more caller waits for a slot: at stop it gets 503, it never ran.
+        let queued = s.spawn(|| f.invoke(b"{\"queued\":1}"));
+        std::thread::sleep(Duration::from_millis(200));
+        f.signal(libc::SIGTERM);
+        std::thread::sleep(Duration::from_millis(300));
+        // The shutdown phase waits for every invocation in flight: answer them now.
+        for t in &taken {
+            assert_eq!(post(&f.api_addr, &t.id, "response", &answer_for(t)), 202);
+        }
+        let answers: Vec<_> = callers.into_iter().map(|c| c.join().unwrap()).collect();
+        (answers, queued.join().unwrap())
+    });
+    for (i, r) in &answers {
+        own_answer(r, &json!({ "i": i }));
+    }
+    assert_eq!(queued.status, 503, "{}", queued.body_excerpt());
+    let status = f.wait(T).expect("the emulator exits after SIGTERM");
+    assert!(status.success(), "{status:?}\n{}", f.output());
+}
+
+/// `n` callers of `f` each sleeping `ms` at once: how long they took together; each got its
+/// own `{"slept_ms": ms}`.
+fn sleep_together(f: &Function, n: usize, ms: u64) -> Duration {
+    let start = Instant::now();
+    std::thread::scope(|s| {
+        for _ in 0..n {
+            s.spawn(|| {
+                let r = f.invoke(json!({ "ms": ms }).to_string().as_bytes());
+                assert_eq!(r.status, 200, "{}\n{}", r.body_excerpt(), f.output());
+                assert_eq!(r.expect_json(), json!({ "slept_ms": ms }));
+            });
+        }
+    });
+    start.elapsed()
+}
+
+#[test]
+fn our_runtime_serves_n_at_once_under_the_emulator() {
+    let f = Function::emulated(&example("sleep"), &[], &["--max-concurrency", "8"]);
+    let elapsed = sleep_together(&f, 8, 500);
+    assert!(
+        elapsed < Duration::from_millis(2_500),
+        "8 invocations of 500 ms took {elapsed:?}: not concurrent\n{}",
+        f.output()
+    );
+    // 16 callers, 400 invocations of different lengths: each gets its own answer, each has
+    // one REPORT line of its own.
+    std::thread::scope(|s| {
+        for c in 0..16u64 {
+            let f = &f;
+            s.spawn(move || {
+                for i in 0..25u64 {
+                    let ms = (c + i) % 7;
+                    let r = f.invoke(json!({ "ms": ms }).to_string().as_bytes());
+                    assert_eq!(r.expect_json(), json!({ "slept_ms": ms }), "caller {c}");
+                }
+            });
+        }
+    });
+    let reports = f.output().matches("REPORT RequestId: ").count();
+    assert!(reports >= 408, "{reports} REPORT lines for 408 invocations");
+}
+
+#[test]
+fn local_mode_takes_the_concurrency_from_its_flag_or_the_variable() {
+    let by_flag = Function::local_with_args(&example("sleep"), &[], &["--max-concurrency", "4"]);
+    let elapsed = sleep_together(&by_flag, 4, 500);
+    assert!(
+        elapsed < Duration::from_millis(1_800),
+        "{elapsed:?}\n{}",
+        by_flag.output()
+    );
+    drop(by_flag);
+    let by_variable = Function::local(&example("sleep"), &[("AWS_LAMBDA_MAX_CONCURRENCY", "4")]);
+    let elapsed = sleep_together(&by_variable, 4, 500);
+    assert!(
+        elapsed < Duration::from_millis(1_800),
+        "{elapsed:?}\n{}",
+        by_variable.output()
+    );
+}
+
+#[test]
+fn without_the_flag_one_invocation_at_a_time_as_before() {
+    let f = Function::emulated(&example("sleep"), &[], &[]);
+    let elapsed = sleep_together(&f, 3, 300);
+    assert!(
+        elapsed >= Duration::from_millis(850),
+        "3 invocations of 300 ms overlapped in {elapsed:?} without --max-concurrency"
+    );
+}
+
+#[test]
+fn n_streams_run_at_once_each_to_its_own_caller() {
+    use faas_checks::event_stream::Stream;
+    let f = Function::emulated(&example("stream"), &[], &["--max-concurrency", "4"]);
+    let start = Instant::now();
+    let streams: Vec<(usize, Vec<u8>, String)> = std::thread::scope(|s| {
+        let callers: Vec<_> = (0..4)
+            .map(|i| {
+                let f = &f;
+                s.spawn(move || {
+                    // Caller 3's stream fails after two tokens; the others end well.
+                    let fail = if i == 3 { r#", "fail_after": 2"# } else { "" };
+                    let event = format!(
+                        r#"{{"prompt": "c{i}-a c{i}-b c{i}-c c{i}-d", "delay_ms": 300{fail}}}"#
+                    );
+                    let stream = Stream::open(&f.invoke_addr, &event);
+                    assert_eq!(stream.status, 200, "{}", stream.head);
+                    let mut data = Vec::new();
+                    let mut end = String::new();
+                    for m in stream.messages() {
+                        match m.event_type.as_str() {
+                            "PayloadChunk" => data.extend_from_slice(&m.payload),
+                            _ => end = String::from_utf8_lossy(&m.payload).into_owned(),
+                        }
+                    }
+                    (i, data, end)
+                })
+            })
+            .collect();
+        callers.into_iter().map(|c| c.join().unwrap()).collect()
+    });
+    let elapsed = start.elapsed();
+    // One stream takes 900 ms; four in turn would take 3.6 s.
+    assert!(
+        elapsed < Duration::from_millis(2_700),
+        "4 streams of 900 ms took {elapsed:?}: not concurrent\n{}",
+        f.output()
+    );
+    for (i, data, end) in streams {
+        let text = String::from_utf8_lossy(&data);
+        if i == 3 {
+            assert_eq!(text, "c3-a c3-b ", "{end}");
+            assert!(end.contains("TokenLimit"), "{end}");
+        } else {
+            assert_eq!(text, format!("c{i}-a c{i}-b c{i}-c c{i}-d "));
+            assert!(!end.contains("ErrorCode"), "{end}");
+        }
+    }
+}
