@@ -29,7 +29,7 @@ RUN printf '[target.%s]\nrustflags = ["--remap-path-prefix=/usr/local/cargo=/car
 ENV CFLAGS="-ffile-prefix-map=/usr/local/cargo=/cargo"
 # 1) Dependencies only, in their own layer: the manifests plus empty stub targets.
 COPY Cargo.toml Cargo.lock ./
-COPY .cargo/config.toml .cargo/
+COPY .cargo/config.toml .cargo/musl-ld .cargo/no-unwind-tables.ld .cargo/
 COPY runtime/Cargo.toml runtime/
 COPY checks/Cargo.toml checks/
 RUN mkdir -p runtime/src checks/src/bin/faas-check \

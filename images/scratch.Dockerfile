@@ -33,7 +33,7 @@ ENV CFLAGS="-ffile-prefix-map=/usr/local/cargo=/cargo"
 # 1) Dependencies only, in their own layer: the manifests plus empty stub targets.
 #    Editing runtime/src or checks/src does not invalidate this layer.
 COPY Cargo.toml Cargo.lock ./
-COPY .cargo/config.toml .cargo/
+COPY .cargo/config.toml .cargo/musl-ld .cargo/no-unwind-tables.ld .cargo/
 COPY runtime/Cargo.toml runtime/
 COPY checks/Cargo.toml checks/
 RUN mkdir -p runtime/src checks/src/bin/faas-check \
