@@ -202,6 +202,7 @@ def main():
         out.append(f"| scratch image <= 512 KiB compressed | {grouped(i)} B ({i / 1024:.0f} KiB) | "
                    f"{'yes' if i <= 512 * 1024 else 'no'} |")
     if "--http" in opts:
+        out.append("")
         out.extend(http_table(opts["--http"]))
     for path in concurrency:
         out.extend(concurrency_table(path))
