@@ -4,8 +4,8 @@
 //! The client's calls block the calling thread (one `write` and one sleeping `read` per
 //! `/next`, see `crate::client`); the tokio runtime runs only each invocation's futures
 //! (`block_on`). How the invocation in flight is made known to its code ([`Marking`]) is the
-//! one difference between the drivers, and a value here, not a type: the loop and the
-//! adapter's code are compiled once for both.
+//! one difference between the drivers, and a value here, not a type: the loop is compiled
+//! once for both (only the adapter's future is driven two ways: bare, or in the task-local).
 
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
