@@ -69,13 +69,9 @@ pub(crate) fn run<A: Adapter + Clone + Send>(
     let exit = if workers <= 1 {
         let mut marking = worker::Marking::Process(TraceEnv::new());
         let (mut client, mut adapter) = (client, adapter);
-        match worker::serve(
-            rt,
-            &mut client,
-            &mut adapter,
-            &config.function,
-            &mut marking,
-        ) {
+        let function = &config.function;
+        let served = worker::serve(&mut client, &mut adapter, function, &mut marking);
+        match rt.block_on(served) {
             Ok(()) => Exit::Done,
             Err(unreachable) => unreachable_api(&unreachable),
         }
@@ -88,7 +84,7 @@ pub(crate) fn run<A: Adapter + Clone + Send>(
         }
         concurrent::serve(
             rt,
-            client,
+            api,
             adapter,
             &config.function,
             workers.min(MAX_WORKERS),
