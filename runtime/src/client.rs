@@ -249,7 +249,9 @@ impl Client {
             Conn::Reactor(mut conn) => {
                 let (tcp, read) = (&conn.stream, &mut conn.read);
                 match streaming::stream_over(tcp, read, &self.head, &mut body).await {
-                    Ok((response, reusable)) => Ok((response, reusable.then_some(Conn::Reactor(conn)))),
+                    Ok((response, reusable)) => {
+                        Ok((response, reusable.then_some(Conn::Reactor(conn))))
+                    }
                     Err(e) => Err(e),
                 }
             }
@@ -270,7 +272,10 @@ impl Client {
     async fn post(&mut self, call: Call<'_>, body: &[u8]) -> Result<(), Unreachable> {
         let mut backoff = Backoff::default();
         let mut attempts = 0;
-        if let Some(answer) = self.call(call, Some(body), &mut backoff, &mut attempts).await? {
+        if let Some(answer) = self
+            .call(call, Some(body), &mut backoff, &mut attempts)
+            .await?
+        {
             log_refusal(&call, &answer);
         }
         Ok(())

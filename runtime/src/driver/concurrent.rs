@@ -123,7 +123,9 @@ impl Wake for Slot {
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 impl<F: Future<Output = ()>> Workers<F> {
@@ -139,7 +141,10 @@ impl<F: Future<Output = ()>> Workers<F> {
                 })
             })
             .collect();
-        let wakers = slots.iter().map(|slot| Waker::from(Arc::clone(slot))).collect();
+        let wakers = slots
+            .iter()
+            .map(|slot| Waker::from(Arc::clone(slot)))
+            .collect();
         *lock(&queue.woken) = (0..n).collect();
         Self {
             futures: futures.into_iter().map(|f| Some(Box::pin(f))).collect(),
@@ -172,7 +177,11 @@ impl<F: Future<Output = ()>> Future for Workers<F> {
             let Some(future) = this.futures[index].as_mut() else {
                 continue;
             };
-            if future.as_mut().poll(&mut Context::from_waker(waker)).is_ready() {
+            if future
+                .as_mut()
+                .poll(&mut Context::from_waker(waker))
+                .is_ready()
+            {
                 this.futures[index] = None;
                 this.left -= 1;
             }

@@ -82,13 +82,7 @@ pub(crate) fn run<A: Adapter + Clone + Send>(
                 env::MAX_CONCURRENCY
             );
         }
-        concurrent::serve(
-            rt,
-            api,
-            adapter,
-            &config.function,
-            workers.min(MAX_WORKERS),
-        )
+        concurrent::serve(rt, api, adapter, &config.function, workers.min(MAX_WORKERS))
     };
     if exit == Exit::Done {
         lifecycle::run_hook(rt, Instant::now());
