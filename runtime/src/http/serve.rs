@@ -268,6 +268,9 @@ async fn invoke<A: Adapter>(
             tokio::join!(producer, relay);
         }
     }
+    // After the awaits: with N at once, other requests ran meanwhile; the line still carries
+    // this one's id.
+    tracing::debug!("answered {} {}", job.head.method, job.head.uri);
 }
 
 /// The function's own stream, read by the front: a failure in its trailers (the handler's
