@@ -75,7 +75,13 @@ const CALL_TIMEOUT: Duration = Duration::from_secs(20);
 /// let r = call(&f, "GET", "/2020-01-01/extension/event/next", &[], b"");
 /// assert_eq!(r.status, 403);
 /// ```
-pub fn call(f: &Function, method: &str, path: &str, headers: &[(&str, &str)], body: &[u8]) -> Response {
+pub fn call(
+    f: &Function,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> Response {
     http::request(&f.api_addr, method, path, headers, body, CALL_TIMEOUT)
         .unwrap_or_else(|e| panic!("{method} {path}: {e}\n{}", f.output()))
 }

@@ -487,23 +487,7 @@ fn the_emulators_http_port_answers_as_function_urls_for_other_functions() {
 #[test]
 fn the_emulators_http_port_relays_a_streamed_answer_chunk_by_chunk() {
     let (_f, addr) = fronted(&[("HTTP_STREAMING", "1")]);
-    let reads = get_timed(&addr, "/events?gap_ms=400&count=3");
-    let all: Vec<u8> = reads.iter().flat_map(|(b, _)| b.clone()).collect();
-    let text = String::from_utf8_lossy(&all).to_ascii_lowercase();
-    assert!(text.starts_with("http/1.1 200"), "{text}");
-    assert!(text.contains("content-type: text/event-stream"), "{text}");
-    assert!(
-        !text.contains("\0"),
-        "the prelude leaked into the body: {text:?}"
-    );
-    let at = arrivals(&reads, &["data: 0\n", "data: 1\n", "data: 2\n"]);
-    for pair in at.windows(2) {
-        let gap = pair[1] - pair[0];
-        assert!(
-            gap >= Duration::from_millis(250),
-            "events only {gap:?} apart: {text}"
-        );
-    }
+    events_arrive_as_written(&get_timed(&addr, "/events?gap_ms=400&count=3"));
     // A streamed route that is not found: the prelude's 404 is the client's status.
     let missing = get(&addr, "/nowhere", &[]);
     assert_eq!(missing.status, 404);
@@ -598,17 +582,22 @@ fn arrivals(reads: &[(Vec<u8>, Instant)], needles: &[&str]) -> Vec<Instant> {
 #[test]
 fn on_port_a_streamed_function_sends_each_event_as_it_is_written() {
     let f = OnPort::start(&[("HTTP_STREAMING", "1")]);
-    let reads = get_timed(&f.addr, "/events?gap_ms=400&count=3");
+    let text = events_arrive_as_written(&get_timed(&f.addr, "/events?gap_ms=400&count=3"));
+    assert!(text.contains("transfer-encoding: chunked"), "{text}");
+}
+
+/// Checks the raw answer to `/events?gap_ms=400&count=3`: a `200` event stream, no prelude
+/// bytes in it, its three events arriving at least 250 ms apart. Its text, lowercased.
+fn events_arrive_as_written(reads: &[(Vec<u8>, Instant)]) -> String {
     let all: Vec<u8> = reads.iter().flat_map(|(b, _)| b.clone()).collect();
     let text = String::from_utf8_lossy(&all).to_ascii_lowercase();
     assert!(text.starts_with("http/1.1 200"), "{text}");
     assert!(text.contains("content-type: text/event-stream"), "{text}");
-    assert!(text.contains("transfer-encoding: chunked"), "{text}");
     assert!(
         !text.contains("\0"),
         "the prelude leaked into the body: {text:?}"
     );
-    let at = arrivals(&reads, &["data: 0\n", "data: 1\n", "data: 2\n"]);
+    let at = arrivals(reads, &["data: 0\n", "data: 1\n", "data: 2\n"]);
     for pair in at.windows(2) {
         let gap = pair[1] - pair[0];
         assert!(
@@ -616,32 +605,44 @@ fn on_port_a_streamed_function_sends_each_event_as_it_is_written() {
             "events only {gap:?} apart: {text}"
         );
     }
+    text
 }
 
 #[test]
 fn on_port_sigterm_lets_the_request_in_flight_finish_then_exits_0() {
-    let mut f = OnPort::start(&[]);
-    let addr = f.addr.clone();
-    // A buffered answer that takes about 1.2 s to produce.
-    let request = std::thread::spawn(move || {
-        http::request(
-            &addr,
-            "GET",
-            "/events?gap_ms=600&count=3",
-            &[],
-            b"",
-            Duration::from_secs(30),
-        )
-    });
+    sigterm_drains(&[], 1);
+}
+
+/// `n` requests in flight (each a buffered answer that takes about 1.2 s to produce), SIGTERM
+/// 0.4 s in: each gets its whole answer, then the process exits 0 and the port is closed.
+fn sigterm_drains(env: &[(&str, &str)], n: usize) {
+    let mut f = OnPort::start(env);
+    let requests: Vec<_> = (0..n)
+        .map(|_| {
+            let addr = f.addr.clone();
+            std::thread::spawn(move || {
+                http::request(
+                    &addr,
+                    "GET",
+                    "/events?gap_ms=600&count=3",
+                    &[],
+                    b"",
+                    Duration::from_secs(30),
+                )
+            })
+        })
+        .collect();
     std::thread::sleep(Duration::from_millis(400));
     f.terminate();
-    let answer = request
-        .join()
-        .unwrap()
-        .expect("the request in flight is answered");
-    assert_eq!(answer.status, 200, "{}", answer.body_excerpt());
-    let body = String::from_utf8_lossy(&answer.body);
-    assert_eq!(body.matches("event: tick").count(), 3, "{body}");
+    for request in requests {
+        let answer = request
+            .join()
+            .unwrap()
+            .expect("each request in flight is answered");
+        assert_eq!(answer.status, 200, "{}", answer.body_excerpt());
+        let body = String::from_utf8_lossy(&answer.body);
+        assert_eq!(body.matches("event: tick").count(), 3, "{body}");
+    }
     let status = f
         .wait(Duration::from_secs(10))
         .expect("exits after the drain");
@@ -716,7 +717,12 @@ fn on_port_requests_at_once_each_get_their_own_answer_and_request_id() {
                     let uri = format!("/events?gap_ms=15&count=3&caller={c}&call={i}");
                     let r = f.get(&uri, &[]);
                     assert_eq!(r.status, 200, "{}", r.body_excerpt());
-                    assert_eq!(String::from_utf8_lossy(&r.body).matches("event: tick").count(), 3);
+                    assert_eq!(
+                        String::from_utf8_lossy(&r.body)
+                            .matches("event: tick")
+                            .count(),
+                        3
+                    );
                     (uri, None)
                 }
             })
@@ -727,7 +733,11 @@ fn on_port_requests_at_once_each_get_their_own_answer_and_request_id() {
     .collect();
     let total = (quick + slow) * calls;
     let ids: HashSet<&String> = answers.iter().filter_map(|(_, id)| id.as_ref()).collect();
-    assert_eq!(ids.len(), quick * calls, "a request id answered two requests");
+    assert_eq!(
+        ids.len(),
+        quick * calls,
+        "a request id answered two requests"
+    );
     // The log line of each request (text format: time, request id, level, message).
     let deadline = Instant::now() + Duration::from_secs(20);
     let logged: HashMap<String, String> = loop {
@@ -759,36 +769,5 @@ fn on_port_requests_at_once_each_get_their_own_answer_and_request_id() {
 
 #[test]
 fn on_port_sigterm_lets_all_n_requests_in_flight_finish_then_exits_0() {
-    let mut f = OnPort::start(&[("AWS_LAMBDA_MAX_CONCURRENCY", "4")]);
-    let addr = f.addr.clone();
-    let requests: Vec<_> = (0..4)
-        .map(|_| {
-            let addr = addr.clone();
-            std::thread::spawn(move || {
-                http::request(
-                    &addr,
-                    "GET",
-                    "/events?gap_ms=600&count=3",
-                    &[],
-                    b"",
-                    Duration::from_secs(30),
-                )
-            })
-        })
-        .collect();
-    std::thread::sleep(Duration::from_millis(400));
-    f.terminate();
-    for request in requests {
-        let answer = request
-            .join()
-            .unwrap()
-            .expect("each request in flight is answered");
-        assert_eq!(answer.status, 200, "{}", answer.body_excerpt());
-        let body = String::from_utf8_lossy(&answer.body);
-        assert_eq!(body.matches("event: tick").count(), 3, "{body}");
-    }
-    let status = f
-        .wait(Duration::from_secs(10))
-        .expect("exits after the drain");
-    assert_eq!(status.code(), Some(0), "{}", f.output());
+    sigterm_drains(&[("AWS_LAMBDA_MAX_CONCURRENCY", "4")], 4);
 }

@@ -185,7 +185,11 @@ impl<'f, A: Clone + 'f> Pool<'f, A> {
             self.free.push(slot);
             ended = true;
         }
-        if ended { Poll::Ready(()) } else { Poll::Pending }
+        if ended {
+            Poll::Ready(())
+        } else {
+            Poll::Pending
+        }
     }
 }
 

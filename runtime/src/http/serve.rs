@@ -245,12 +245,7 @@ async fn at_once<A: Adapter + Clone>(
 }
 
 /// One request, from the invoker's side: the event, the adapter, the answer as HTTP.
-async fn invoke<A: Adapter>(
-    adapter: &mut A,
-    job: Job,
-    function: &Arc<FunctionSettings>,
-    id: &str,
-) {
+async fn invoke<A: Adapter>(adapter: &mut A, job: Job, function: &Arc<FunctionSettings>, id: &str) {
     let event = front::event(&job.head, &job.body, id);
     let ctx = context(id, function);
     match adapter.invoke(&event, ctx).await {
