@@ -117,11 +117,20 @@ pub(crate) async fn run<A: Adapter + Clone>(
     eprintln!(
         "{program}: serving HTTP on http://{local} (AWS_LAMBDA_RUNTIME_API is unset; each request is a function URL event)"
     );
+    let workers = config.max_concurrency.min(MAX_WORKERS);
+    if config.max_concurrency > MAX_WORKERS {
+        tracing::warn!(
+            "{}={}: serving {MAX_WORKERS} requests at once, the most this runtime runs",
+            env::MAX_CONCURRENCY,
+            config.max_concurrency
+        );
+    }
     let (jobs, mut queue) = mpsc::unbounded_channel::<Job>();
     let budget = Arc::new(Semaphore::new(MAX_BUFFERED));
     let stopped = Arc::new(StopSignal::default());
     let limits = PortLimits {
-        max_connections: 256,
+        // Room for every request that may run at once, each on a connection of its own.
+        max_connections: workers.max(256),
         header_timeout: Duration::from_secs(30),
         grace: GRACE,
         half_close: false,
@@ -134,18 +143,11 @@ pub(crate) async fn run<A: Adapter + Clone>(
         handler,
         Arc::clone(&stopped),
     ));
-    let workers = config.max_concurrency;
-    if workers > MAX_WORKERS {
-        tracing::warn!(
-            "{}={workers}: serving {MAX_WORKERS} requests at once, the most this runtime runs",
-            env::MAX_CONCURRENCY
-        );
-    }
     let invoker = async {
         if workers <= 1 {
             one_at_a_time(adapter, &mut queue, function).await;
         } else {
-            at_once(adapter, workers.min(MAX_WORKERS), &mut queue, function).await;
+            at_once(adapter, workers, &mut queue, function).await;
         }
     };
     let drained = async {
