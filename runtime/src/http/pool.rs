@@ -38,7 +38,7 @@ enum Slot<'f, A> {
 
 /// N adapters and the invocations they serve.
 ///
-/// ```ignore
+/// ```text
 /// let mut pool = Pool::new(adapter, 4);
 /// if pool.has_free() {
 ///     pool.start(invocation, |mut adapter| async move { /* serve one */ adapter });
