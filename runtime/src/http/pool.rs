@@ -5,7 +5,8 @@
 //! Why not a task per invocation: an adapter's futures need not be `Send` (`tokio::spawn`) nor
 //! `'static` (`spawn_local`), as on Lambda's concurrent driver. So the invocations in flight
 //! are polled here, inside the future that serves the port, each in a slot of its own with a
-//! waker of its own: a wake-up polls the invocation it is for, not all N (as `join!` would).
+//! waker of its own (`crate::wakeups`): a wake-up polls the invocation it is for, not all N
+//! (as `join!` would).
 //!
 //! Each poll runs as its invocation's code (the task-local `crate::context::Invocation`, read by
 //! log lines and `xray_trace_id`), never with process-wide marks, and inside `catch_unwind`: a
@@ -15,11 +16,10 @@
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
-use std::task::{Context, Poll, Wake, Waker};
+use std::task::{Context, Poll};
 
 use crate::context::Invocation;
+use crate::wakeups::Wakeups;
 
 /// An invocation in flight: it gives its adapter back when it ends.
 type Running<'f, A> = Pin<Box<dyn Future<Output = A> + 'f>>;
@@ -50,64 +50,21 @@ pub(super) struct Pool<'f, A> {
     /// panicked (its adapter went down with it).
     template: A,
     slots: Vec<Slot<'f, A>>,
-    /// Each slot's waker, made once.
-    wakers: Vec<(Arc<SlotWaker>, Waker)>,
+    /// Which slots' invocations were woken, each slot with a waker of its own.
+    wakeups: Wakeups,
     /// Free slots, most recently freed last.
     free: Vec<usize>,
-    woken: Arc<Woken>,
-}
-
-/// Which slots were woken since the pool was last polled, and who polls it.
-#[derive(Default)]
-struct Woken {
-    slots: Mutex<Vec<usize>>,
-    pool: Mutex<Option<Waker>>,
-}
-
-/// The waker of one slot: queues the slot, then wakes whoever polls the pool.
-struct SlotWaker {
-    slot: usize,
-    /// Queued in `Woken::slots` and not polled since: a second wake adds nothing.
-    queued: AtomicBool,
-    woken: Arc<Woken>,
-}
-
-impl Wake for SlotWaker {
-    fn wake(self: Arc<Self>) {
-        self.wake_by_ref();
-    }
-
-    fn wake_by_ref(self: &Arc<Self>) {
-        if !self.queued.swap(true, Ordering::AcqRel) {
-            lock(&self.woken.slots).push(self.slot);
-        }
-        if let Some(pool) = lock(&self.woken.pool).as_ref() {
-            pool.wake_by_ref();
-        }
-    }
 }
 
 impl<'f, A: Clone + 'f> Pool<'f, A> {
     /// `n` (at least 1) clones of `adapter`, all free.
     pub(super) fn new(adapter: A, n: usize) -> Self {
-        let woken = Arc::new(Woken::default());
         let n = n.max(1);
-        let wakers = (0..n)
-            .map(|slot| {
-                let waker = Arc::new(SlotWaker {
-                    slot,
-                    queued: AtomicBool::new(false),
-                    woken: Arc::clone(&woken),
-                });
-                (Arc::clone(&waker), Waker::from(waker))
-            })
-            .collect();
         Self {
             slots: (0..n).map(|_| Slot::Free(adapter.clone())).collect(),
             template: adapter,
-            wakers,
+            wakeups: Wakeups::new(n),
             free: (0..n).rev().collect(),
-            woken,
         }
     }
 
@@ -138,7 +95,7 @@ impl<'f, A: Clone + 'f> Pool<'f, A> {
             invocation,
             running: Box::pin(run(adapter)),
         };
-        self.wakers[slot].1.wake_by_ref();
+        self.wakeups.wake(slot);
     }
 
     /// Polls the invocations woken since the last call; ready once at least one has ended
@@ -148,17 +105,8 @@ impl<'f, A: Clone + 'f> Pool<'f, A> {
     }
 
     fn poll_finished(&mut self, cx: &mut Context<'_>) -> Poll<()> {
-        {
-            let mut pool = lock(&self.woken.pool);
-            if !pool.as_ref().is_some_and(|w| w.will_wake(cx.waker())) {
-                *pool = Some(cx.waker().clone());
-            }
-        }
-        let woken = std::mem::take(&mut *lock(&self.woken.slots));
         let mut ended = false;
-        for slot in woken {
-            let (slot_waker, waker) = &self.wakers[slot];
-            slot_waker.queued.store(false, Ordering::Release);
+        for slot in self.wakeups.take(cx) {
             let Slot::Busy {
                 invocation,
                 running,
@@ -166,7 +114,7 @@ impl<'f, A: Clone + 'f> Pool<'f, A> {
             else {
                 continue; // a late wake-up of an invocation that already ended
             };
-            let mut slot_cx = Context::from_waker(waker);
+            let mut slot_cx = Context::from_waker(self.wakeups.waker(slot));
             let polled = std::panic::catch_unwind(AssertUnwindSafe(|| {
                 invocation.sync_scope(|| running.as_mut().poll(&mut slot_cx))
             }));
@@ -193,14 +141,10 @@ impl<'f, A: Clone + 'f> Pool<'f, A> {
     }
 }
 
-/// A lock that a panic elsewhere does not poison for good.
-fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(|p| p.into_inner())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::sync::Arc;
     use std::time::Duration;
 
     fn invocation(id: &str) -> Invocation {
