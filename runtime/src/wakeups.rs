@@ -118,7 +118,8 @@ mod tests {
         let cx = Context::from_waker(&parent);
         assert!(wakeups.take(&cx).is_empty(), "none woken at first");
         wakeups.waker(2).wake_by_ref();
-        wakeups.waker(0).clone().wake();
+        let owned = wakeups.waker(0).clone(); // woken by value, as a future may keep it
+        owned.wake();
         wakeups.waker(2).wake_by_ref();
         assert_eq!(wakeups.take(&cx), [2, 0], "each once, in order");
         assert_eq!(counted.count(), 3, "every wake-up wakes the parent");
