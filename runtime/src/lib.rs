@@ -107,7 +107,6 @@ mod shutdown;
 mod start;
 mod stream;
 mod trace_env;
-#[cfg(all(feature = "http", feature = "local"))]
 mod wakeups;
 
 use std::future::Future;

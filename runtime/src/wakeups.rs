@@ -1,11 +1,11 @@
 //! N futures polled as one, each woken on its own: which of them were woken since the last
 //! poll, and the waker of the task that polls them all.
 //!
-//! Why: plain HTTP mode's requests at once (`http::pool`) cannot spawn a task per future (an
-//! adapter's futures need not be `Send`, nor `'static`), and polling all N on every wake-up
-//! (what `join!` does) costs N polls per event. With a waker per slot, a wake-up costs the poll
-//! of the one future it is for, whatever N is. (The concurrent driver's `Workers` keeps the
-//! same bookkeeping of its own, and can move onto this one.)
+//! Why: the concurrent driver's workers (`driver::concurrent`) and plain HTTP mode's requests
+//! at once (`http::pool`) cannot spawn a task per future (an adapter's futures need not be
+//! `Send`, nor `'static`), and polling all N on every wake-up (what `join!` does) costs N polls
+//! per event. With a waker per slot, a wake-up costs the poll of the one future it is for,
+//! whatever N is.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
