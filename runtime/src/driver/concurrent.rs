@@ -36,7 +36,7 @@ use crate::shutdown::{self, Stopping};
 use crate::wakeups::Wakeups;
 
 /// Serves up to `workers` invocations at once until a stop signal; returns why it ended.
-pub(super) fn serve<A: Adapter + Clone>(
+pub(super) fn serve<A: Adapter + Clone + Send>(
     rt: &Runtime,
     api: &Endpoint,
     adapter: A,
@@ -44,35 +44,85 @@ pub(super) fn serve<A: Adapter + Clone>(
     workers: usize,
 ) -> Exit {
     let failed = AtomicBool::new(false);
-    tracing::debug!("running {workers} invocations at once");
-    rt.block_on(async {
-        let stopping = match Stopping::start() {
-            Ok(stopping) => stopping,
-            Err(e) => {
-                tracing::error!("cannot listen for stop signals: {e}");
-                failed.store(true, Ordering::SeqCst);
-                return;
-            }
-        };
-        let failed = &failed;
-        let each = (0..workers).map(|_| {
-            let mut client = Client::on_reactor(api.clone(), stopping.clone());
-            let mut adapter = adapter.clone();
-            async move {
-                let mut marking = Marking::PerTask;
-                let served = worker::serve(&mut client, &mut adapter, function, &mut marking);
-                if let Err(unreachable) = served.await {
-                    give_up(&unreachable, failed);
+    let stopping = match rt.block_on(async { Stopping::start() }) {
+        Ok(stopping) => stopping,
+        Err(e) => {
+            tracing::error!("cannot listen for stop signals: {e}");
+            return Exit::Failed;
+        }
+    };
+    let threads = threads_for(workers);
+    tracing::debug!("running {workers} invocations at once on {threads} threads");
+    std::thread::scope(|scope| {
+        for thread in 1..threads {
+            let share = share(workers, threads, thread);
+            let (adapter, stopping, failed) = (adapter.clone(), stopping.clone(), &failed);
+            let spawned = std::thread::Builder::new().spawn_scoped(scope, move || {
+                match runtime() {
+                    Ok(own) => own.block_on(run(share, api, &adapter, function, &stopping, failed)),
+                    Err(e) => {
+                        tracing::error!("cannot start the async runtime of thread {thread}: {e}");
+                        failed.store(true, Ordering::SeqCst);
+                        shutdown::request();
+                    }
                 }
+            });
+            if let Err(e) = spawned {
+                tracing::error!("cannot start thread {thread} of {threads}: {e}");
+                failed.store(true, Ordering::SeqCst);
+                shutdown::request();
+                break;
             }
-        });
-        Workers::new(each.collect()).await;
+        }
+        let share = share(workers, threads, 0);
+        rt.block_on(run(share, api, &adapter, function, &stopping, &failed));
     });
     if failed.load(Ordering::SeqCst) {
         return Exit::Failed;
     }
     tracing::info!("stop signal: every invocation in flight is posted; exiting");
     Exit::Done
+}
+
+/// How many threads serve `workers`: one per CPU the process may use, at most one per worker.
+fn threads_for(workers: usize) -> usize {
+    let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
+    cpus.min(workers).max(1)
+}
+
+/// How many of `workers` thread `thread` of `threads` runs (they differ by one at most).
+fn share(workers: usize, threads: usize, thread: usize) -> usize {
+    workers / threads + usize::from(thread < workers % threads)
+}
+
+/// The async runtime of a thread other than the main one, built as the main one is.
+fn runtime() -> std::io::Result<Runtime> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+}
+
+/// `n` workers on the current thread's runtime, until a stop signal or an unreachable API.
+async fn run<A: Adapter + Clone>(
+    n: usize,
+    api: &Endpoint,
+    adapter: &A,
+    function: &Arc<FunctionSettings>,
+    stopping: &Stopping,
+    failed: &AtomicBool,
+) {
+    let each = (0..n).map(|_| {
+        let mut client = Client::on_reactor(api.clone(), stopping.clone());
+        let mut adapter = adapter.clone();
+        async move {
+            let mut marking = Marking::PerTask;
+            let served = worker::serve(&mut client, &mut adapter, function, &mut marking);
+            if let Err(unreachable) = served.await {
+                give_up(&unreachable, failed);
+            }
+        }
+    });
+    Workers::new(each.collect()).await;
 }
 
 /// The API is unreachable from this worker: it is for all of them, so every one stops.
