@@ -1,22 +1,27 @@
 //! Lambda Managed Instances: `AWS_LAMBDA_MAX_CONCURRENCY` = N invocations at once in one
 //! process, by N workers that each run the one loop (`super::worker`) with a Runtime API
-//! connection of their own, as futures on the one thread of the tokio runtime.
+//! connection of their own (the client's reactor transport), as futures on a tokio runtime.
 //!
-//! Why N futures on one thread, not N threads: a worker's wait for its event is a task switch,
-//! not a thread switch, and the process keeps one stack and one allocator cache instead of N
-//! (measured: docs/performance.md, "Managed Instances"). What `init` built (a client, a pool)
-//! serves every invocation, and the handler's futures need not be `Send`. Work that would hold
-//! the thread (CPU-heavy code) belongs in `tokio::task::spawn_blocking`, as on any tokio
-//! runtime. The handler is cloned once per worker.
+//! One thread per CPU the process may use (`available_parallelism`, which reads the cgroup's
+//! quota), at most one per worker; each thread has a current-thread runtime of its own and
+//! runs its share of the workers. On one vCPU that is the main thread alone: a worker's wait
+//! for its event is a task switch, not a thread switch, and the process keeps one stack and
+//! one allocator cache. With more, CPU-heavy invocations use every vCPU, and a wake-up stays
+//! on the thread whose runtime registered the socket. The main thread's runtime is the one
+//! `init` ran on: what it built (a client, a pool) serves every thread's invocations; a
+//! socket it opened is driven by the main thread's runtime, wherever it is used. Measured in
+//! docs/performance.md ("Managed Instances").
 //!
-//! The workers are polled as one future ([`Workers`]), each woken on its own, so a wake-up
-//! costs one worker's poll whatever N is; no task is spawned, so the handler need not be
-//! `'static`.
+//! The handler is cloned once per worker and moved to its thread (`Clone + Send`); its futures
+//! need not be `Send` (each stays on its thread). The workers of a thread are polled as one
+//! future ([`Workers`]), each woken on its own, so a wake-up costs one worker's poll whatever
+//! N is; no task is spawned, so the handler need not be `'static`.
 //!
 //! Nothing process-wide is per invocation here: the request id and the X-Ray trace id travel
 //! with each invocation's future (`context::Invocation`), and `_X_AMZN_TRACE_ID` is left unset.
-//! A stop signal ends every worker's wait for `/next` ([`Stopping`]); each finishes its
-//! invocation in flight. An unreachable API seen by one worker stops them all the same way.
+//! A stop signal ends every worker's wait for `/next` ([`Stopping`], relayed by the main
+//! thread's runtime); each finishes its invocation in flight. An unreachable API seen by one
+//! worker stops them all the same way.
 
 use std::future::Future;
 use std::pin::Pin;
