@@ -62,16 +62,15 @@ pub(super) fn serve<A: Adapter + Clone + Send>(
         for thread in 1..threads {
             let share = share(workers, threads, thread);
             let (adapter, stopping, failed) = (adapter.clone(), stopping.clone(), &failed);
-            let spawned = std::thread::Builder::new().spawn_scoped(scope, move || {
-                match runtime() {
+            let spawned =
+                std::thread::Builder::new().spawn_scoped(scope, move || match runtime() {
                     Ok(own) => own.block_on(run(share, api, &adapter, function, &stopping, failed)),
                     Err(e) => {
                         tracing::error!("cannot start the async runtime of thread {thread}: {e}");
                         failed.store(true, Ordering::SeqCst);
                         shutdown::request();
                     }
-                }
-            });
+                });
             if let Err(e) = spawned {
                 tracing::error!("cannot start thread {thread} of {threads}: {e}");
                 failed.store(true, Ordering::SeqCst);
