@@ -541,3 +541,132 @@ fn report_includes_the_post_invoke_phase() {
         );
     });
 }
+
+/// Bash that registers the script as an external extension (for `INVOKE`), under its file's
+/// name, with the Extensions API over `/dev/tcp` (no curl on a fresh machine).
+const BASH_REGISTER: &str = r#"
+api=$AWS_LAMBDA_RUNTIME_API
+name=$(basename "$0")
+body='{"events":["INVOKE"]}'
+exec 3<>"/dev/tcp/${api%:*}/${api##*:}"
+printf 'POST /2020-01-01/extension/register HTTP/1.1\r\nHost: %s\r\nLambda-Extension-Name: %s\r\nContent-Length: %d\r\nConnection: close\r\n\r\n%s' "$api" "$name" "${#body}" "$body" >&3
+read -r status <&3
+exec 3<&-
+"#;
+
+/// Writes an executable bash script.
+fn script(path: &Path, body: &str) {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::write(path, format!("#!/bin/bash\n{body}")).unwrap();
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).unwrap();
+}
+
+fn lines(path: &Path) -> Vec<String> {
+    read(path).lines().map(str::to_owned).collect()
+}
+
+/// An external extension that registers and then exits 1 before calling `next` fails the init
+/// as on Lambda: the invocation waiting for that init gets `Extension.Crash` (a function error,
+/// at once, not after the 10 s init limit), and the environment is started again, extension
+/// included: this one works on its second start, so the next invocation is answered.
+#[test]
+fn an_extension_that_crashes_during_init_fails_it_with_extension_crash() {
+    let dir = scratch("crash-once");
+    let extensions = dir.join("extensions");
+    std::fs::create_dir_all(&extensions).unwrap();
+    let (starts, go, log) = (dir.join("starts"), dir.join("go"), dir.join("ext.log"));
+    script(
+        &extensions.join("flaky"),
+        &format!(
+            r#"echo start >> {starts:?}
+if [ ! -e {crashed:?} ]; then
+{BASH_REGISTER}
+  while [ ! -e {go:?} ]; do sleep 0.02; done
+  : > {crashed:?}
+  exit 1
+fi
+exec -a "$0" {recorder:?}
+"#,
+            crashed = dir.join("crashed"),
+            recorder = example("extension_recorder"),
+        ),
+    );
+    let f = Function::emulated(
+        &example("echo"),
+        &[("EXTENSION_LOG", log.to_str().unwrap())],
+        &["--extensions-dir", extensions.to_str().unwrap()],
+    );
+    assert!(wait_for_file(&starts, "start"), "{}", f.output());
+    let asked = Instant::now();
+    let answer = std::thread::scope(|s| {
+        let caller = s.spawn(|| f.invoke(br#"{"n":1}"#));
+        // The invocation waits for the init (the extension never calls next), then the
+        // extension exits.
+        std::thread::sleep(Duration::from_millis(300));
+        std::fs::write(&go, "").unwrap();
+        caller.join().unwrap()
+    });
+    assert_eq!(answer.status, 200, "{}", answer.body_excerpt());
+    assert_eq!(answer.header("x-amz-function-error"), Some("Unhandled"));
+    assert_eq!(error_type(&answer), "Extension.Crash", "{}", f.output());
+    let message = answer.expect_json()["errorMessage"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        message.contains("flaky") && message.contains("exit status: 1"),
+        "{message}"
+    );
+    assert!(
+        asked.elapsed() < Duration::from_secs(8),
+        "{:?}",
+        asked.elapsed()
+    );
+    assert!(
+        f.output()
+            .contains("the extension flaky exited during init"),
+        "{}",
+        f.output()
+    );
+    // A fresh init, the extension started again: it registers and the invocation runs.
+    assert_eq!(f.invoke(br#"{"n":2}"#).expect_json(), json!({"n": 2}));
+    assert_eq!(lines(&starts).len(), 2, "{}", f.output());
+    let log = lines(&log);
+    assert_eq!(
+        log.first().map(String::as_str),
+        Some("registered"),
+        "{log:?}"
+    );
+    assert!(log.iter().any(|l| l.starts_with("INVOKE ")), "{log:?}");
+}
+
+/// An extension that exits at every start (without registering) fails every init with
+/// `Extension.Crash`: each invocation is answered with it promptly, none hangs, and the
+/// function process is started again with each new environment.
+#[test]
+fn an_extension_that_always_crashes_fails_every_invocation_promptly() {
+    let dir = scratch("crash-always");
+    let extensions = dir.join("extensions");
+    std::fs::create_dir_all(&extensions).unwrap();
+    script(&extensions.join("broken"), "exit 1\n");
+    let f = Function::emulated(
+        &example("echo"),
+        &[],
+        &["--extensions-dir", extensions.to_str().unwrap()],
+    );
+    for n in 0..2 {
+        let asked = Instant::now();
+        let answer = f.invoke(format!(r#"{{"n":{n}}}"#).as_bytes());
+        assert_eq!(error_type(&answer), "Extension.Crash", "{}", f.output());
+        assert!(
+            asked.elapsed() < Duration::from_secs(8),
+            "{:?}",
+            asked.elapsed()
+        );
+    }
+    let output = f.output();
+    assert!(
+        output.contains("the extension broken exited during init (exit status: 1)"),
+        "{output}"
+    );
+}

@@ -19,6 +19,7 @@ use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore, mpsc, oneshot};
 
 use super::lifecycle::{Lifecycle, Subscriber};
 use super::state::{Call, InvalidTransition, RuntimeState};
+use crate::emulator::limits::EXTENSION_CRASH;
 use crate::emulator::wire::error_body;
 use crate::protocol::error_type;
 
@@ -172,6 +173,9 @@ struct Inner {
     polls_refused: bool,
     /// An answered invocation whose INVOKE extensions have not all called `next` again.
     post_invoke: Option<PostInvoke>,
+    /// The environment's init phase is over: its runtime waited in `/next` with every
+    /// extension in `next` (or took an event). Until then an extension's exit fails the init.
+    initialized: bool,
 }
 
 /// An invocation in Lambda's post-invoke phase: what its `End` event will carry.
@@ -324,6 +328,7 @@ impl Sandbox {
                 stopping: false,
                 polls_refused: false,
                 post_invoke: None,
+                initialized: false,
             }),
             turn: Arc::new(Semaphore::new(1)),
             waiting: AtomicUsize::new(0),
@@ -575,9 +580,12 @@ impl Sandbox {
                     return Err(Refusal::Superseded);
                 }
                 self.end_post_invoke(&mut inner, false);
+                let extensions_ready = self.extensions.ready();
+                // The runtime and every extension wait for an event: the init phase is over.
+                inner.initialized |= extensions_ready;
                 // An event waits for every extension to be in `next` (init, post-invoke).
                 let ready = inner.flight.iter().position(|c| !c.dispatched);
-                if let Some(index) = ready.filter(|_| self.extensions.ready()) {
+                if let Some(index) = ready.filter(|_| extensions_ready) {
                     if inner.flight[index]
                         .caller
                         .as_ref()
@@ -752,6 +760,7 @@ impl Sandbox {
         inner.init_duration = None;
         inner.init_error = None;
         inner.polls_refused = false;
+        inner.initialized = false;
         drop(inner);
         self.extensions.runtime_replaced();
         self.work.notify_waiters();
@@ -763,38 +772,71 @@ impl Sandbox {
     /// exit, so nobody waits for the timeout. Returns whether init failed.
     pub fn runtime_exited(&self, how: &str) -> bool {
         let mut inner = self.inner();
-        self.end_post_invoke(&mut inner, true);
-        inner.pid = None;
-        inner.process += 1;
         let never_ready = matches!(inner.state, RuntimeState::Started | RuntimeState::InitError);
-        while let Some(index) = inner.flight.iter().position(|c| c.dispatched) {
-            let id = &inner.flight[index].id;
-            let message = format!("RequestId: {id} Error: Runtime exited with error: {how}");
-            self.finish(
-                &mut inner,
-                index,
-                Outcome::error(error_type::EXIT, &message),
-            );
-            self.end_post_invoke(&mut inner, true);
-        }
-        if never_ready {
-            let failure: Bytes = inner.init_error.take().unwrap_or_else(|| {
+        let init_error = inner.init_error.take();
+        let failure = never_ready.then(|| {
+            init_error.unwrap_or_else(|| {
                 let message = format!("Runtime exited during init with error: {how}");
                 error_body(error_type::EXIT, &message).into()
-            });
+            })
+        });
+        self.environment_ended(&mut inner, failure, |id| {
+            let message = format!("RequestId: {id} Error: Runtime exited with error: {how}");
+            error_body(error_type::EXIT, &message).into()
+        });
+        never_ready
+    }
+
+    /// The external extension `name` exited (`how` says how) before the shutdown phase: as on
+    /// Lambda the environment fails with `Extension.Crash` ([`EXTENSION_CRASH`]). Before the
+    /// init phase was over, that is an init failure (the callers waiting get it, as for
+    /// [`Sandbox::runtime_exited`]); after, the invocations in flight fail with it. The
+    /// supervisor then resets the environment (runtime and extensions). Returns whether init
+    /// failed.
+    pub fn extension_crashed(&self, name: &str, how: &str) -> bool {
+        let mut inner = self.inner();
+        let in_init = !inner.initialized;
+        let failure = in_init.then(|| {
+            let message = format!("Extension {name} exited during init with error: {how}");
+            error_body(EXTENSION_CRASH, &message).into()
+        });
+        self.environment_ended(&mut inner, failure, |id| {
+            let message =
+                format!("RequestId: {id} Error: Extension {name} exited with error: {how}");
+            error_body(EXTENSION_CRASH, &message).into()
+        });
+        in_init
+    }
+
+    /// The function process is gone (or about to be): every invocation it had taken fails
+    /// with `failed(id)`; with `init_failure`, the init failed: `InitDone` with it, and every
+    /// caller already waiting gets it.
+    fn environment_ended(
+        &self,
+        inner: &mut Inner,
+        init_failure: Option<Bytes>,
+        failed: impl Fn(&str) -> Bytes,
+    ) {
+        self.end_post_invoke(inner, true);
+        inner.pid = None;
+        inner.process += 1;
+        while let Some(index) = inner.flight.iter().position(|c| c.dispatched) {
+            let body = failed(&inner.flight[index].id);
+            self.finish(inner, index, Outcome::Error(body));
+            self.end_post_invoke(inner, true);
+        }
+        if let Some(failure) = init_failure {
             self.emit(&Lifecycle::InitDone {
                 duration: inner.started.elapsed(),
                 error: Some(&failure),
             });
             while !inner.flight.is_empty() {
-                self.finish(&mut inner, 0, Outcome::Error(failure.clone()));
+                self.finish(inner, 0, Outcome::Error(failure.clone()));
             }
             inner.fail_before = self.tickets.load(Ordering::SeqCst);
             inner.failed_init = Some(failure);
         }
-        drop(inner);
         self.work.notify_waiters();
-        never_ready
     }
 
     /// The emulator stops: callers waiting for their turn, turns not yet dispatched and every
