@@ -670,3 +670,66 @@ fn an_extension_that_always_crashes_fails_every_invocation_promptly() {
         "{output}"
     );
 }
+
+/// A function process that crashes mid-invocation resets the whole environment, as on
+/// Lambda: the external extension gets SHUTDOWN (`failure`) and exits, it is started again
+/// with the new function process and registers again, and the next invocation reaches it.
+#[test]
+fn a_function_crash_restarts_the_extensions_with_it() {
+    let dir = scratch("reset");
+    let extensions = dir.join("extensions");
+    std::fs::create_dir_all(&extensions).unwrap();
+    let (starts, log) = (dir.join("starts"), dir.join("ext.log"));
+    script(
+        &extensions.join("counter"),
+        &format!(
+            "echo start >> {starts:?}\nexec -a \"$0\" {:?}\n",
+            example("extension_recorder")
+        ),
+    );
+    // The function: on its first start it takes one event and dies; then it is `echo`.
+    let function = dir.join("function");
+    script(
+        &function,
+        &format!(
+            r#"if [ ! -e {crashed:?} ]; then
+  : > {crashed:?}
+  api=$AWS_LAMBDA_RUNTIME_API
+  exec 3<>"/dev/tcp/${{api%:*}}/${{api##*:}}"
+  printf 'GET /2018-06-01/runtime/invocation/next HTTP/1.1\r\nHost: %s\r\n\r\n' "$api" >&3
+  read -r status <&3
+  exit 3
+fi
+exec {echo:?}
+"#,
+            crashed = dir.join("crashed"),
+            echo = example("echo"),
+        ),
+    );
+    let f = Function::emulated(
+        &function,
+        &[("EXTENSION_LOG", log.to_str().unwrap())],
+        &["--extensions-dir", extensions.to_str().unwrap()],
+    );
+    let crashed = f.invoke(br#"{"n":1}"#);
+    assert_eq!(error_type(&crashed), "Runtime.ExitError", "{}", f.output());
+    let answer = f.invoke(br#"{"n":2}"#);
+    assert_eq!(answer.expect_json(), json!({"n": 2}), "{}", f.output());
+    assert_eq!(lines(&starts).len(), 2, "{}", f.output());
+    let output = f.output();
+    let ids: Vec<&str> = output
+        .lines()
+        .filter_map(|l| l.split("START RequestId: ").nth(1))
+        .filter_map(|rest| rest.split_whitespace().next())
+        .collect();
+    assert_eq!(ids.len(), 2, "{output}");
+    let expected = [
+        "registered".to_owned(),
+        format!("INVOKE {}", ids[0]),
+        "SHUTDOWN failure".to_owned(),
+        "registered".to_owned(),
+        format!("INVOKE {}", ids[1]),
+    ];
+    assert!(wait_for_file(&log, &expected[4]), "{output}");
+    assert_eq!(lines(&log), expected, "{output}");
+}
