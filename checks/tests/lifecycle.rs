@@ -375,15 +375,15 @@ fn events_wait_for_every_extension_to_call_next() {
     std::thread::scope(|s| {
         let caller = s.spawn(|| f.invoke(b"1"));
         let runtime = s.spawn(|| {
-            let asked = Instant::now();
             let event = call(&f, "GET", RUNTIME_NEXT, &[], b"");
-            (event, asked.elapsed())
+            (event, Instant::now())
         });
         std::thread::sleep(hold);
         assert!(
             !runtime.is_finished(),
             "the event went out before the extension was ready"
         );
+        let released = Instant::now();
         let invoke = call(
             &f,
             "GET",
@@ -392,8 +392,11 @@ fn events_wait_for_every_extension_to_call_next() {
             b"",
         );
         assert_eq!(invoke.expect_json()["eventType"], "INVOKE");
-        let (event, waited) = runtime.join().unwrap();
-        assert!(waited >= hold, "{waited:?}");
+        let (event, answered) = runtime.join().unwrap();
+        assert!(
+            answered >= released,
+            "the event went out before the extension's next"
+        );
         let request_id = event
             .header("lambda-runtime-aws-request-id")
             .unwrap()
@@ -623,8 +626,14 @@ exec -a "$0" {recorder:?}
         asked.elapsed()
     );
     assert!(
+        f.wait_for_output("the extension flaky exited during init", T)
+            .is_some(),
+        "{}",
         f.output()
-            .contains("the extension flaky exited during init"),
+    );
+    assert!(
+        f.output()
+            .contains("\tPhase: init\tStatus: error\tError Type: Extension.Crash"),
         "{}",
         f.output()
     );
@@ -664,10 +673,14 @@ fn an_extension_that_always_crashes_fails_every_invocation_promptly() {
             asked.elapsed()
         );
     }
-    let output = f.output();
     assert!(
-        output.contains("the extension broken exited during init (exit status: 1)"),
-        "{output}"
+        f.wait_for_output(
+            "the extension broken exited during init (exit status: 1)",
+            T
+        )
+        .is_some(),
+        "{}",
+        f.output()
     );
 }
 
@@ -732,4 +745,112 @@ exec {echo:?}
     ];
     assert!(wait_for_file(&log, &expected[4]), "{output}");
     assert_eq!(lines(&log), expected, "{output}");
+}
+
+/// A function whose first init sleeps past the init limit (shortened to 500 ms with
+/// `FAAS_EMULATOR_INIT_LIMIT_MS`), and whose retried init takes 400 ms before it runs `echo`.
+fn slow_first_init(dir: &Path) -> (PathBuf, PathBuf) {
+    let (function, starts) = (dir.join("function"), dir.join("starts"));
+    script(
+        &function,
+        &format!(
+            r#"echo start >> {starts:?}
+if [ ! -e {slow:?} ]; then : > {slow:?}; exec sleep 30; fi
+sleep 0.4
+exec {echo:?}
+"#,
+            slow = dir.join("slow"),
+            echo = example("echo"),
+        ),
+    );
+    (function, starts)
+}
+
+/// The `REPORT` line of the invocation that started with `START RequestId: <id>`.
+fn report_of(f: &Function, start: &str) -> String {
+    let id = start
+        .split("START RequestId: ")
+        .nth(1)
+        .and_then(|r| r.split_whitespace().next())
+        .unwrap_or_else(|| panic!("no START line: {start:?}"))
+        .to_owned();
+    f.wait_for_output(&format!("REPORT RequestId: {id}"), T)
+        .unwrap_or_else(|| panic!("no REPORT for {id}:\n{}", f.output()))
+}
+
+fn duration_ms(report: &str) -> f64 {
+    report
+        .split("\tDuration: ")
+        .nth(1)
+        .and_then(|r| r.split(" ms").next())
+        .and_then(|d| d.parse().ok())
+        .unwrap_or_else(|| panic!("no Duration in {report:?}"))
+}
+
+/// Lambda's init limit: an init still running past it is abandoned (`INIT_REPORT ... Status:
+/// timeout`, the process killed) and retried inside the invocation waiting for it, under the
+/// function's timeout: the invocation is answered, and its `REPORT` has no Init Duration but a
+/// Duration that includes the retried init (the "suppressed init").
+#[test]
+fn an_init_past_the_limit_is_retried_inside_the_invocation() {
+    let dir = scratch("init-timeout");
+    let (function, starts) = slow_first_init(&dir);
+    let f = Function::emulated(
+        &function,
+        &[("FAAS_EMULATOR_INIT_LIMIT_MS", "500")],
+        &["--timeout", "5"],
+    );
+    let asked = Instant::now();
+    let answer = f.invoke(br#"{"n":1}"#);
+    assert_eq!(answer.expect_json(), json!({"n": 1}), "{}", f.output());
+    assert!(
+        asked.elapsed() >= Duration::from_millis(800),
+        "{:?}",
+        asked.elapsed()
+    );
+    let output = f.output();
+    let init_report = output
+        .lines()
+        .find(|l| l.starts_with("INIT_REPORT"))
+        .unwrap_or_else(|| panic!("no INIT_REPORT:\n{output}"));
+    assert!(
+        init_report.ends_with("\tPhase: init\tStatus: timeout"),
+        "{init_report}"
+    );
+    assert!(
+        output.contains("the init phase passed its 500 ms limit"),
+        "{output}"
+    );
+    let start = f.wait_for_output("START RequestId: ", T).unwrap();
+    let report = report_of(&f, &start);
+    assert!(!report.contains("Init Duration"), "{report}");
+    assert!(duration_ms(&report) >= 400.0, "{report}");
+    assert_eq!(lines(&starts).len(), 2, "{output}");
+}
+
+/// With no invocation waiting, the init that passed the limit is retried only when the first
+/// invocation comes, as Lambda retries it "at the time of the first function invocation".
+#[test]
+fn a_timed_out_init_waits_for_the_first_invocation_to_retry() {
+    let dir = scratch("init-timeout-idle");
+    let (function, starts) = slow_first_init(&dir);
+    let f = Function::emulated(
+        &function,
+        &[("FAAS_EMULATOR_INIT_LIMIT_MS", "300")],
+        &["--timeout", "5"],
+    );
+    assert!(
+        f.wait_for_output("Status: timeout", T).is_some(),
+        "{}",
+        f.output()
+    );
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(lines(&starts).len(), 1, "retried before any invocation");
+    let answer = f.invoke(br#"{"n":2}"#);
+    assert_eq!(answer.expect_json(), json!({"n": 2}), "{}", f.output());
+    let start = f.wait_for_output("START RequestId: ", T).unwrap();
+    let report = report_of(&f, &start);
+    assert!(!report.contains("Init Duration"), "{report}");
+    assert!(duration_ms(&report) >= 400.0, "{report}");
+    assert_eq!(lines(&starts).len(), 2);
 }

@@ -176,6 +176,12 @@ pub struct Emulator {
     /// the function without a signal then, and so does the emulator by default; set with
     /// `FAAS_EMULATOR_SIGTERM=always`.
     pub sigterm_always: bool,
+    /// Lambda's limit on the init phase (10 s, on-demand): an init still running past it is
+    /// abandoned (`INIT_REPORT ... Status: timeout`) and retried inside the first invocation,
+    /// under the function's timeout (the "suppressed init": that invocation's `REPORT` has no
+    /// Init Duration, the init is in its Duration). Tests shorten it with
+    /// [`INIT_LIMIT_VAR`]. Not applied under Managed Instances (`max_concurrency` > 1).
+    pub init_limit: Duration,
 }
 
 /// Names a directory of external extensions to start instead of `/opt/extensions`.
@@ -183,6 +189,29 @@ pub const EXTENSIONS_DIR_VAR: &str = "FAAS_EMULATOR_EXTENSIONS_DIR";
 /// `always`: SIGTERM to the function at stop even without an extension
 /// ([`Emulator::sigterm_always`]).
 pub const SIGTERM_VAR: &str = "FAAS_EMULATOR_SIGTERM";
+
+/// Milliseconds: the init phase's limit instead of Lambda's 10 s ([`Emulator::init_limit`]), so
+/// a test of the init timeout need not wait 10 s. Not a Lambda setting.
+pub const INIT_LIMIT_VAR: &str = "FAAS_EMULATOR_INIT_LIMIT_MS";
+
+/// [`INIT_LIMIT_VAR`] when it is a whole number of milliseconds above 0, else Lambda's 10 s
+/// (with a line on stderr for a value it cannot use).
+fn init_limit_from_env() -> Duration {
+    let default = core::INIT_LIMIT;
+    let Some(value) = std::env::var_os(INIT_LIMIT_VAR) else {
+        return default;
+    };
+    match value.to_str().and_then(|v| v.trim().parse::<u64>().ok()) {
+        Some(ms) if ms > 0 => Duration::from_millis(ms),
+        _ => {
+            eprintln!(
+                "{INIT_LIMIT_VAR} must be a whole number of milliseconds above 0, got {value:?}: using {} ms",
+                default.as_millis()
+            );
+            default
+        }
+    }
+}
 
 /// The extensions directory from the environment, else `/opt/extensions` when it exists.
 fn extensions_dir_from_env() -> Option<PathBuf> {
@@ -213,6 +242,7 @@ impl Emulator {
             max_concurrency: 1,
             extensions_dir: extensions_dir_from_env(),
             sigterm_always: sigterm_always_from_env(),
+            init_limit: init_limit_from_env(),
         }
     }
 
@@ -295,6 +325,7 @@ impl Emulator {
         let slots = self.max_concurrency.max(1);
         let mut sandbox = sandbox.concurrent(slots);
         sandbox.max_stream_bytes = limits.max_stream_bytes;
+        sandbox.init_limit = self.init_limit;
         sandbox.subscribe(report::lines());
         sandbox.subscribe(core::telemetry::subscriber(Arc::clone(
             &sandbox.extensions.telemetry,
@@ -600,6 +631,7 @@ pub(crate) async fn local_mode(listen: SocketAddr, function: &FunctionSettings) 
         max_concurrency,
         extensions_dir: extensions_dir_from_env(),
         sigterm_always: sigterm_always_from_env(),
+        init_limit: init_limit_from_env(),
     };
     emulator
         .run("faas-runtime (local mode, AWS_LAMBDA_RUNTIME_API is unset)")

@@ -4,7 +4,7 @@
 use std::io::Write;
 use std::time::Duration;
 
-use super::core::lifecycle::{Lifecycle, Subscriber};
+use super::core::lifecycle::{Lifecycle, Subscriber, error_type_of};
 
 /// One line on stdout; a closed stdout must not take the emulator down.
 fn print(line: std::fmt::Arguments<'_>) {
@@ -31,6 +31,10 @@ pub(crate) fn lines() -> Subscriber {
                 init,
             },
         ),
+        Lifecycle::InitDone {
+            duration,
+            error: Some(error),
+        } => init_failed(duration, error),
         Lifecycle::InitStart | Lifecycle::InitDone { .. } | Lifecycle::RuntimeDone { .. } => {}
     })
 }
@@ -38,6 +42,22 @@ pub(crate) fn lines() -> Subscriber {
 /// `START RequestId: ... Version: $LATEST`.
 fn start(id: &str) {
     print(format_args!("START RequestId: {id} Version: $LATEST"));
+}
+
+/// `INIT_REPORT Init Duration: ... ms\tPhase: init\tStatus: ...`: Lambda prints it only for an
+/// init that failed (`Status: timeout` past the init limit, else `Status: error` and its
+/// `Error Type`, e.g. `Extension.Crash`).
+fn init_failed(duration: Duration, error: &[u8]) {
+    let error_type = error_type_of(error);
+    let status = if error_type == crate::protocol::error_type::TIMEOUT {
+        "timeout".to_owned()
+    } else {
+        format!("error\tError Type: {error_type}")
+    };
+    print(format_args!(
+        "INIT_REPORT Init Duration: {} ms\tPhase: init\tStatus: {status}",
+        Millis(duration)
+    ));
 }
 
 /// The figures of one finished invocation.

@@ -56,6 +56,8 @@ enum Ended {
     Extension(usize, std::io::Result<ExitStatus>),
     /// An invocation timed out: classic Lambda replaces the environment.
     Timeout,
+    /// The init phase passed its limit: it is abandoned and retried with the first invocation.
+    InitTimeout,
 }
 
 /// Keeps one execution environment running until `stop` resolves; returns the exit code. An
@@ -112,6 +114,7 @@ pub(crate) async fn supervise(
             status = child.wait() => Ended::Runtime(status),
             (index, status) = first_exit(&mut extensions) => Ended::Extension(index, status),
             () = sandbox.overdue() => Ended::Timeout,
+            () = sandbox.init_expired() => Ended::InitTimeout,
             () = stop.as_mut() => {
                 return if setup.sigterm_always {
                     let code = shut_down(name, &sandbox, child).await;
@@ -170,6 +173,16 @@ pub(crate) async fn supervise(
                     format!("the function process was killed ({how})"),
                 )
             }
+            Ended::InitTimeout => {
+                sandbox.init_timed_out();
+                let how = describe(kill(&mut child).await);
+                let what = format!(
+                    "the init phase passed its {} ms limit, the function process was killed \
+                     ({how}); the init is retried inside the first invocation",
+                    sandbox.init_limit.as_millis()
+                );
+                (false, "timeout", what)
+            }
         };
         // A process killed for a timeout did not fail to start: it is replaced at once, so the
         // restart delay does not outgrow the queue's patience.
@@ -200,8 +213,15 @@ pub(crate) async fn supervise(
         )
         .await;
         sandbox.extensions.reset();
+        // Lambda retries a timed-out init with the first invocation: wait for one.
+        let wait = async {
+            tokio::time::sleep(delay).await;
+            if sandbox.retries_init() {
+                sandbox.wanted().await;
+            }
+        };
         tokio::select! {
-            () = tokio::time::sleep(delay) => {}
+            () = wait => {}
             () = stop.as_mut() => {
                 sandbox.stop();
                 return 0;

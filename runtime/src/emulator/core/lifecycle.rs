@@ -63,3 +63,12 @@ pub(crate) enum Lifecycle<'a> {
 
 /// A function called with every event.
 pub(crate) type Subscriber = Box<dyn Fn(&Lifecycle<'_>) + Send + Sync>;
+
+/// The `errorType` of AWS's JSON error body, or `Unknown`: what `REPORT`, `INIT_REPORT` and the
+/// Telemetry API's `status` show for a failure.
+pub(crate) fn error_type_of(body: &[u8]) -> String {
+    serde_json::from_slice::<serde_json::Value>(body)
+        .ok()
+        .and_then(|v| v["errorType"].as_str().map(str::to_owned))
+        .unwrap_or_else(|| "Unknown".to_owned())
+}

@@ -121,9 +121,11 @@ pub(crate) enum Busy {
 /// The message every caller the emulator could not serve because it stops gets.
 pub(crate) const STOPPING: &str = "the emulator is shutting down; the invocation did not run";
 
-/// How long an invocation may wait for a process to become ready (restart and init), on top
-/// of its own timeout, before it times out undispatched: Lambda's init limit.
-const INIT_LIMIT: Duration = Duration::from_secs(10);
+/// Lambda's limit on the init phase of an on-demand environment (10 s): past it the init is
+/// abandoned and retried inside the first invocation, under the function's timeout (the
+/// "suppressed init"). Also how long an invocation may wait for a process to become ready, on
+/// top of its own timeout, before it times out undispatched.
+pub(crate) const INIT_LIMIT: Duration = Duration::from_secs(10);
 
 /// An invocation that has its turn: waiting for a `/next`, or dispatched and owed an answer.
 struct Current {
@@ -176,6 +178,11 @@ struct Inner {
     /// The environment's init phase is over: its runtime waited in `/next` with every
     /// extension in `next` (or took an event). Until then an extension's exit fails the init.
     initialized: bool,
+    /// This process's init runs inside its first invocation (an earlier init passed the init
+    /// limit): that invocation's timeout covers the init, its `REPORT` has no Init Duration.
+    suppressed: bool,
+    /// The last init passed the limit: the next process's init is a suppressed one.
+    retry_init: bool,
 }
 
 /// An invocation in Lambda's post-invoke phase: what its `End` event will carry.
@@ -201,6 +208,8 @@ impl Inner {
 /// `slots` permits, the invocations holding one a short list keyed by request id.
 pub(crate) struct Sandbox {
     pub timeout: Duration,
+    /// The init phase's limit ([`INIT_LIMIT`]; shorter in tests).
+    pub init_limit: Duration,
     pub function_arn: String,
     pub memory_size_mb: u32,
     max_waiting: usize,
@@ -263,10 +272,16 @@ impl Ticket {
                     return Outcome::Error(failure);
                 }
             }
+            // A suppressed init runs inside this invocation: its timeout covers the init.
+            let wait = if inner.suppressed || inner.retry_init {
+                sandbox.timeout
+            } else {
+                sandbox.init_limit + sandbox.timeout
+            };
             inner.flight.push(Current {
                 id: request_id(),
                 started: Instant::now(),
-                deadline: tokio::time::Instant::now() + INIT_LIMIT + sandbox.timeout,
+                deadline: tokio::time::Instant::now() + wait,
                 deadline_ms: 0,
                 event: Some(event),
                 dispatched: false,
@@ -305,6 +320,7 @@ impl Sandbox {
     ) -> Self {
         Self {
             timeout,
+            init_limit: INIT_LIMIT,
             function_arn,
             memory_size_mb,
             max_waiting,
@@ -329,6 +345,8 @@ impl Sandbox {
                 polls_refused: false,
                 post_invoke: None,
                 initialized: false,
+                suppressed: false,
+                retry_init: false,
             }),
             turn: Arc::new(Semaphore::new(1)),
             waiting: AtomicUsize::new(0),
@@ -548,7 +566,8 @@ impl Sandbox {
                 return Err(Refusal::TooManyPolls(self.slots));
             }
             if inner.state == RuntimeState::Started {
-                inner.init_duration = Some(inner.started.elapsed());
+                // A suppressed init is billed in its invocation's Duration instead.
+                inner.init_duration = (!inner.suppressed).then(|| inner.started.elapsed());
                 self.emit(&Lifecycle::InitDone {
                     duration: inner.started.elapsed(),
                     error: None,
@@ -610,16 +629,23 @@ impl Sandbox {
     /// Hands the undispatched invocation at `index` to the runtime: its timeout starts now,
     /// with a ready process; `START` and the extensions' INVOKE go out.
     fn dispatch(&self, inner: &mut Inner, index: usize) -> Invocation {
+        // The first invocation of a suppressed init keeps the clock it started at the init.
+        let suppressed = std::mem::take(&mut inner.suppressed);
         let current = &mut inner.flight[index];
         let event = current.event.take();
         current.dispatched = true;
-        current.started = Instant::now();
-        current.deadline = tokio::time::Instant::now() + self.timeout;
+        if !suppressed {
+            current.started = Instant::now();
+            current.deadline = tokio::time::Instant::now() + self.timeout;
+        }
+        let left = current
+            .deadline
+            .saturating_duration_since(tokio::time::Instant::now());
         current.deadline_ms = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .unwrap_or_default()
             .as_millis() as u64
-            + self.timeout.as_millis() as u64;
+            + left.as_millis() as u64;
         let id = current.id.clone();
         let deadline_ms = current.deadline_ms;
         // The runtime has the body now: its budget goes to the next caller.
@@ -761,9 +787,82 @@ impl Sandbox {
         inner.init_error = None;
         inner.polls_refused = false;
         inner.initialized = false;
+        inner.suppressed = std::mem::take(&mut inner.retry_init);
+        if inner.suppressed {
+            // The retried init is part of the invocation waiting for it: its timeout runs
+            // from here and covers the init.
+            let deadline = tokio::time::Instant::now() + self.timeout;
+            for current in inner.flight.iter_mut().filter(|c| !c.dispatched) {
+                current.started = Instant::now();
+                current.deadline = deadline;
+            }
+            self.deadline_changed.notify_waiters();
+        }
         drop(inner);
         self.extensions.runtime_replaced();
         self.work.notify_waiters();
+    }
+
+    /// Resolves when the current process's init passes [`Sandbox::init_limit`] (classic Lambda
+    /// only, and not for a suppressed init, which its invocation's timeout bounds).
+    pub async fn init_expired(&self) {
+        let (started, process) = {
+            let inner = self.inner();
+            if inner.suppressed || self.is_concurrent() {
+                drop(inner);
+                return std::future::pending().await;
+            }
+            (inner.started, inner.process)
+        };
+        tokio::time::sleep_until(tokio::time::Instant::from_std(started + self.init_limit)).await;
+        let inner = self.inner();
+        let over = inner.process == process
+            && !inner.initialized
+            && inner.flight.iter().all(|c| !c.dispatched);
+        drop(inner);
+        if !over {
+            std::future::pending::<()>().await;
+        }
+    }
+
+    /// The init passed its limit: it is reported failed (`Status: timeout`), the process is
+    /// abandoned (the supervisor kills it) and the next init, retried with the first
+    /// invocation, is a suppressed one. Nobody waiting is failed: they wait for that init.
+    pub fn init_timed_out(&self) {
+        let mut inner = self.inner();
+        let message = format!(
+            "Init phase timed out after {} ms",
+            self.init_limit.as_millis()
+        );
+        let failure = error_body(error_type::TIMEOUT, &message);
+        self.emit(&Lifecycle::InitDone {
+            duration: inner.started.elapsed(),
+            error: Some(&failure),
+        });
+        inner.pid = None;
+        inner.process += 1;
+        inner.retry_init = true;
+        drop(inner);
+        self.work.notify_waiters();
+    }
+
+    /// Whether the next init waits for an invocation (Lambda retries a timed-out init "at the
+    /// time of the first function invocation").
+    pub fn retries_init(&self) -> bool {
+        self.inner().retry_init
+    }
+
+    /// Resolves once an invocation waits for the function (it has its turn).
+    pub async fn wanted(&self) {
+        loop {
+            let work = self.work.notified();
+            tokio::pin!(work);
+            work.as_mut().enable();
+            if !self.inner().flight.is_empty() {
+                return;
+            }
+            work.await;
+        }
     }
 
     /// The function process ended (`how` says how): every invocation it had taken fails with
@@ -1145,6 +1244,41 @@ mod tests {
             Err(Refusal::UnknownRequestId)
         ));
         watch.abort();
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn a_timed_out_init_keeps_its_caller_for_the_retried_init() {
+        let mut sandbox = Sandbox::new(
+            Duration::from_secs(3),
+            "arn".into(),
+            128,
+            2,
+            crate::protocol::MAX_PAYLOAD,
+        );
+        sandbox.init_limit = Duration::from_millis(50);
+        let sandbox = Arc::new(sandbox);
+        sandbox.runtime_started(None);
+        let caller = tokio::spawn(sandbox.admit().unwrap().invoke(event(b"{}")));
+        tokio::time::timeout(Duration::from_secs(5), sandbox.init_expired())
+            .await
+            .expect("the init passes its limit");
+        sandbox.init_timed_out();
+        assert!(sandbox.retries_init());
+        assert!(
+            !caller.is_finished(),
+            "the caller waits for the retried init"
+        );
+        sandbox.runtime_started(None);
+        assert!(!sandbox.retries_init());
+        let invocation = sandbox.next().await.unwrap();
+        let answer = Outcome::Response(Payload::Buffered(Bytes::from_static(b"1")));
+        sandbox
+            .answer(&invocation.id, Call::Response, answer)
+            .unwrap();
+        assert!(matches!(caller.await.unwrap(), Outcome::Response(_)));
+        // The suppressed init has no limit of its own: its invocation's timeout bounds it.
+        let expired = tokio::time::timeout(Duration::from_millis(200), sandbox.init_expired());
+        assert!(expired.await.is_err());
     }
 
     #[tokio::test(flavor = "current_thread")]

@@ -478,10 +478,7 @@ fn status(error: Option<&[u8]>) -> Status {
             error_type: None,
         };
     };
-    let error_type = serde_json::from_slice::<Value>(body)
-        .ok()
-        .and_then(|v| v["errorType"].as_str().map(str::to_owned))
-        .unwrap_or_else(|| "Unknown".to_owned());
+    let error_type = super::lifecycle::error_type_of(body);
     let status = match error_type.as_str() {
         crate::protocol::error_type::TIMEOUT => "timeout",
         crate::protocol::error_type::EXIT => "failure",
