@@ -806,23 +806,24 @@ impl Sandbox {
     /// Resolves when the current process's init passes [`Sandbox::init_limit`] (classic Lambda
     /// only, and not for a suppressed init, which its invocation's timeout bounds).
     pub async fn init_expired(&self) {
-        let (started, process) = {
+        let watched = {
             let inner = self.inner();
-            if inner.suppressed || self.is_concurrent() {
-                drop(inner);
-                return std::future::pending().await;
-            }
-            (inner.started, inner.process)
+            (!inner.suppressed && !self.is_concurrent()).then_some((inner.started, inner.process))
         };
-        tokio::time::sleep_until(tokio::time::Instant::from_std(started + self.init_limit)).await;
-        let inner = self.inner();
-        let over = inner.process == process
-            && !inner.initialized
-            && inner.flight.iter().all(|c| !c.dispatched);
-        drop(inner);
-        if !over {
-            std::future::pending::<()>().await;
+        if let Some((started, process)) = watched {
+            tokio::time::sleep_until(tokio::time::Instant::from_std(started + self.init_limit))
+                .await;
+            if self.init_unfinished(process) {
+                return;
+            }
         }
+        std::future::pending::<()>().await;
+    }
+
+    /// Whether process `process` is still the current one and has not finished its init.
+    fn init_unfinished(&self, process: u64) -> bool {
+        let inner = self.inner();
+        inner.process == process && !inner.initialized && inner.flight.iter().all(|c| !c.dispatched)
     }
 
     /// The init passed its limit: it is reported failed (`Status: timeout`), the process is
