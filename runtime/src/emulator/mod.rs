@@ -32,8 +32,9 @@
 //!    lifecycle events observers subscribe to. No HTTP.
 //! 3. `api`: the Runtime API (`rapi`) and the invoke endpoint (`invoke`), HTTP handlers for
 //!    the crate's one server (`crate::server`) that map the core's enums to AWS's answers.
-//! 4. `supervisor` (starts, replaces and stops the function process), `report` (the
-//!    `START`/`END`/`REPORT` lines, a lifecycle subscriber), and this file's wiring.
+//! 4. `supervisor` (starts, resets and stops the execution environment: extensions and
+//!    function process), `report` (the `START`/`END`/`REPORT` lines, a lifecycle subscriber),
+//!    and this file's wiring.
 
 mod api;
 mod core;
@@ -62,7 +63,7 @@ use crate::shutdown::Stop;
 use core::Sandbox;
 use limits::EMULATED_ARN_PREFIX;
 
-pub use report::{peak_memory_kib, vm_hwm_kib};
+pub use core::lifecycle::{peak_memory_kib, vm_hwm_kib};
 
 /// The function timeout when `AWS_LAMBDA_FUNCTION_TIMEOUT` is unset, as AWS's emulator.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(300);

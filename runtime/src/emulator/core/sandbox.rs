@@ -17,7 +17,7 @@ use hyper::body::Bytes;
 use hyper::header::HeaderValue;
 use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore, mpsc, oneshot};
 
-use super::lifecycle::{Lifecycle, Subscriber};
+use super::lifecycle::{Figures, Lifecycle, Subscriber, peak_memory_kib};
 use super::state::{Call, InvalidTransition, RuntimeState};
 use crate::emulator::limits::EXTENSION_CRASH;
 use crate::emulator::wire::error_body;
@@ -487,10 +487,12 @@ impl Sandbox {
         };
         self.emit(&Lifecycle::End {
             request_id: &post.id,
-            duration: end.saturating_duration_since(post.started),
-            memory_size_mb: self.memory_size_mb,
-            pid: inner.pid,
-            init: post.init,
+            figures: Figures::new(
+                end.saturating_duration_since(post.started),
+                self.memory_size_mb,
+                inner.pid.and_then(peak_memory_kib),
+                post.init,
+            ),
             error: post.error.as_deref(),
         });
     }

@@ -17,7 +17,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use serde_json::{Value, json};
 
-use super::lifecycle::{Lifecycle, Subscriber};
+use super::lifecycle::{Lifecycle, Millis, Subscriber};
 
 /// `platform` records (the `platform.*` events).
 pub(crate) const PLATFORM: u8 = 1;
@@ -419,24 +419,19 @@ impl Telemetry {
             }
             Lifecycle::End {
                 request_id,
-                duration,
-                memory_size_mb,
-                pid,
-                init,
+                figures,
                 error,
             } => {
                 let trace = self.trace_of(request_id, true);
                 let status = status(error);
                 let mut metrics = json!({
-                    "durationMs": millis(duration),
-                    "billedDurationMs": duration.as_micros().div_ceil(1000) as u64,
-                    "memorySizeMB": memory_size_mb,
-                    "maxMemoryUsedMB": pid
-                        .and_then(crate::emulator::peak_memory_kib)
-                        .map_or(0, |kib| kib.div_ceil(1024)),
+                    "durationMs": figures.duration.as_f64(),
+                    "billedDurationMs": figures.billed_ms,
+                    "memorySizeMB": figures.memory_size_mb,
+                    "maxMemoryUsedMB": figures.max_memory_mb.unwrap_or(0),
                 });
-                if let Some(init) = init {
-                    metrics["initDurationMs"] = millis(init).into();
+                if let Some(init) = figures.init {
+                    metrics["initDurationMs"] = init.as_f64().into();
                 }
                 let mut report = json!({"requestId": request_id, "metrics": metrics});
                 add_status(&mut report, &status);
@@ -502,14 +497,15 @@ fn tracing(trace_id: &str) -> Value {
     json!({"type": "X-Amzn-Trace-Id", "value": trace_id})
 }
 
-/// Milliseconds with two decimals, as Lambda's records give them.
+/// Milliseconds with two decimals, as Lambda's records give them ([`Millis`]).
 fn millis(d: Duration) -> f64 {
-    (d.as_micros() / 10) as f64 / 100.0
+    Millis(d).as_f64()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::emulator::core::lifecycle::Figures;
 
     fn subscription(types: u8, max_items: usize, timeout_ms: u64) -> Subscription {
         Subscription {
@@ -560,10 +556,12 @@ mod tests {
         });
         telemetry.on(&Lifecycle::End {
             request_id: "r1",
-            duration: Duration::from_micros(1_234_567),
-            memory_size_mb: 128,
-            pid: None,
-            init: Some(Duration::from_millis(3)),
+            figures: Figures::new(
+                Duration::from_micros(1_234_567),
+                128,
+                None,
+                Some(Duration::from_millis(3)),
+            ),
             error: Some(error),
         });
         let (batch, count) = outbox.next_batch().unwrap();
