@@ -1,7 +1,8 @@
 //! The runtime's own Runtime API client against an API that misbehaves (issue 20): real
 //! function processes (the examples) against the scriptable fake API of
 //! `faas_checks::fake_api`. Each of the twelve defects found on 57789b5 has a test here that
-//! failed there, and the behaviours that held have theirs.
+//! failed there, and the behaviours that held have theirs. Those that do not count requests
+//! run against both of the client's transports ([`TRANSPORTS`]).
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -11,6 +12,10 @@ use faas_checks::fake_api::{Exchange, FakeApi, Runtime, Seen};
 use faas_checks::fixture::example;
 
 const LONG: Duration = Duration::from_secs(60);
+
+/// The cases that hold whatever the transport run on both: the blocking one (one invocation
+/// at a time) and the reactor one (Managed Instances' workers, here two).
+const TRANSPORTS: [&[(&str, &str)]; 2] = [&[], &[("AWS_LAMBDA_MAX_CONCURRENCY", "2")]];
 const WAIT: Duration = Duration::from_secs(15);
 
 fn is_post_to(seen: &Seen, id: &str, what: &str) -> bool {
@@ -75,79 +80,85 @@ fn first(
 
 #[test]
 fn a_response_whose_answer_is_lost_is_not_sent_again() {
-    let api = scripted(
-        |n, ex| {
-            match n {
-                0 => ex.event("a", br#"{"n":1}"#),
-                1 => ex.event("b", br#"{"n":2}"#),
-                _ => return false,
-            }
-            true
-        },
-        |ex| {
-            if ex.path.contains("/a/") {
-                let _ = ex.body();
-                ex.close();
-                return true;
-            }
-            false
-        },
-    );
-    let rt = Runtime::start(&example("echo"), &api, &[]);
-    wait_post(&api, &rt, "b", "response");
-    std::thread::sleep(Duration::from_millis(300));
-    assert_eq!(posted(&api, "a", "response"), 1, "{}", rt.output());
-    warned(&rt, &["WARN", "a/response", "not sent again"]);
+    for env in TRANSPORTS {
+        let api = scripted(
+            |n, ex| {
+                match n {
+                    0 => ex.event("a", br#"{"n":1}"#),
+                    1 => ex.event("b", br#"{"n":2}"#),
+                    _ => return false,
+                }
+                true
+            },
+            |ex| {
+                if ex.path.contains("/a/") {
+                    let _ = ex.body();
+                    ex.close();
+                    return true;
+                }
+                false
+            },
+        );
+        let rt = Runtime::start(&example("echo"), &api, env);
+        wait_post(&api, &rt, "b", "response");
+        std::thread::sleep(Duration::from_millis(300));
+        assert_eq!(posted(&api, "a", "response"), 1, "{}", rt.output());
+        warned(&rt, &["WARN", "a/response", "not sent again"]);
+    }
 }
 
 #[test]
 fn bytes_past_an_answer_do_not_double_the_error_post() {
-    // The answer to /next is two bytes longer than its Content-Length: those bytes would be
-    // read as the start of the /error POST's answer.
-    let api = scripted(
-        |n, ex| {
-            match n {
-                0 => {
-                    let head = Exchange::event_head("a", "Content-Length: 2\r\n");
-                    ex.send(format!("{head}{{}}xx").as_bytes());
+    for env in TRANSPORTS {
+        // The answer to /next is two bytes longer than its Content-Length: those bytes would be
+        // read as the start of the /error POST's answer.
+        let api = scripted(
+            |n, ex| {
+                match n {
+                    0 => {
+                        let head = Exchange::event_head("a", "Content-Length: 2\r\n");
+                        ex.send(format!("{head}{{}}xx").as_bytes());
+                    }
+                    1 => ex.event("b", b"{}"),
+                    _ => return false,
                 }
-                1 => ex.event("b", b"{}"),
-                _ => return false,
-            }
-            true
-        },
-        |_| false,
-    );
-    let rt = Runtime::start(&example("error"), &api, &[]);
-    wait_post(&api, &rt, "b", "error");
-    std::thread::sleep(Duration::from_millis(300));
-    assert_eq!(posted(&api, "a", "error"), 1, "{}", rt.output());
-    warned(&rt, &["WARN", "bytes past the end"]);
+                true
+            },
+            |_| false,
+        );
+        let rt = Runtime::start(&example("error"), &api, env);
+        wait_post(&api, &rt, "b", "error");
+        std::thread::sleep(Duration::from_millis(300));
+        assert_eq!(posted(&api, "a", "error"), 1, "{}", rt.output());
+        warned(&rt, &["WARN", "bytes past the end"]);
+    }
 }
 
 // 2. An early 4xx during a large POST is read and final.
 
 #[test]
 fn an_early_413_during_a_large_post_is_final() {
-    let api = scripted(first("big", br#"{"bytes":7000000}"#), |ex| {
-        let _ = ex.body_up_to(256 * 1024);
-        ex.answer(
-            413,
-            &[("Connection", "close")],
-            br#"{"errorType":"RequestEntityTooLarge"}"#,
+    for env in TRANSPORTS {
+        let api = scripted(first("big", br#"{"bytes":7000000}"#), |ex| {
+            let _ = ex.body_up_to(256 * 1024);
+            ex.answer(
+                413,
+                &[("Connection", "close")],
+                br#"{"errorType":"RequestEntityTooLarge"}"#,
+            );
+            ex.close();
+            true
+        });
+        let mut rt = Runtime::start(&example("large_response"), &api, env);
+        assert!(
+            api.wait_for(|seen| seen.len() >= 3, WAIT),
+            "the process did not go on to /next: {}",
+            rt.output()
         );
-        ex.close();
-        true
-    });
-    let mut rt = Runtime::start(&example("large_response"), &api, &[]);
-    assert!(
-        api.wait_for(|seen| seen.len() >= 3, WAIT),
-        "the process did not go on to /next: {}",
-        rt.output()
-    );
-    assert_eq!(posted(&api, "big", "response"), 1, "{}", rt.output());
-    warned(&rt, &["WARN", "413"]);
-    assert_eq!(rt.wait(Duration::from_millis(100)), None, "it exited");
+        assert_eq!(posted(&api, "big", "response"), 1, "{}", rt.output());
+        warned(&rt, &["WARN", "413"]);
+        assert_eq!(rt.wait(Duration::from_millis(100)), None, "it exited");
+    }
 }
 
 // 3. No hot loop on a 2xx /next without a request id, or a 204.
@@ -179,39 +190,41 @@ fn next_without_a_request_id_or_204_backs_off_then_gives_up() {
 
 #[test]
 fn sigterm_bounds_a_post_never_answered_or_read_at_a_trickle() {
-    let silent = scripted(first("a", b"{}"), |ex| {
-        let _ = ex.body();
-        ex.stall(LONG);
-        true
-    });
-    let trickle = scripted(first("a", br#"{"bytes":1000000}"#), |ex| {
-        let _ = ex.body_at(1024);
-        ex.accepted();
-        true
-    });
-    let mut runtimes = [
-        Runtime::start(&example("echo"), &silent, &[]),
-        Runtime::start(&example("large_response"), &trickle, &[]),
-    ];
-    for (rt, api) in runtimes.iter().zip([&silent, &trickle]) {
-        wait_post(api, rt, "a", "response");
+    for env in TRANSPORTS {
+        let silent = scripted(first("a", b"{}"), |ex| {
+            let _ = ex.body();
+            ex.stall(LONG);
+            true
+        });
+        let trickle = scripted(first("a", br#"{"bytes":1000000}"#), |ex| {
+            let _ = ex.body_at(1024);
+            ex.accepted();
+            true
+        });
+        let mut runtimes = [
+            Runtime::start(&example("echo"), &silent, env),
+            Runtime::start(&example("large_response"), &trickle, env),
+        ];
+        for (rt, api) in runtimes.iter().zip([&silent, &trickle]) {
+            wait_post(api, rt, "a", "response");
+        }
+        std::thread::sleep(Duration::from_millis(300));
+        let signalled = Instant::now();
+        for rt in &runtimes {
+            rt.signal(libc::SIGTERM);
+        }
+        for rt in &mut runtimes {
+            let status = rt.wait(Duration::from_secs(8));
+            assert!(
+                status.is_some(),
+                "still running 8 s after SIGTERM:\n{}",
+                rt.output()
+            );
+            assert_eq!(status.and_then(|s| s.code()), Some(0), "{}", rt.output());
+            warned(rt, &["WARN", "a/response", "not sent again"]);
+        }
+        assert!(signalled.elapsed() < Duration::from_secs(8));
     }
-    std::thread::sleep(Duration::from_millis(300));
-    let signalled = Instant::now();
-    for rt in &runtimes {
-        rt.signal(libc::SIGTERM);
-    }
-    for rt in &mut runtimes {
-        let status = rt.wait(Duration::from_secs(8));
-        assert!(
-            status.is_some(),
-            "still running 8 s after SIGTERM:\n{}",
-            rt.output()
-        );
-        assert_eq!(status.and_then(|s| s.code()), Some(0), "{}", rt.output());
-        warned(rt, &["WARN", "a/response", "not sent again"]);
-    }
-    assert!(signalled.elapsed() < Duration::from_secs(8));
 }
 
 // 5. The panic hook's connect has a timeout.
@@ -314,81 +327,85 @@ fn interim_answers_are_skipped_and_requests_stay_in_step() {
 
 #[test]
 fn malformed_and_cut_short_next_answers_are_warned_with_the_reason() {
-    let api = scripted(
-        |n, ex| {
-            match n {
-                0 => {
-                    ex.send(b"HTTP/1.1 200 OK\r\nContent-Length: x\r\n\r\n");
-                    ex.close();
+    for env in TRANSPORTS {
+        let api = scripted(
+            |n, ex| {
+                match n {
+                    0 => {
+                        ex.send(b"HTTP/1.1 200 OK\r\nContent-Length: x\r\n\r\n");
+                        ex.close();
+                    }
+                    1 => {
+                        let head = Exchange::event_head("cut", "Content-Length: 10\r\n");
+                        ex.send(format!("{head}{{\"a").as_bytes());
+                        ex.close();
+                    }
+                    2 => ex.event("c", b"{}"),
+                    _ => return false,
                 }
-                1 => {
-                    let head = Exchange::event_head("cut", "Content-Length: 10\r\n");
-                    ex.send(format!("{head}{{\"a").as_bytes());
-                    ex.close();
-                }
-                2 => ex.event("c", b"{}"),
-                _ => return false,
-            }
-            true
-        },
-        |_| false,
-    );
-    let rt = Runtime::start(&example("echo"), &api, &[]);
-    wait_post(&api, &rt, "c", "response");
-    warned(&rt, &["WARN", "/next", "malformed Content-Length"]);
-    warned(
-        &rt,
-        &["WARN", "/next", "closed 3 bytes into a 10-byte body"],
-    );
-    assert_eq!(posted(&api, "cut", "response"), 0);
+                true
+            },
+            |_| false,
+        );
+        let rt = Runtime::start(&example("echo"), &api, env);
+        wait_post(&api, &rt, "c", "response");
+        warned(&rt, &["WARN", "/next", "malformed Content-Length"]);
+        warned(
+            &rt,
+            &["WARN", "/next", "closed 3 bytes into a 10-byte body"],
+        );
+        assert_eq!(posted(&api, "cut", "response"), 0);
+    }
 }
 
 // 8. A /next body is capped.
 
 #[test]
 fn a_next_body_over_the_cap_is_refused_before_it_is_read() {
-    let api = scripted(
-        |n, ex| {
-            match n {
-                0 => {
-                    let head = Exchange::event_head("huge", "Content-Length: 2000000000\r\n");
-                    ex.send(head.as_bytes());
-                    let mib = vec![b'x'; 1024 * 1024];
-                    for _ in 0..96 {
-                        ex.send(&mib);
+    for env in TRANSPORTS {
+        let api = scripted(
+            |n, ex| {
+                match n {
+                    0 => {
+                        let head = Exchange::event_head("huge", "Content-Length: 2000000000\r\n");
+                        ex.send(head.as_bytes());
+                        let mib = vec![b'x'; 1024 * 1024];
+                        for _ in 0..96 {
+                            ex.send(&mib);
+                        }
+                        ex.close();
                     }
-                    ex.close();
-                }
-                1 => {
-                    let head = Exchange::event_head("chunks", "Transfer-Encoding: chunked\r\n");
-                    ex.send(head.as_bytes());
-                    let chunk = format!("10000\r\n{}\r\n", "y".repeat(0x10000));
-                    for _ in 0..128 {
-                        ex.send(chunk.as_bytes());
+                    1 => {
+                        let head = Exchange::event_head("chunks", "Transfer-Encoding: chunked\r\n");
+                        ex.send(head.as_bytes());
+                        let chunk = format!("10000\r\n{}\r\n", "y".repeat(0x10000));
+                        for _ in 0..128 {
+                            ex.send(chunk.as_bytes());
+                        }
+                        ex.close();
                     }
-                    ex.close();
+                    2 => ex.event("c", b"{}"),
+                    _ => return false,
                 }
-                2 => ex.event("c", b"{}"),
-                _ => return false,
-            }
-            true
-        },
-        |_| false,
-    );
-    let rt = Runtime::start(&example("echo"), &api, &[]);
-    wait_post(&api, &rt, "c", "response");
-    warned(
-        &rt,
-        &[
-            "WARN",
-            "a body of 2000000000 bytes, over the client's limit",
-        ],
-    );
-    warned(&rt, &["WARN", "over the client's limit"]);
-    assert_eq!(posted(&api, "huge", "response"), 0);
-    assert_eq!(posted(&api, "chunks", "response"), 0, "{}", rt.output());
-    let peak = rt.peak_rss_kib();
-    assert!(peak > 0 && peak < 48 * 1024, "peak RSS {peak} KiB");
+                true
+            },
+            |_| false,
+        );
+        let rt = Runtime::start(&example("echo"), &api, env);
+        wait_post(&api, &rt, "c", "response");
+        warned(
+            &rt,
+            &[
+                "WARN",
+                "a body of 2000000000 bytes, over the client's limit",
+            ],
+        );
+        warned(&rt, &["WARN", "over the client's limit"]);
+        assert_eq!(posted(&api, "huge", "response"), 0);
+        assert_eq!(posted(&api, "chunks", "response"), 0, "{}", rt.output());
+        let peak = rt.peak_rss_kib();
+        assert!(peak > 0 && peak < 48 * 1024, "peak RSS {peak} KiB");
+    }
 }
 
 // 9. Chunked bodies are decoded in linear time.
@@ -457,73 +474,77 @@ fn a_chunked_event_in_tiny_chunks_costs_about_what_a_framed_one_does() {
 
 #[test]
 fn dot_and_dot_dot_request_ids_are_refused() {
-    let api = scripted(
-        |n, ex| {
-            match n {
-                0 => ex.event("..", b"{}"),
-                1 => ex.event(".", b"{}"),
-                2 => ex.event("a/b", b"{}"),
-                3 => ex.event("ok", b"{}"),
-                _ => return false,
-            }
-            true
-        },
-        |_| false,
-    );
-    let rt = Runtime::start(&example("echo"), &api, &[]);
-    wait_post(&api, &rt, "ok", "response");
-    let posts: Vec<_> = api
-        .seen()
-        .into_iter()
-        .filter(|s| s.method == "POST")
-        .map(|s| s.path)
-        .collect();
-    assert_eq!(posts, ["/2018-06-01/runtime/invocation/ok/response"]);
-    warned(&rt, &["WARN", "cannot go into a path", "\"..\""]);
-    warned(&rt, &["WARN", "cannot go into a path", "\".\""]);
+    for env in TRANSPORTS {
+        let api = scripted(
+            |n, ex| {
+                match n {
+                    0 => ex.event("..", b"{}"),
+                    1 => ex.event(".", b"{}"),
+                    2 => ex.event("a/b", b"{}"),
+                    3 => ex.event("ok", b"{}"),
+                    _ => return false,
+                }
+                true
+            },
+            |_| false,
+        );
+        let rt = Runtime::start(&example("echo"), &api, env);
+        wait_post(&api, &rt, "ok", "response");
+        let posts: Vec<_> = api
+            .seen()
+            .into_iter()
+            .filter(|s| s.method == "POST")
+            .map(|s| s.path)
+            .collect();
+        assert_eq!(posts, ["/2018-06-01/runtime/invocation/ok/response"]);
+        warned(&rt, &["WARN", "cannot go into a path", "\"..\""]);
+        warned(&rt, &["WARN", "cannot go into a path", "\".\""]);
+    }
 }
 
 // 11. A streamed response retries its connect like a buffered one.
 
 #[test]
 fn a_streamed_response_retries_its_connect() {
-    let api = scripted(
-        |n, ex| {
-            if n == 0 {
-                ex.go_away(Duration::from_millis(500));
-                std::thread::sleep(Duration::from_millis(30));
-                let body = br#"{"prompt":"one two three","delay_ms":10}"#;
-                let head = Exchange::event_head(
-                    "s",
-                    &format!("Connection: close\r\nContent-Length: {}\r\n", body.len()),
-                );
-                let mut wire = head.into_bytes();
-                wire.extend_from_slice(body);
-                ex.send(&wire);
-                ex.close();
-                return true;
-            }
-            false
-        },
-        |_| false,
-    );
-    let rt = Runtime::start(&example("stream"), &api, &[]);
-    wait_post(&api, &rt, "s", "response");
-    assert!(
-        api.wait_for(|seen| seen.len() >= 3, WAIT),
-        "{}",
-        rt.output()
-    );
-    let post = api
-        .seen()
-        .into_iter()
-        .find(|s| is_post_to(s, "s", "response"));
-    let body = post.map(|p| p.body).unwrap_or_default();
-    assert!(
-        body == b"one two three ",
-        "{:?}",
-        String::from_utf8_lossy(&body)
-    );
+    for env in TRANSPORTS {
+        let api = scripted(
+            |n, ex| {
+                if n == 0 {
+                    ex.go_away(Duration::from_millis(500));
+                    std::thread::sleep(Duration::from_millis(30));
+                    let body = br#"{"prompt":"one two three","delay_ms":10}"#;
+                    let head = Exchange::event_head(
+                        "s",
+                        &format!("Connection: close\r\nContent-Length: {}\r\n", body.len()),
+                    );
+                    let mut wire = head.into_bytes();
+                    wire.extend_from_slice(body);
+                    ex.send(&wire);
+                    ex.close();
+                    return true;
+                }
+                false
+            },
+            |_| false,
+        );
+        let rt = Runtime::start(&example("stream"), &api, env);
+        wait_post(&api, &rt, "s", "response");
+        assert!(
+            api.wait_for(|seen| seen.len() >= 3, WAIT),
+            "{}",
+            rt.output()
+        );
+        let post = api
+            .seen()
+            .into_iter()
+            .find(|s| is_post_to(s, "s", "response"));
+        let body = post.map(|p| p.body).unwrap_or_default();
+        assert!(
+            body == b"one two three ",
+            "{:?}",
+            String::from_utf8_lossy(&body)
+        );
+    }
 }
 
 // 12. The smaller ones.
@@ -554,24 +575,26 @@ fn the_attempts_named_are_the_requests_made() {
 
 #[test]
 fn a_signed_content_length_is_malformed() {
-    let api = scripted(
-        |n, ex| {
-            match n {
-                0 => {
-                    let head = Exchange::event_head("plus", "Content-Length: +12\r\n");
-                    ex.send(format!("{head}{{\"n\":\"abcd\"}}").as_bytes());
+    for env in TRANSPORTS {
+        let api = scripted(
+            |n, ex| {
+                match n {
+                    0 => {
+                        let head = Exchange::event_head("plus", "Content-Length: +12\r\n");
+                        ex.send(format!("{head}{{\"n\":\"abcd\"}}").as_bytes());
+                    }
+                    1 => ex.event("ok", b"{}"),
+                    _ => return false,
                 }
-                1 => ex.event("ok", b"{}"),
-                _ => return false,
-            }
-            true
-        },
-        |_| false,
-    );
-    let rt = Runtime::start(&example("echo"), &api, &[]);
-    wait_post(&api, &rt, "ok", "response");
-    assert_eq!(posted(&api, "plus", "response"), 0);
-    warned(&rt, &["WARN", "malformed Content-Length \"+12\""]);
+                true
+            },
+            |_| false,
+        );
+        let rt = Runtime::start(&example("echo"), &api, env);
+        wait_post(&api, &rt, "ok", "response");
+        assert_eq!(posted(&api, "plus", "response"), 0);
+        warned(&rt, &["WARN", "malformed Content-Length \"+12\""]);
+    }
 }
 
 #[test]
@@ -608,22 +631,24 @@ fn both_framings_or_a_close_option_end_the_connection() {
 
 #[test]
 fn a_huge_error_body_is_logged_as_an_excerpt() {
-    let api = scripted(
-        |n, ex| {
-            match n {
-                0 => ex.answer(500, &[], &vec![b'E'; 4 * 1024 * 1024]),
-                1 => ex.event("ok", b"{}"),
-                _ => return false,
-            }
-            true
-        },
-        |_| false,
-    );
-    let rt = Runtime::start(&example("echo"), &api, &[]);
-    wait_post(&api, &rt, "ok", "response");
-    let line = warned(&rt, &["500", "(4194304 bytes in all)"]);
-    assert!(line.len() < 1024, "{} bytes", line.len());
-    assert!(rt.output().len() < 64 * 1024);
+    for env in TRANSPORTS {
+        let api = scripted(
+            |n, ex| {
+                match n {
+                    0 => ex.answer(500, &[], &vec![b'E'; 4 * 1024 * 1024]),
+                    1 => ex.event("ok", b"{}"),
+                    _ => return false,
+                }
+                true
+            },
+            |_| false,
+        );
+        let rt = Runtime::start(&example("echo"), &api, env);
+        wait_post(&api, &rt, "ok", "response");
+        let line = warned(&rt, &["500", "(4194304 bytes in all)"]);
+        assert!(line.len() < 1024, "{} bytes", line.len());
+        assert!(rt.output().len() < 64 * 1024);
+    }
 }
 
 // Behaviours that held on 57789b5, kept.
@@ -646,28 +671,30 @@ fn refusals_back_off_then_the_process_exits_1() {
 
 #[test]
 fn sigterm_while_idle_or_mid_post_delivers_whole_and_exits_0() {
-    let idle = FakeApi::start(|ex| ex.stall(LONG));
-    let slow = scripted(first("a", br#"{"bytes":6000000}"#), |ex| {
-        let _ = ex.body_at(8 * 1024 * 1024);
-        ex.accepted();
-        true
-    });
-    let mut quiet = Runtime::start(&example("echo"), &idle, &[]);
-    let mut busy = Runtime::start(&example("large_response"), &slow, &[]);
-    assert!(idle.wait_for(|seen| !seen.is_empty(), WAIT));
-    wait_post(&slow, &busy, "a", "response");
-    std::thread::sleep(Duration::from_millis(150));
-    quiet.signal(libc::SIGTERM);
-    busy.signal(libc::SIGTERM);
-    for rt in [&mut quiet, &mut busy] {
-        let status = rt.wait(Duration::from_secs(8)).expect("it exits");
-        assert_eq!(status.code(), Some(0), "{}", rt.output());
+    for env in TRANSPORTS {
+        let idle = FakeApi::start(|ex| ex.stall(LONG));
+        let slow = scripted(first("a", br#"{"bytes":6000000}"#), |ex| {
+            let _ = ex.body_at(8 * 1024 * 1024);
+            ex.accepted();
+            true
+        });
+        let mut quiet = Runtime::start(&example("echo"), &idle, env);
+        let mut busy = Runtime::start(&example("large_response"), &slow, env);
+        assert!(idle.wait_for(|seen| !seen.is_empty(), WAIT));
+        wait_post(&slow, &busy, "a", "response");
+        std::thread::sleep(Duration::from_millis(150));
+        quiet.signal(libc::SIGTERM);
+        busy.signal(libc::SIGTERM);
+        for rt in [&mut quiet, &mut busy] {
+            let status = rt.wait(Duration::from_secs(8)).expect("it exits");
+            assert_eq!(status.code(), Some(0), "{}", rt.output());
+        }
+        let post = slow
+            .seen()
+            .into_iter()
+            .find(|s| is_post_to(s, "a", "response"));
+        assert_eq!(post.map(|p| p.body.len()), Some(6_000_000));
     }
-    let post = slow
-        .seen()
-        .into_iter()
-        .find(|s| is_post_to(s, "a", "response"));
-    assert_eq!(post.map(|p| p.body.len()), Some(6_000_000));
 }
 
 #[test]

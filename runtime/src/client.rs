@@ -1,39 +1,46 @@
 //! The Runtime API client: one HTTP/1.1 keep-alive connection to `AWS_LAMBDA_RUNTIME_API`,
 //! reused for every call and re-opened (with bounded backoff) only when it breaks.
 //!
-//! The socket is blocking and the calls run on the process's one thread, outside the async
-//! runtime: between two invocations a function has nothing else to do, so `GET /next` is one
-//! `write` and one `read` that sleeps until the event comes, and posting a response is another
-//! pair. That is the shape of the C floor in `checks/peers/c-floor`; going through the
-//! reactor instead costs two `epoll_wait` per exchange (docs/performance.md). A streamed
-//! response is the exception: its socket joins the reactor for the stream's duration, so the
-//! handler's own tasks keep running while a slow reader holds the stream back.
+//! With one invocation at a time (classic Lambda) the socket is blocking: between two
+//! invocations a function has nothing else to do, so `GET /next` is one `write` and one `read`
+//! that sleeps until the event comes, and posting a response is another pair. That is the
+//! shape of the C floor in `checks/peers/c-floor`; going through the reactor instead costs two
+//! `epoll_wait` per exchange (docs/performance.md). Its calls are `async` but never wait on a
+//! waker. Under Managed Instances each worker is a task with a client on the reactor
+//! transport ([`Client::on_reactor`]): N of them wait on one thread. A streamed response
+//! always goes through the reactor, so the handler's own tasks keep running while a slow
+//! reader holds the stream back.
 //!
 //! # Layout
 //!
 //! - [`proto`]: no I/O. Each call's request head, what makes a `/next` answer an event, the
 //!   backoff and the retry rule (a written request is never sent again; only `GET /next` is
 //!   asked again). The panic hook builds its request there too.
+//! - this module: the calls, under that rule, for both transports (one implementation).
 //! - [`blocking`]: the blocking transport, and the bound on a call after a stop signal.
-//! - [`streaming`]: the reactor transport of a streamed response.
-//! - [`crate::http1`] parses answers for both transports.
+//! - [`reactor`]: the reactor transport, with the same exchange and the same bound.
+//! - [`streaming`]: a streamed response, on either transport's connection.
+//! - [`crate::http1`] parses answers for every transport.
 //!
 //! The transport is concrete (one TCP connection to one address, [`Endpoint`]) because the
 //! runtime owns it: no connector generics, no connection pool.
 
 pub(crate) mod blocking;
 pub(crate) mod proto;
+mod reactor;
 mod streaming;
 
 use std::fmt;
+use std::future::Future;
+use std::pin::pin;
+use std::task::Poll;
 use std::time::Duration;
 
 use crate::Error;
 use crate::endpoint::Endpoint;
 use crate::http1::Response;
-use crate::shutdown;
+use crate::shutdown::{self, Stopping};
 use crate::stream::StreamBody;
-use blocking::Connection;
 pub(crate) use proto::Event;
 use proto::{Backoff, Call, Failure, Retry};
 
@@ -59,42 +66,79 @@ impl fmt::Display for Unreachable {
 ///
 /// ```ignore
 /// let mut client = Client::new(Endpoint::parse("127.0.0.1:9001")?);
-/// while let Some(event) = client.next()? {
+/// while let Some(event) = client.next().await? {
 ///     let id = event.headers[protocol::header::REQUEST_ID].to_str()?.to_owned();
-///     client.respond(&id, &event.body)?;
+///     client.respond(&id, &event.body).await?;
 /// }
 /// ```
 pub(crate) struct Client {
     endpoint: Endpoint,
-    conn: Option<Connection>,
+    conn: Option<Conn>,
     /// The request head being written, kept to reuse its allocation.
     head: Vec<u8>,
+    /// `Some` on the reactor transport, whose waits end on a stop signal this way.
+    stopping: Option<Stopping>,
+}
+
+/// An open connection, of the client's transport.
+enum Conn {
+    Blocking(blocking::Connection),
+    Reactor(reactor::Connection),
+}
+
+impl Conn {
+    async fn open(endpoint: &Endpoint, reactor: &Option<Stopping>) -> std::io::Result<Self> {
+        Ok(match reactor {
+            None => Self::Blocking(blocking::Connection::open(endpoint)?),
+            Some(stopping) => Self::Reactor(reactor::Connection::open(endpoint, stopping).await?),
+        })
+    }
+
+    fn has_unasked_bytes(&self) -> bool {
+        match self {
+            Self::Blocking(conn) => conn.has_unasked_bytes(),
+            Self::Reactor(conn) => conn.has_unasked_bytes(),
+        }
+    }
+
+    fn is_open(&self) -> bool {
+        match self {
+            Self::Blocking(conn) => conn.is_open(),
+            Self::Reactor(conn) => conn.is_open(),
+        }
+    }
 }
 
 impl Client {
-    /// A client for `endpoint`; it connects on first use.
+    /// A client on the blocking transport for `endpoint`; it connects on first use.
     pub fn new(endpoint: Endpoint) -> Self {
         Self {
             endpoint,
             conn: None,
             head: Vec::with_capacity(512),
+            stopping: None,
         }
     }
 
-    /// The API this client calls.
-    pub fn endpoint(&self) -> &Endpoint {
-        &self.endpoint
+    /// A client on the reactor transport (a worker of the concurrent driver), whose waits for
+    /// `/next` and backoff end when `stopping` arrives; it connects on first use.
+    pub fn on_reactor(endpoint: Endpoint, stopping: Stopping) -> Self {
+        Self {
+            stopping: Some(stopping),
+            ..Self::new(endpoint)
+        }
     }
 
     /// Long-polls for the next event; there is deliberately no timeout. `None` when a stop
     /// signal (SIGTERM, SIGINT) arrives while waiting: the process should exit. An answer that
     /// is no event (a refusal, no usable request id, malformed) is logged with its reason and
     /// asked again after a backoff wait; when that persists, the API is [`Unreachable`].
-    pub fn next(&mut self) -> Result<Option<Event>, Unreachable> {
+    pub async fn next(&mut self) -> Result<Option<Event>, Unreachable> {
         let mut backoff = Backoff::default();
         let mut attempts = 0;
         loop {
-            let Some(response) = self.call(Call::Next, None, &mut backoff, &mut attempts)? else {
+            let call = self.call(Call::Next, None, &mut backoff, &mut attempts);
+            let Some(response) = call.await? else {
                 return Ok(None);
             };
             let why = match proto::event_of(response) {
@@ -108,38 +152,36 @@ impl Client {
             let Some(wait) = backoff.failed() else {
                 return Err(self.unreachable(attempts, why.to_string()));
             };
-            std::thread::sleep(wait);
-            if shutdown::requested() {
+            if self.pause(wait, true).await {
                 return Ok(None);
             }
         }
     }
 
     /// Posts the handler's response for `request_id`.
-    pub fn respond(&mut self, request_id: &str, body: &[u8]) -> Result<(), Unreachable> {
-        self.post(Call::Response { id: request_id }, body)
+    pub async fn respond(&mut self, request_id: &str, body: &[u8]) -> Result<(), Unreachable> {
+        self.post(Call::Response { id: request_id }, body).await
     }
 
     /// Posts a failed invocation for `request_id`.
-    pub fn fail(&mut self, request_id: &str, error: &Error) -> Result<(), Unreachable> {
+    pub async fn fail(&mut self, request_id: &str, error: &Error) -> Result<(), Unreachable> {
         let error_type = error.error_type();
-        self.post(
-            Call::Error {
-                id: request_id,
-                error_type,
-            },
-            &error.to_json(),
-        )
+        let call = Call::Error {
+            id: request_id,
+            error_type,
+        };
+        self.post(call, &error.to_json()).await
     }
 
-    /// Posts a failure that happened before the first event.
+    /// Posts a failure that happened before the first event (on the blocking transport).
     pub fn init_error(&mut self, error: &Error) -> Result<(), Unreachable> {
         let error_type = error.error_type();
-        self.post(Call::InitError { error_type }, &error.to_json())
+        now(self.post(Call::InitError { error_type }, &error.to_json()))
     }
 
     /// Registers the runtime's internal extension (`{"events":[]}`), so that Lambda sends
-    /// SIGTERM at shutdown; whether the API accepted it (a refusal is logged).
+    /// SIGTERM at shutdown; whether the API accepted it (a refusal is logged). On the blocking
+    /// transport.
     ///
     /// Lambda's init phase ends only when every extension has called `event/next`: once
     /// registered, the extension's `next` is sent on a connection of its own that is kept open
@@ -151,7 +193,8 @@ impl Client {
         let call = Call::RegisterExtension { name };
         let mut backoff = Backoff::default();
         let mut attempts = 0;
-        let answer = self.call(call, Some(br#"{"events":[]}"#), &mut backoff, &mut attempts)?;
+        let body = Some(&br#"{"events":[]}"#[..]);
+        let answer = now(self.call(call, body, &mut backoff, &mut attempts))?;
         let Some(answer) = answer else {
             return Ok(None);
         };
@@ -196,10 +239,24 @@ impl Client {
             .filter(|c| c.is_open() && !c.has_unasked_bytes())
         {
             Some(conn) => conn,
-            None => self.connect(&call)?,
+            None => self.connect(&call).await?,
         };
         call.head(&mut self.head, &self.endpoint, None, false);
-        match streaming::stream_over(conn, &self.head, &mut body).await {
+        let streamed = match conn {
+            Conn::Blocking(conn) => streaming::stream_blocking(conn, &self.head, &mut body)
+                .await
+                .map(|(response, conn)| (response, conn.map(Conn::Blocking))),
+            Conn::Reactor(mut conn) => {
+                let (tcp, read) = (&conn.stream, &mut conn.read);
+                match streaming::stream_over(tcp, read, &self.head, &mut body).await {
+                    Ok((response, reusable)) => {
+                        Ok((response, reusable.then_some(Conn::Reactor(conn))))
+                    }
+                    Err(e) => Err(e),
+                }
+            }
+        };
+        match streamed {
             Ok((response, conn)) => {
                 log_refusal(&call, &response);
                 self.conn = conn;
@@ -212,10 +269,13 @@ impl Client {
     }
 
     /// A POST whose non-2xx answer is logged, not fatal: the invocation is over either way.
-    fn post(&mut self, call: Call<'_>, body: &[u8]) -> Result<(), Unreachable> {
+    async fn post(&mut self, call: Call<'_>, body: &[u8]) -> Result<(), Unreachable> {
         let mut backoff = Backoff::default();
         let mut attempts = 0;
-        if let Some(answer) = self.call(call, Some(body), &mut backoff, &mut attempts)? {
+        if let Some(answer) = self
+            .call(call, Some(body), &mut backoff, &mut attempts)
+            .await?
+        {
             log_refusal(&call, &answer);
         }
         Ok(())
@@ -225,7 +285,7 @@ impl Client {
     /// connection turns out closed before it started, after a backoff wait when it never
     /// started for another reason, never when it was written (a lost answer is logged, and
     /// is `Ok(None)` as a stop signal while waiting for `/next` is).
-    fn call(
+    async fn call(
         &mut self,
         call: Call<'_>,
         body: Option<&[u8]>,
@@ -237,7 +297,7 @@ impl Client {
         let idle = call.asks_again();
         loop {
             *attempts += 1;
-            let failure = match self.attempt(payload, idle, call.reads_headers()) {
+            let failure = match self.attempt(payload, idle, call.reads_headers()).await {
                 Ok(Some(response)) => {
                     if !response.keep_alive {
                         self.conn = None;
@@ -268,8 +328,7 @@ impl Client {
                     let Some(wait) = backoff.failed() else {
                         return Err(self.unreachable(*attempts, format!("{call}: {failure}")));
                     };
-                    std::thread::sleep(wait);
-                    if idle && shutdown::requested() {
+                    if self.pause(wait, idle).await {
                         return Ok(None);
                     }
                 }
@@ -279,17 +338,13 @@ impl Client {
 
     /// Writes the request in `self.head` and `body` on the open connection (or a new one) and
     /// reads the answer.
-    fn attempt(
+    async fn attempt(
         &mut self,
         body: &[u8],
         idle: bool,
         headers: bool,
     ) -> Result<Option<Response>, Failure> {
-        if self
-            .conn
-            .as_ref()
-            .is_some_and(Connection::has_unasked_bytes)
-        {
+        if self.conn.as_ref().is_some_and(Conn::has_unasked_bytes) {
             tracing::warn!(
                 "the Runtime API sent bytes past the end of its answer; opening a new connection"
             );
@@ -299,21 +354,40 @@ impl Client {
         let conn = match &mut self.conn {
             Some(conn) => conn,
             slot @ None => slot.insert(
-                Connection::open(&self.endpoint)
+                Conn::open(&self.endpoint, &self.stopping)
+                    .await
                     .map_err(|error| Failure::NotSent { reused, error })?,
             ),
         };
-        conn.exchange(reused, &self.head, body, idle, headers)
+        match conn {
+            Conn::Blocking(conn) => conn.exchange(reused, &self.head, body, idle, headers),
+            Conn::Reactor(conn) => conn.exchange(reused, &self.head, body, idle, headers).await,
+        }
+    }
+
+    /// Waits `wait` between two attempts; whether a stop signal ended it (only when `idle`,
+    /// waiting to ask for `/next` again: a post is still made).
+    async fn pause(&mut self, wait: Duration, idle: bool) -> bool {
+        match &mut self.stopping {
+            None => std::thread::sleep(wait),
+            Some(stopping) => {
+                tokio::select! {
+                    () = tokio::time::sleep(wait) => {}
+                    () = stopping.arrived(), if idle => {}
+                }
+            }
+        }
+        idle && shutdown::requested()
     }
 
     /// A new connection for a call that cannot be retried once started, with the backoff of
     /// any call.
-    fn connect(&self, call: &Call<'_>) -> Result<Connection, Unreachable> {
+    async fn connect(&mut self, call: &Call<'_>) -> Result<Conn, Unreachable> {
         let mut backoff = Backoff::default();
         let mut attempts = 0;
         loop {
             attempts += 1;
-            let error = match Connection::open(&self.endpoint) {
+            let error = match Conn::open(&self.endpoint, &self.stopping).await {
                 Ok(conn) => return Ok(conn),
                 Err(error) => error,
             };
@@ -321,7 +395,7 @@ impl Client {
             let Some(wait) = backoff.failed() else {
                 return Err(self.unreachable(attempts, format!("{call}: {error}")));
             };
-            std::thread::sleep(wait);
+            self.pause(wait, false).await;
         }
     }
 
@@ -331,6 +405,17 @@ impl Client {
             attempts,
             last,
         }
+    }
+}
+
+/// Runs a call of the blocking transport to its end: it never waits on a waker (its I/O and
+/// its pauses block the thread), so one poll finishes it.
+fn now<F: Future>(call: F) -> F::Output {
+    let mut call = pin!(call);
+    let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+    match call.as_mut().poll(&mut cx) {
+        Poll::Ready(out) => out,
+        Poll::Pending => unreachable!("a call on the blocking transport waited on a waker"),
     }
 }
 

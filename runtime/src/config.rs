@@ -124,8 +124,8 @@ pub(crate) struct Config {
 }
 
 /// The most workers a process runs (`AWS_LAMBDA_MAX_CONCURRENCY` above it is capped, with a
-/// warning): the stop signal's registry of sockets (`crate::shutdown`) has this many slots.
-pub(crate) const MAX_WORKERS: usize = crate::shutdown::SLOTS;
+/// warning): each holds a connection, a file descriptor of the process's limit.
+pub(crate) const MAX_WORKERS: usize = 1024;
 
 impl Config {
     /// Reads the process environment.

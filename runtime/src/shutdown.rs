@@ -14,15 +14,14 @@
 //! send and receive timeouts ([`STOP_TICK`]), so that a call the API never answers (or reads
 //! at a trickle) returns to the client, which then bounds what is left of it.
 //!
-//! Under Managed Instances each worker thread has a client of its own: the registry has one
-//! slot per worker ([`use_slot`]), and the handler visits every slot in use.
+//! Under Managed Instances the workers are tasks on the tokio runtime, each with a connection
+//! of its own: they await the stop signal as a future instead ([`Stopping`]).
 
-use std::cell::Cell;
 use std::io;
 use std::os::fd::IntoRawFd;
 use std::os::unix::net::UnixStream;
 use std::sync::OnceLock;
-use std::sync::atomic::{AtomicBool, AtomicI32, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
 
 /// Set by the first stop signal; never cleared (the process is ending).
 static RECEIVED: AtomicBool = AtomicBool::new(false);
@@ -30,28 +29,10 @@ static RECEIVED: AtomicBool = AtomicBool::new(false);
 static WAKE_WRITE: AtomicI32 = AtomicI32::new(-1);
 /// The read end (every [`Stop`] waits on a duplicate of it), or why installing failed.
 static WAKE_READ: OnceLock<Result<UnixStream, String>> = OnceLock::new();
-/// Slots in the registry of sockets: the most workers (clients) a process runs.
-pub(crate) const SLOTS: usize = 1024;
-/// Per slot, the socket its client is blocked reading its next event from, plus one; 0 when
-/// it is not waiting (zero-initialised: the registry costs no bytes of the binary).
-static IDLE_FD: [AtomicI32; SLOTS] = [const { AtomicI32::new(0) }; SLOTS];
-/// Per slot, the socket its client is posting a result on, plus one; 0 when it is not.
-static BUSY_FD: [AtomicI32; SLOTS] = [const { AtomicI32::new(0) }; SLOTS];
-/// How many slots the handler visits: one more than the highest slot ever used.
-static SLOTS_USED: AtomicUsize = AtomicUsize::new(1);
-
-thread_local! {
-    /// This thread's slot: 0 (the sequential driver, the main thread) unless [`use_slot`].
-    static SLOT: Cell<usize> = const { Cell::new(0) };
-}
-
-/// Gives the calling thread (a worker of the concurrent driver) registry slot `slot`, below
-/// [`SLOTS`]; no two threads may share one.
-pub(crate) fn use_slot(slot: usize) {
-    debug_assert!(slot < SLOTS);
-    SLOT.set(slot);
-    SLOTS_USED.fetch_max(slot + 1, Ordering::SeqCst);
-}
+/// The socket the client is blocked reading its next event from, or -1.
+static IDLE_FD: AtomicI32 = AtomicI32::new(-1);
+/// The socket the client is posting a result on, or -1.
+static BUSY_FD: AtomicI32 = AtomicI32::new(-1);
 
 /// After a stop signal, a busy socket's blocking calls return within this long (`SO_SNDTIMEO`,
 /// `SO_RCVTIMEO`), so the client can check how long the call has left.
@@ -84,25 +65,22 @@ fn bound(fd: libc::c_int) {
 
 extern "C" fn on_signal(_: libc::c_int) {
     RECEIVED.store(true, Ordering::SeqCst);
-    let used = SLOTS_USED.load(Ordering::SeqCst).min(SLOTS);
-    for slot in 0..used {
-        let idle = IDLE_FD[slot].load(Ordering::SeqCst) - 1;
-        if idle >= 0 {
-            // SAFETY: shutdown(2) is async-signal-safe; errno is restored around it.
-            unsafe {
-                let errno = *libc::__errno_location();
-                libc::shutdown(idle, libc::SHUT_RD);
-                *libc::__errno_location() = errno;
-            }
+    let idle = IDLE_FD.load(Ordering::SeqCst);
+    if idle >= 0 {
+        // SAFETY: shutdown(2) is async-signal-safe; errno is restored around it.
+        unsafe {
+            let errno = *libc::__errno_location();
+            libc::shutdown(idle, libc::SHUT_RD);
+            *libc::__errno_location() = errno;
         }
-        let busy = BUSY_FD[slot].load(Ordering::SeqCst) - 1;
-        if busy >= 0 {
-            // SAFETY: errno is restored around the system calls `bound` makes.
-            unsafe {
-                let errno = *libc::__errno_location();
-                bound(busy);
-                *libc::__errno_location() = errno;
-            }
+    }
+    let busy = BUSY_FD.load(Ordering::SeqCst);
+    if busy >= 0 {
+        // SAFETY: errno is restored around the system calls `bound` makes.
+        unsafe {
+            let errno = *libc::__errno_location();
+            bound(busy);
+            *libc::__errno_location() = errno;
         }
     }
     let fd = WAKE_WRITE.load(Ordering::SeqCst);
@@ -168,14 +146,14 @@ pub(crate) struct Idle(());
 
 impl Idle {
     pub(crate) fn watch(fd: std::os::fd::RawFd) -> Self {
-        IDLE_FD[SLOT.get()].store(fd + 1, Ordering::SeqCst);
+        IDLE_FD.store(fd, Ordering::SeqCst);
         Self(())
     }
 }
 
 impl Drop for Idle {
     fn drop(&mut self) {
-        IDLE_FD[SLOT.get()].store(0, Ordering::SeqCst);
+        IDLE_FD.store(-1, Ordering::SeqCst);
     }
 }
 
@@ -185,7 +163,7 @@ pub(crate) struct Busy(());
 
 impl Busy {
     pub(crate) fn watch(fd: std::os::fd::RawFd) -> Self {
-        BUSY_FD[SLOT.get()].store(fd + 1, Ordering::SeqCst);
+        BUSY_FD.store(fd, Ordering::SeqCst);
         if requested() {
             bound(fd);
         }
@@ -195,17 +173,15 @@ impl Busy {
 
 impl Drop for Busy {
     fn drop(&mut self) {
-        BUSY_FD[SLOT.get()].store(0, Ordering::SeqCst);
+        BUSY_FD.store(-1, Ordering::SeqCst);
     }
 }
 
-#[cfg(feature = "local")]
 /// SIGTERM (Lambda's shutdown) and SIGINT (Ctrl-C in a terminal): stop after the invocation in flight.
 pub(crate) struct Stop {
     wake: tokio::net::UnixStream,
 }
 
-#[cfg(feature = "local")]
 impl Stop {
     /// Installs the handlers (once per process) and watches for them on the current tokio
     /// runtime.
@@ -228,6 +204,45 @@ impl Stop {
             }
             let mut drain = [0u8; 16];
             while matches!(self.wake.try_read(&mut drain), Ok(n) if n > 0) {}
+        }
+    }
+}
+
+/// The stop signal as a future that any number of tasks await (the concurrent driver's
+/// workers): one task relays [`Stop`] to every clone.
+///
+/// ```ignore
+/// let mut stopping = Stopping::start()?; // inside the tokio runtime
+/// tokio::select! {
+///     event = next_event() => handle(event),
+///     () = stopping.arrived() => return,
+/// }
+/// ```
+#[derive(Clone)]
+pub(crate) struct Stopping(tokio::sync::watch::Receiver<bool>);
+
+impl Stopping {
+    /// Installs the handlers (once per process) and relays them on the current tokio runtime.
+    pub(crate) fn start() -> io::Result<Self> {
+        let mut stop = Stop::new()?;
+        let (relay, watch) = tokio::sync::watch::channel(requested());
+        tokio::spawn(async move {
+            stop.recv().await;
+            let _ = relay.send(true);
+        });
+        Ok(Self(watch))
+    }
+
+    /// Whether a stop signal has arrived.
+    pub(crate) fn arrived_already() -> bool {
+        requested()
+    }
+
+    /// Waits for a stop signal (returns at once if one has arrived).
+    pub(crate) async fn arrived(&mut self) {
+        if self.0.wait_for(|stopped| *stopped).await.is_err() {
+            // The relay is gone with the runtime: nothing will wake this future any more.
+            std::future::pending::<()>().await;
         }
     }
 }

@@ -150,13 +150,24 @@ impl Connection {
     /// Whether the API has not closed this kept-alive connection meanwhile (checked before a
     /// stream, which cannot be retried on a new one).
     pub(crate) fn is_open(&self) -> bool {
-        let mut probe = [0u8; 1];
-        let _ = self.stream.set_nonblocking(true);
-        let open =
-            matches!(self.stream.peek(&mut probe), Err(e) if e.kind() == io::ErrorKind::WouldBlock);
-        let _ = self.stream.set_nonblocking(false);
-        open
+        peer_open(self.stream.as_raw_fd())
     }
+}
+
+/// Whether the peer of the connected socket `fd` has neither closed it nor sent anything: a
+/// peek that would block. One system call, whatever the socket's blocking mode.
+pub(crate) fn peer_open(fd: std::os::fd::RawFd) -> bool {
+    let mut probe = [0u8; 1];
+    // SAFETY: a one-byte buffer of ours; MSG_PEEK leaves the socket's data in place.
+    let got = unsafe {
+        libc::recv(
+            fd,
+            probe.as_mut_ptr().cast(),
+            1,
+            libc::MSG_PEEK | libc::MSG_DONTWAIT,
+        )
+    };
+    got < 0 && io::Error::last_os_error().kind() == io::ErrorKind::WouldBlock
 }
 
 /// When a stop signal arrived as seen by one call, and whether its bound has passed.

@@ -1,45 +1,57 @@
-//! The async transport, for a streamed response only: the connection joins the reactor for
-//! the stream's duration, so the handler's own tasks keep running while a slow reader holds
-//! the stream back. It reads answers with the same parser as the blocking transport
-//! ([`http1::take_response`]); its request head comes from [`super::proto`].
+//! A streamed response: the request's body goes out chunk by chunk as the handler writes it,
+//! through the reactor, so the handler's own tasks keep running while a slow reader holds the
+//! stream back. The blocking transport's connection joins the reactor for the stream's
+//! duration ([`stream_blocking`]); the reactor transport's is there already. Answers are read
+//! as for every call ([`super::reactor::read_answer`]); the request head comes from
+//! [`super::proto`].
 
-use std::io::{self, IoSlice, Write};
+use std::io::{self, Write};
 
 use http_body_util::BodyExt;
+use tokio::net::TcpStream;
 
-use super::blocking::Connection;
-use crate::http1::{self, ReadBuf, Response};
+use super::blocking;
+use super::reactor::{read_answer, write_all};
+use crate::http1::{ReadBuf, Response};
 use crate::stream::StreamBody;
 
-fn invalid(e: http1::ParseError) -> io::Error {
-    io::Error::new(io::ErrorKind::InvalidData, e)
-}
-
-/// Sends a chunked request (`head`, then `body` as it comes) on `conn` through the reactor and
-/// reads the answer. Returns the answer and the connection when it can carry the next request.
-pub(super) async fn stream_over(
-    conn: Connection,
+/// [`stream_over`] on a blocking connection, which is given back when it can carry the next
+/// request.
+pub(super) async fn stream_blocking(
+    conn: blocking::Connection,
     head: &[u8],
     body: &mut StreamBody,
-) -> io::Result<(Response, Option<Connection>)> {
-    let Connection { stream, mut read } = conn;
+) -> io::Result<(Response, Option<blocking::Connection>)> {
+    let blocking::Connection { stream, mut read } = conn;
     stream.set_nonblocking(true)?;
-    let tcp = tokio::net::TcpStream::from_std(stream)?;
-    let (response, whole) = exchange_stream(&tcp, head, body, &mut read).await?;
-    let reusable = whole && response.keep_alive;
+    let tcp = TcpStream::from_std(stream)?;
+    let (response, reusable) = stream_over(&tcp, &mut read, head, body).await?;
     let conn = if reusable {
         let stream = tcp.into_std()?;
         stream.set_nonblocking(false)?;
-        Some(Connection { stream, read })
+        Some(blocking::Connection { stream, read })
     } else {
         None
     };
     Ok((response, conn))
 }
 
+/// Sends a chunked request (`head`, then `body` as it comes) on `tcp` and reads the answer;
+/// `true` when the connection can carry the next request.
+pub(super) async fn stream_over(
+    tcp: &TcpStream,
+    read: &mut ReadBuf,
+    head: &[u8],
+    body: &mut StreamBody,
+) -> io::Result<(Response, bool)> {
+    let (response, whole) = exchange_stream(tcp, head, body, read).await?;
+    let reusable = whole && response.keep_alive;
+    Ok((response, reusable))
+}
+
 /// Writes the streamed request and reads its answer: `true` when the whole body was sent.
 async fn exchange_stream(
-    tcp: &tokio::net::TcpStream,
+    tcp: &TcpStream,
     head: &[u8],
     body: &mut StreamBody,
     read: &mut ReadBuf,
@@ -80,51 +92,22 @@ async fn exchange_stream(
     let early = tokio::select! {
         biased;
         sent = &mut send => { sent?; None }
-        answer = read_answer(tcp, read) => Some(answer?),
+        answer = answer(tcp, read) => Some(answer?),
     };
     Ok(match early {
         Some(response) => (response, false),
-        None => (read_answer(tcp, read).await?, true),
+        None => (answer(tcp, read).await?, true),
     })
 }
 
-/// The blocking transport's answer reading, through the reactor.
-async fn read_answer(tcp: &tokio::net::TcpStream, read: &mut ReadBuf) -> io::Result<Response> {
-    let mut eof = false;
-    loop {
-        if let Some(response) = http1::take_response(read, eof).map_err(invalid)? {
-            return Ok(response);
-        }
-        tcp.readable().await?;
-        match tcp.try_read(read.spare()) {
-            Ok(0) if read.is_empty() => {
-                return Err(io::ErrorKind::UnexpectedEof.into());
-            }
-            Ok(0) => eof = true,
-            Ok(n) => read.commit(n),
-            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
-            Err(e) => return Err(e),
-        }
-    }
+/// Reads the answer, as an I/O error when there is none.
+async fn answer(tcp: &TcpStream, read: &mut ReadBuf) -> io::Result<Response> {
+    read_answer(tcp, read, true)
+        .await
+        .map_err(|why| io::Error::new(io::ErrorKind::InvalidData, why.to_string()))
 }
 
-/// Writes all of `parts`, in order, through the reactor (one system call when the socket
-/// takes them).
-async fn write_async(tcp: &tokio::net::TcpStream, parts: &[&[u8]]) -> io::Result<()> {
-    let mut slices = [IoSlice::new(&[]); 3];
-    for (slice, part) in slices.iter_mut().zip(parts) {
-        *slice = IoSlice::new(part);
-    }
-    let mut pending = &mut slices[..parts.len().min(3)];
-    IoSlice::advance_slices(&mut pending, 0);
-    while !pending.is_empty() {
-        tcp.writable().await?;
-        match tcp.try_write_vectored(pending) {
-            Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
-            Ok(n) => IoSlice::advance_slices(&mut pending, n),
-            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
-            Err(e) => return Err(e),
-        }
-    }
-    Ok(())
+/// Writes all of `parts`, in order (one system call when the socket takes them).
+async fn write_async(tcp: &TcpStream, parts: &[&[u8]]) -> io::Result<()> {
+    write_all(tcp, parts, &mut 0).await
 }

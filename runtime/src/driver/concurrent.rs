@@ -1,62 +1,71 @@
 //! Lambda Managed Instances: `AWS_LAMBDA_MAX_CONCURRENCY` = N invocations at once in one
-//! process, by N workers that each run the one loop (`super::worker`) on a thread and a
-//! Runtime API connection of their own.
+//! process, by N workers that each run the one loop (`super::worker`) with a Runtime API
+//! connection of their own, as futures on the one thread of the tokio runtime.
 //!
-//! Why threads with blocking connections, not N tasks over an async client: each worker keeps
-//! the sequential path's client as it is (one `write` and one sleeping `read` per call, the
-//! retry rule, the stop-signal bounds), and a worker's handler code runs on its own thread, so
-//! CPU-heavy invocations use every vCPU without the handler's futures having to be `Send`.
-//! The workers share the one tokio runtime (`Runtime::block_on` from several threads: whoever
-//! holds the runtime's core drives the timers and sockets for all), so what `init` built (a
-//! client, a pool) serves every invocation. The handler is cloned once per worker, which is
-//! why the entry points ask for `Clone + Send`.
+//! Why N futures on one thread, not N threads: a worker's wait for its event is a task switch,
+//! not a thread switch, and the process keeps one stack and one allocator cache instead of N
+//! (measured: docs/performance.md, "Managed Instances"). What `init` built (a client, a pool)
+//! serves every invocation, and the handler's futures need not be `Send`. Work that would hold
+//! the thread (CPU-heavy code) belongs in `tokio::task::spawn_blocking`, as on any tokio
+//! runtime. The handler is cloned once per worker.
+//!
+//! The workers are polled as one future ([`Workers`]), each woken on its own, so a wake-up
+//! costs one worker's poll whatever N is; no task is spawned, so the handler need not be
+//! `'static`.
 //!
 //! Nothing process-wide is per invocation here: the request id and the X-Ray trace id travel
 //! with each invocation's future (`context::Invocation`), and `_X_AMZN_TRACE_ID` is left unset.
-//! A stop signal ends every worker's wait for `/next` (each has a slot in `crate::shutdown`'s
-//! registry); each finishes its invocation in flight. An unreachable API seen by one worker
-//! stops them all the same way.
+//! A stop signal ends every worker's wait for `/next` ([`Stopping`]); each finishes its
+//! invocation in flight. An unreachable API seen by one worker stops them all the same way.
 
-use std::sync::Arc;
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll, Wake, Waker};
 
 use tokio::runtime::Runtime;
 
 use super::worker::{self, Marking};
 use crate::client::{Client, Unreachable};
 use crate::context::FunctionSettings;
+use crate::endpoint::Endpoint;
 use crate::exit::Exit;
 use crate::invocation::Adapter;
-use crate::shutdown;
+use crate::shutdown::{self, Stopping};
 
 /// Serves up to `workers` invocations at once until a stop signal; returns why it ended.
-/// `client` becomes the first worker's.
-pub(super) fn serve<A: Adapter + Clone + Send>(
+pub(super) fn serve<A: Adapter + Clone>(
     rt: &Runtime,
-    client: Client,
+    api: &Endpoint,
     adapter: A,
     function: &Arc<FunctionSettings>,
     workers: usize,
 ) -> Exit {
     let failed = AtomicBool::new(false);
     tracing::debug!("running {workers} invocations at once");
-    std::thread::scope(|threads| {
-        for slot in 1..workers {
-            let adapter = adapter.clone();
-            let client = Client::new(client.endpoint().clone());
-            let failed = &failed;
-            let spawned = std::thread::Builder::new().spawn_scoped(threads, move || {
-                shutdown::use_slot(slot);
-                run(rt, client, adapter, function, failed);
-            });
-            if let Err(e) = spawned {
-                tracing::error!("cannot start worker {slot} of {workers}: {e}");
+    rt.block_on(async {
+        let stopping = match Stopping::start() {
+            Ok(stopping) => stopping,
+            Err(e) => {
+                tracing::error!("cannot listen for stop signals: {e}");
                 failed.store(true, Ordering::SeqCst);
-                shutdown::request();
-                break;
+                return;
             }
-        }
-        run(rt, client, adapter, function, &failed);
+        };
+        let failed = &failed;
+        let each = (0..workers).map(|_| {
+            let mut client = Client::on_reactor(api.clone(), stopping.clone());
+            let mut adapter = adapter.clone();
+            async move {
+                let mut marking = Marking::PerTask;
+                let served = worker::serve(&mut client, &mut adapter, function, &mut marking);
+                if let Err(unreachable) = served.await {
+                    give_up(&unreachable, failed);
+                }
+            }
+        });
+        Workers::new(each.collect()).await;
     });
     if failed.load(Ordering::SeqCst) {
         return Exit::Failed;
@@ -65,30 +74,121 @@ pub(super) fn serve<A: Adapter + Clone + Send>(
     Exit::Done
 }
 
-/// One worker, until a stop signal or any worker's unreachable API.
-fn run<A: Adapter>(
-    rt: &Runtime,
-    mut client: Client,
-    mut adapter: A,
-    function: &Arc<FunctionSettings>,
-    failed: &AtomicBool,
-) {
-    let served = worker::serve(
-        rt,
-        &mut client,
-        &mut adapter,
-        function,
-        &mut Marking::PerTask,
-    );
-    if let Err(unreachable) = served {
-        give_up(&unreachable, failed);
-    }
-}
-
 /// The API is unreachable from this worker: it is for all of them, so every one stops.
 fn give_up(unreachable: &Unreachable, failed: &AtomicBool) {
     if !failed.swap(true, Ordering::SeqCst) {
         tracing::error!("{unreachable}");
     }
     shutdown::request();
+}
+
+/// N futures polled as one that ends when all have: each has a waker of its own that queues
+/// it, and a poll of the whole polls only the queued ones.
+struct Workers<F> {
+    futures: Vec<Option<Pin<Box<F>>>>,
+    slots: Vec<Arc<Slot>>,
+    wakers: Vec<Waker>,
+    queue: Arc<Queue>,
+    left: usize,
+}
+
+/// The workers woken since the last poll, and the waker of the task polling them all.
+#[derive(Default)]
+struct Queue {
+    woken: Mutex<Vec<usize>>,
+    parent: Mutex<Option<Waker>>,
+}
+
+/// One worker's waker.
+struct Slot {
+    index: usize,
+    queued: AtomicBool,
+    queue: Arc<Queue>,
+}
+
+impl Wake for Slot {
+    fn wake(self: Arc<Self>) {
+        self.wake_by_ref();
+    }
+
+    fn wake_by_ref(self: &Arc<Self>) {
+        if self.queued.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        lock(&self.queue.woken).push(self.index);
+        if let Some(parent) = lock(&self.queue.parent).as_ref() {
+            parent.wake_by_ref();
+        }
+    }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+impl<F: Future<Output = ()>> Workers<F> {
+    fn new(futures: Vec<F>) -> Self {
+        let queue = Arc::new(Queue::default());
+        let n = futures.len();
+        let slots: Vec<_> = (0..n)
+            .map(|index| {
+                Arc::new(Slot {
+                    index,
+                    queued: AtomicBool::new(true),
+                    queue: Arc::clone(&queue),
+                })
+            })
+            .collect();
+        let wakers = slots
+            .iter()
+            .map(|slot| Waker::from(Arc::clone(slot)))
+            .collect();
+        *lock(&queue.woken) = (0..n).collect();
+        Self {
+            futures: futures.into_iter().map(|f| Some(Box::pin(f))).collect(),
+            slots,
+            wakers,
+            queue,
+            left: n,
+        }
+    }
+}
+
+impl<F: Future<Output = ()>> Future for Workers<F> {
+    type Output = ();
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        // Every field is Unpin (the futures are boxed).
+        let this = self.get_mut();
+        {
+            let mut parent = lock(&this.queue.parent);
+            if !parent.as_ref().is_some_and(|w| w.will_wake(cx.waker())) {
+                *parent = Some(cx.waker().clone());
+            }
+        }
+        // One round of the workers woken so far; those woken meanwhile wait for the next
+        // poll (which their wake-up asks for), so that other tasks get their turn.
+        let woken = std::mem::take(&mut *lock(&this.queue.woken));
+        for index in woken {
+            this.slots[index].queued.store(false, Ordering::Release);
+            let waker = &this.wakers[index];
+            let Some(future) = this.futures[index].as_mut() else {
+                continue;
+            };
+            if future
+                .as_mut()
+                .poll(&mut Context::from_waker(waker))
+                .is_ready()
+            {
+                this.futures[index] = None;
+                this.left -= 1;
+            }
+        }
+        match this.left {
+            0 => Poll::Ready(()),
+            _ => Poll::Pending,
+        }
+    }
 }

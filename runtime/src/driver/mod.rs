@@ -69,13 +69,9 @@ pub(crate) fn run<A: Adapter + Clone + Send>(
     let exit = if workers <= 1 {
         let mut marking = worker::Marking::Process(TraceEnv::new());
         let (mut client, mut adapter) = (client, adapter);
-        match worker::serve(
-            rt,
-            &mut client,
-            &mut adapter,
-            &config.function,
-            &mut marking,
-        ) {
+        let function = &config.function;
+        let served = worker::serve(&mut client, &mut adapter, function, &mut marking);
+        match rt.block_on(served) {
             Ok(()) => Exit::Done,
             Err(unreachable) => unreachable_api(&unreachable),
         }
@@ -86,13 +82,7 @@ pub(crate) fn run<A: Adapter + Clone + Send>(
                 env::MAX_CONCURRENCY
             );
         }
-        concurrent::serve(
-            rt,
-            client,
-            adapter,
-            &config.function,
-            workers.min(MAX_WORKERS),
-        )
+        concurrent::serve(rt, api, adapter, &config.function, workers.min(MAX_WORKERS))
     };
     if exit == Exit::Done {
         lifecycle::run_hook(rt, Instant::now());

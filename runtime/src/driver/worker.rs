@@ -1,18 +1,18 @@
-//! The loop every driver runs, once (classic Lambda) or on each of N threads (Managed
-//! Instances): `GET /next`, the adapter, post, until a stop signal.
+//! The loop every driver runs, once (classic Lambda) or as each of N workers on the one
+//! thread (Managed Instances): `GET /next`, the adapter, post, until a stop signal.
 //!
-//! The client's calls block the calling thread (one `write` and one sleeping `read` per
-//! `/next`, see `crate::client`); the tokio runtime runs only each invocation's futures
-//! (`block_on`). How the invocation in flight is made known to its code ([`Marking`]) is the
-//! one difference between the drivers, and a value here, not a type: the loop is compiled
-//! once for both (only the adapter's future is driven two ways: bare, or in the task-local).
+//! The loop is a future whichever the client's transport (`crate::client`): on the blocking
+//! one, its calls block the thread (one `write` and one sleeping `read` per `/next`) and never
+//! yield; on the reactor one, a worker waiting for its event lets the others run. How the
+//! invocation in flight is made known to its code ([`Marking`]) is the other difference
+//! between the drivers, and a value here, not a type: the loop is compiled once for both
+//! (only the adapter's future is driven two ways: bare, or in the task-local).
 
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
 use std::pin::Pin;
 use std::sync::Arc;
-
-use tokio::runtime::Runtime;
+use std::task::Poll;
 
 use crate::client::{Client, Event, Unreachable};
 use crate::context::{self, Context, FunctionSettings, Invocation};
@@ -32,15 +32,14 @@ pub(super) enum Marking {
 }
 
 /// Serves invocations one after another until a stop signal (`Ok`) or an unreachable API.
-pub(super) fn serve<A: Adapter>(
-    rt: &Runtime,
+pub(super) async fn serve<A: Adapter>(
     client: &mut Client,
     adapter: &mut A,
     function: &Arc<FunctionSettings>,
     marking: &mut Marking,
 ) -> Result<(), Unreachable> {
     loop {
-        let Some(event) = client.next()? else {
+        let Some(event) = client.next().await? else {
             if let Marking::Process(_) = marking {
                 tracing::info!("stop signal while idle: exiting");
             }
@@ -56,11 +55,11 @@ pub(super) fn serve<A: Adapter>(
                 // Left in place after the invocation (nothing runs between two); replaced or
                 // removed by the next one.
                 trace_env.set(ctx.xray_trace_id.as_deref());
-                let posted = invoke(rt, client, adapter, None, &id, &event.body, ctx);
+                let posted = invoke(client, adapter, &id, &event.body, ctx).await;
                 context::set_current(None);
                 posted
             }
-            Marking::PerTask => invoke_marked(rt, client, adapter, &id, &event.body, ctx),
+            Marking::PerTask => invoke_marked(client, adapter, &id, &event.body, ctx).await,
         };
         posted?;
         if shutdown::requested() {
@@ -74,8 +73,7 @@ pub(super) fn serve<A: Adapter>(
 
 /// [`invoke`] as its own invocation's code (the concurrent driver); a panic that unwinds is
 /// caught.
-fn invoke_marked<A: Adapter>(
-    rt: &Runtime,
+async fn invoke_marked<A: Adapter>(
     client: &mut Client,
     adapter: &mut A,
     id: &str,
@@ -86,8 +84,8 @@ fn invoke_marked<A: Adapter>(
         request_id: Arc::from(id),
         trace_id: ctx.xray_trace_id.as_deref().map(Arc::from),
     };
-    let run = || invoke(rt, client, adapter, Some(invocation), id, event, ctx);
-    std::panic::catch_unwind(AssertUnwindSafe(run)).unwrap_or_else(|_| {
+    let posted = scoped(&invocation, invoke(client, adapter, id, event, ctx)).await;
+    posted.unwrap_or_else(|Panicked| {
         tracing::warn!("the invocation panicked (its error is posted); going on");
         Ok(())
     })
@@ -102,33 +100,18 @@ fn context_of(event: &Event, function: &Arc<FunctionSettings>) -> Option<Context
         .ok()
 }
 
-/// One invocation: the adapter's outcome, posted for `id`; its futures run as `invocation`'s
-/// code when there is one.
-fn invoke<A: Adapter>(
-    rt: &Runtime,
+/// One invocation: the adapter's outcome, posted for `id`.
+async fn invoke<A: Adapter>(
     client: &mut Client,
     adapter: &mut A,
-    invocation: Option<Invocation>,
     id: &str,
     event: &[u8],
     ctx: Context,
 ) -> Result<(), Unreachable> {
-    // Without an invocation to mark, the futures run as they are: the sequential path pays
-    // nothing for the concurrent one.
-    let outcome = match &invocation {
-        None => rt.block_on(adapter.invoke(event, ctx)),
-        Some(invocation) => rt.block_on(scoped(invocation, adapter.invoke(event, ctx))),
-    };
-    match outcome {
-        Outcome::Response(body) => client.respond(id, &body),
-        Outcome::Failed(error) => client.fail(id, &error),
-        Outcome::Stream { body, producer } => {
-            let posted = stream(client, id, body, producer);
-            match &invocation {
-                None => rt.block_on(posted),
-                Some(invocation) => rt.block_on(scoped(invocation, posted)),
-            }
-        }
+    match adapter.invoke(event, ctx).await {
+        Outcome::Response(body) => client.respond(id, &body).await,
+        Outcome::Failed(error) => client.fail(id, &error).await,
+        Outcome::Stream { body, producer } => stream(client, id, body, producer).await,
     }
 }
 
@@ -143,9 +126,20 @@ async fn stream(
     posted
 }
 
+/// The invocation's code panicked (and the panic hook has posted it).
+struct Panicked;
+
 /// `future`, polled as `invocation`'s code (the task-local is set for each poll, so tasks the
-/// future spawns do not inherit it).
-async fn scoped<F: Future>(invocation: &Invocation, future: F) -> F::Output {
+/// future spawns do not inherit it); a panic that unwinds out of a poll ends it.
+async fn scoped<F: Future>(invocation: &Invocation, future: F) -> Result<F::Output, Panicked> {
     let mut future = std::pin::pin!(future);
-    std::future::poll_fn(move |cx| invocation.sync_scope(|| future.as_mut().poll(cx))).await
+    std::future::poll_fn(move |cx| {
+        let poll = || invocation.sync_scope(|| future.as_mut().poll(cx));
+        match std::panic::catch_unwind(AssertUnwindSafe(poll)) {
+            Ok(Poll::Ready(output)) => Poll::Ready(Ok(output)),
+            Ok(Poll::Pending) => Poll::Pending,
+            Err(_) => Poll::Ready(Err(Panicked)),
+        }
+    })
+    .await
 }
