@@ -854,3 +854,77 @@ fn a_timed_out_init_waits_for_the_first_invocation_to_retry() {
     assert!(duration_ms(&report) >= 400.0, "{report}");
     assert_eq!(lines(&starts).len(), 2);
 }
+
+/// After init too, an external extension that exits fails the environment: the invocation in
+/// flight gets `Extension.Crash` (AWS's emulator stores `AgentCrash` for any extension exit
+/// outside the shutdown phase), the environment is reset, and the next invocation gets a fresh
+/// one. Here the extension dies on its first INVOKE while the handler sleeps 1.5 s.
+#[test]
+fn an_extension_that_crashes_mid_invocation_fails_it_with_extension_crash() {
+    let dir = scratch("crash-invoke");
+    let extensions = dir.join("extensions");
+    std::fs::create_dir_all(&extensions).unwrap();
+    let starts = dir.join("starts");
+    // Registers for INVOKE, calls next (init done), and exits 1 when the INVOKE arrives; on
+    // its second start it is the recorder.
+    script(
+        &extensions.join("fragile"),
+        &format!(
+            r#"echo start >> {starts:?}
+if [ ! -e {crashed:?} ]; then
+  : > {crashed:?}
+  api=$AWS_LAMBDA_RUNTIME_API
+  name=$(basename "$0")
+  body='{{"events":["INVOKE"]}}'
+  exec 3<>"/dev/tcp/${{api%:*}}/${{api##*:}}"
+  printf 'POST /2020-01-01/extension/register HTTP/1.1\r\nHost: %s\r\nLambda-Extension-Name: %s\r\nContent-Length: %d\r\n\r\n%s' "$api" "$name" "${{#body}}" "$body" >&3
+  id=
+  while read -r line; do
+    line=${{line%$'\r'}}
+    case "${{line,,}}" in lambda-extension-identifier:*) id=${{line#*: }};; "") break;; esac
+  done <&3
+  printf 'GET /2020-01-01/extension/event/next HTTP/1.1\r\nHost: %s\r\nLambda-Extension-Identifier: %s\r\n\r\n' "$api" "$id" >&3
+  read -r status <&3
+  exit 1
+fi
+exec -a "$0" {recorder:?}
+"#,
+            crashed = dir.join("crashed"),
+            recorder = example("extension_recorder"),
+        ),
+    );
+    let f = Function::emulated(
+        &example("sleep"),
+        &[],
+        &[
+            "--extensions-dir",
+            extensions.to_str().unwrap(),
+            "--timeout",
+            "10",
+        ],
+    );
+    let answer = f.invoke(br#"{"ms":1500}"#);
+    assert_eq!(error_type(&answer), "Extension.Crash", "{}", f.output());
+    let message = answer.expect_json()["errorMessage"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        message.starts_with("RequestId: ") && message.contains("fragile"),
+        "{message}"
+    );
+    assert!(
+        f.wait_for_output("the extension fragile exited after init", T)
+            .is_some(),
+        "{}",
+        f.output()
+    );
+    let answer = f.invoke(br#"{"ms":1}"#);
+    assert_eq!(
+        answer.expect_json(),
+        json!({"slept_ms": 1}),
+        "{}",
+        f.output()
+    );
+    assert_eq!(lines(&starts).len(), 2, "{}", f.output());
+}
