@@ -928,3 +928,44 @@ exec -a "$0" {recorder:?}
     );
     assert_eq!(lines(&starts).len(), 2, "{}", f.output());
 }
+
+/// An invocation that times out (one at a time) resets the environment too: the extension
+/// registered for SHUTDOWN hears `shutdownReason: timeout`, exits, and is started again with
+/// the new function process.
+#[test]
+fn a_timeout_resets_the_extensions_with_shutdown_timeout() {
+    let dir = scratch("reset-timeout");
+    let extensions = dir.join("extensions");
+    std::fs::create_dir_all(&extensions).unwrap();
+    let log = dir.join("ext.log");
+    std::os::unix::fs::symlink(example("extension_recorder"), extensions.join("recorder")).unwrap();
+    let f = Function::emulated(
+        &example("sleep"),
+        &[("EXTENSION_LOG", log.to_str().unwrap())],
+        &[
+            "--extensions-dir",
+            extensions.to_str().unwrap(),
+            "--timeout",
+            "1",
+        ],
+    );
+    let answer = f.invoke(br#"{"ms":3000}"#);
+    assert_eq!(error_type(&answer), "Sandbox.Timedout", "{}", f.output());
+    assert!(wait_for_file(&log, "SHUTDOWN timeout"), "{}", f.output());
+    let answer = f.invoke(br#"{"ms":1}"#);
+    assert_eq!(
+        answer.expect_json(),
+        json!({"slept_ms": 1}),
+        "{}",
+        f.output()
+    );
+    let log = lines(&log);
+    assert_eq!(
+        log.iter()
+            .map(|l| l.split(' ').next().unwrap_or(""))
+            .collect::<Vec<_>>(),
+        ["registered", "INVOKE", "SHUTDOWN", "registered", "INVOKE"],
+        "{log:?}"
+    );
+    assert_eq!(log[2], "SHUTDOWN timeout");
+}
