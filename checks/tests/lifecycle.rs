@@ -974,3 +974,42 @@ fn a_timeout_resets_the_extensions_with_shutdown_timeout() {
     );
     assert_eq!(log[2], "SHUTDOWN timeout");
 }
+
+/// An extension that cannot be started (its interpreter does not exist) fails the init with
+/// `Extension.LaunchError`, as AWS's RAPID does, instead of leaving the init waiting for it.
+#[test]
+fn an_extension_that_cannot_start_fails_the_init_with_launch_error() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = scratch("launch");
+    let extensions = dir.join("extensions");
+    std::fs::create_dir_all(&extensions).unwrap();
+    let path = extensions.join("unlaunchable");
+    std::fs::write(&path, "#!/nonexistent/interpreter\n").unwrap();
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let f = Function::emulated(
+        &example("echo"),
+        &[],
+        &["--extensions-dir", extensions.to_str().unwrap()],
+    );
+    let asked = Instant::now();
+    let answer = f.invoke(b"{}");
+    assert_eq!(
+        error_type(&answer),
+        "Extension.LaunchError",
+        "{}",
+        f.output()
+    );
+    assert!(
+        answer.expect_json()["errorMessage"]
+            .as_str()
+            .unwrap()
+            .contains("unlaunchable"),
+        "{}",
+        answer.body_excerpt()
+    );
+    assert!(
+        asked.elapsed() < Duration::from_secs(8),
+        "{:?}",
+        asked.elapsed()
+    );
+}

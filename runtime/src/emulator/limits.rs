@@ -23,3 +23,7 @@ pub const EMULATED_ARN_PREFIX: &str = "arn:aws:lambda:us-east-1:012345678912:fun
 /// `INIT_REPORT Init Duration: 1236.04 ms Phase: init Status: error Error Type: Extension.Crash`
 /// ("Understanding the Lambda execution environment lifecycle", Init phase failures).
 pub const EXTENSION_CRASH: &str = "Extension.Crash";
+/// The error type of an init that failed because an external extension could not be started
+/// (AWS's emulator: `AgentLaunchError ErrorType = "Extension.LaunchError"`, same file, stored
+/// by `agentLaunchError` in `lambda/rapid/start.go`).
+pub const EXTENSION_LAUNCH_ERROR: &str = "Extension.LaunchError";

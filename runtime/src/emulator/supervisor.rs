@@ -17,7 +17,7 @@ use tokio::process::{Child, Command};
 use super::core::Sandbox;
 use super::core::extensions::SHUTDOWN_LIMIT;
 use super::core::telemetry;
-use super::limits::EXTENSION_CRASH;
+use super::limits::{EXTENSION_CRASH, EXTENSION_LAUNCH_ERROR};
 use super::output;
 
 /// A process that dies sooner than this after starting counts as a failed start: the next one
@@ -58,6 +58,9 @@ enum Ended {
     Timeout,
     /// The init phase passed its limit: it is abandoned and retried with the first invocation.
     InitTimeout,
+    /// This extension could not be started (why): the init fails with
+    /// `Extension.LaunchError`.
+    Launch(String, String),
 }
 
 /// Keeps one execution environment running until `stop` resolves; returns the exit code. An
@@ -81,9 +84,9 @@ pub(crate) async fn supervise(
     let mut failed_starts = 0u32;
     loop {
         sandbox.runtime_starting();
-        let mut extensions = match setup.extensions_dir {
+        let (mut extensions, launch_failed) = match setup.extensions_dir {
             Some(dir) => start_extensions(name, &sandbox, dir, env),
-            None => Vec::new(),
+            None => (Vec::new(), None),
         };
         let mut child = match output::capture(
             Command::new(program)
@@ -110,7 +113,10 @@ pub(crate) async fn supervise(
         };
         sandbox.runtime_started(child.id());
         let started = Instant::now();
-        let ended = tokio::select! {
+        let ended = if let Some((extension, why)) = launch_failed {
+            Ended::Launch(extension, why)
+        } else {
+            tokio::select! {
             status = child.wait() => Ended::Runtime(status),
             (index, status) = first_exit(&mut extensions) => Ended::Extension(index, status),
             () = sandbox.overdue() => Ended::Timeout,
@@ -123,6 +129,7 @@ pub(crate) async fn supervise(
                 } else {
                     lambda_shutdown(name, &sandbox, child, &mut extensions).await
                 };
+            }
             }
         };
         let (init_failed, reason, what) = match ended {
@@ -151,10 +158,18 @@ pub(crate) async fn supervise(
                     format!("the function process ended ({how})"),
                 )
             }
+            Ended::Launch(extension, why) => {
+                sandbox.extension_failed(EXTENSION_LAUNCH_ERROR, &extension, &why);
+                let _ = kill(&mut child).await;
+                let what = format!(
+                    "the extension {extension} could not be started ({why}): {EXTENSION_LAUNCH_ERROR}"
+                );
+                (true, "failure", what)
+            }
             Ended::Extension(index, status) => {
                 let extension = extensions.swap_remove(index);
                 let how = describe(status);
-                let failed = sandbox.extension_crashed(&extension.name, &how);
+                let failed = sandbox.extension_failed(EXTENSION_CRASH, &extension.name, &how);
                 let _ = kill(&mut child).await;
                 let phase = if failed { "during init" } else { "after init" };
                 let what = format!(
@@ -358,6 +373,9 @@ async fn stop_extensions(
     extensions.clear();
 }
 
+/// The extensions started, and the first one that could not be (its name and why).
+type Started = (Vec<Extension>, Option<(String, String)>);
+
 /// Starts every executable file in `dir` (sorted by name) as an external extension, with the
 /// function's environment; their names are the ones that register as external.
 fn start_extensions(
@@ -365,7 +383,7 @@ fn start_extensions(
     sandbox: &Sandbox,
     dir: &Path,
     env: &[(String, String)],
-) -> Vec<Extension> {
+) -> Started {
     use std::os::unix::fs::PermissionsExt;
     let mut files: Vec<_> = match std::fs::read_dir(dir) {
         Ok(entries) => entries
@@ -381,7 +399,7 @@ fn start_extensions(
                 "{name}: cannot read the extensions directory {}: {e}",
                 dir.display()
             );
-            return Vec::new();
+            return (Vec::new(), None);
         }
     };
     files.sort();
@@ -393,7 +411,8 @@ fn start_extensions(
         sandbox.extensions.telemetry.capture_output();
     }
     sandbox.extensions.expect_external(names);
-    files
+    let mut failed = None;
+    let started = files
         .iter()
         .filter_map(|path| {
             let file_name = path.file_name()?.to_string_lossy().into_owned();
@@ -412,11 +431,13 @@ fn start_extensions(
                 }),
                 Err(e) => {
                     eprintln!("{name}: cannot start the extension {}: {e}", path.display());
+                    failed.get_or_insert((file_name, e.to_string()));
                     None
                 }
             }
         })
-        .collect()
+        .collect();
+    (started, failed)
 }
 
 fn signal(child: &Child, signal: i32) {

@@ -889,23 +889,28 @@ impl Sandbox {
         never_ready
     }
 
-    /// The external extension `name` exited (`how` says how) before the shutdown phase: as on
-    /// Lambda the environment fails with `Extension.Crash` ([`EXTENSION_CRASH`]). Before the
-    /// init phase was over, that is an init failure (the callers waiting get it, as for
+    /// The external extension `name` failed (`how` says how) with `error_type`: it exited
+    /// before the shutdown phase (`Extension.Crash`, [`EXTENSION_CRASH`]) or could not be
+    /// started (`Extension.LaunchError`). As on Lambda the environment fails: before the init
+    /// phase was over, that is an init failure (the callers waiting get it, as for
     /// [`Sandbox::runtime_exited`]); after, the invocations in flight fail with it. The
     /// supervisor then resets the environment (runtime and extensions). Returns whether init
     /// failed.
-    pub fn extension_crashed(&self, name: &str, how: &str) -> bool {
+    pub fn extension_failed(&self, error_type: &str, name: &str, how: &str) -> bool {
         let mut inner = self.inner();
         let in_init = !inner.initialized;
         let failure = in_init.then(|| {
-            let message = format!("Extension {name} exited during init with error: {how}");
-            error_body(EXTENSION_CRASH, &message).into()
+            let message = if error_type == EXTENSION_CRASH {
+                format!("Extension {name} exited during init with error: {how}")
+            } else {
+                format!("Extension {name} could not be started: {how}")
+            };
+            error_body(error_type, &message).into()
         });
         self.environment_ended(&mut inner, failure, |id| {
             let message =
                 format!("RequestId: {id} Error: Extension {name} exited with error: {how}");
-            error_body(EXTENSION_CRASH, &message).into()
+            error_body(error_type, &message).into()
         });
         in_init
     }
