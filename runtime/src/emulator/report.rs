@@ -5,7 +5,7 @@
 use std::io::Write;
 use std::time::Duration;
 
-use super::core::lifecycle::{Figures, Lifecycle, Millis, Subscriber, error_type_of};
+use super::core::lifecycle::{Figures, Lifecycle, Millis, Phase, Subscriber, error_type_of};
 
 /// One line on stdout; a closed stdout must not take the emulator down.
 fn print(line: std::fmt::Arguments<'_>) {
@@ -24,8 +24,11 @@ pub(crate) fn lines() -> Subscriber {
         Lifecycle::InitDone {
             duration,
             error: Some(error),
-        } => init_failed(duration, error),
-        Lifecycle::InitStart | Lifecycle::InitDone { .. } | Lifecycle::RuntimeDone { .. } => {}
+            phase,
+        } => init_failed(duration, error, phase),
+        Lifecycle::InitStart { .. }
+        | Lifecycle::InitDone { .. }
+        | Lifecycle::RuntimeDone { .. } => {}
     })
 }
 
@@ -37,7 +40,7 @@ fn start(id: &str) {
 /// `INIT_REPORT Init Duration: ... ms\tPhase: init\tStatus: ...`: Lambda prints it only for an
 /// init that failed (`Status: timeout` past the init limit, else `Status: error` and its
 /// `Error Type`, e.g. `Extension.Crash`).
-fn init_failed(duration: Duration, error: &[u8]) {
+fn init_failed(duration: Duration, error: &[u8], phase: Phase) {
     let error_type = error_type_of(error);
     let status = if error_type == crate::protocol::error_type::TIMEOUT {
         "timeout".to_owned()
@@ -45,8 +48,9 @@ fn init_failed(duration: Duration, error: &[u8]) {
         format!("error\tError Type: {error_type}")
     };
     print(format_args!(
-        "INIT_REPORT Init Duration: {} ms\tPhase: init\tStatus: {status}",
-        Millis(duration)
+        "INIT_REPORT Init Duration: {} ms\tPhase: {}\tStatus: {status}",
+        Millis(duration),
+        phase.as_str()
     ));
 }
 

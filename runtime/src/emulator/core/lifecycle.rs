@@ -14,7 +14,10 @@ use std::time::Duration;
 #[derive(Debug)]
 pub(crate) enum Lifecycle<'a> {
     /// A function process started: its init phase begins.
-    InitStart,
+    InitStart {
+        /// `Invoke` for an init retried inside an invocation (Lambda's suppressed init).
+        phase: Phase,
+    },
     /// The init phase ended: the runtime's first `/next` (`error: None`), or its process
     /// ended before it (`error`: the `/init/error` body or the emulator's, AWS's JSON error).
     InitDone {
@@ -22,6 +25,8 @@ pub(crate) enum Lifecycle<'a> {
         duration: Duration,
         /// The error body when init failed.
         error: Option<&'a [u8]>,
+        /// As in [`Lifecycle::InitStart`].
+        phase: Phase,
     },
     /// The runtime took the event (`/next` answered).
     Start {
@@ -54,6 +59,25 @@ pub(crate) enum Lifecycle<'a> {
         /// The error body of [`Lifecycle::RuntimeDone`], if any.
         error: Option<&'a [u8]>,
     },
+}
+
+/// Which phase an init belongs to, as Lambda's `INIT_REPORT` and telemetry records say: its
+/// own (`init`), or, when the init limit was passed, the first invocation's (`invoke`, the
+/// "suppressed init").
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Phase {
+    Init,
+    Invoke,
+}
+
+impl Phase {
+    /// `init` or `invoke`.
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            Phase::Init => "init",
+            Phase::Invoke => "invoke",
+        }
+    }
 }
 
 /// A function called with every event.

@@ -17,7 +17,7 @@ use hyper::body::Bytes;
 use hyper::header::HeaderValue;
 use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore, mpsc, oneshot};
 
-use super::lifecycle::{Figures, Lifecycle, Subscriber, peak_memory_kib};
+use super::lifecycle::{Figures, Lifecycle, Phase, Subscriber, peak_memory_kib};
 use super::state::{Call, InvalidTransition, RuntimeState};
 use crate::emulator::limits::EXTENSION_CRASH;
 use crate::emulator::wire::error_body;
@@ -573,6 +573,7 @@ impl Sandbox {
                 self.emit(&Lifecycle::InitDone {
                     duration: inner.started.elapsed(),
                     error: None,
+                    phase: phase_of(&inner),
                 });
                 // This process initialized: callers are no longer told of an older failure.
                 inner.failed_init = None;
@@ -775,7 +776,12 @@ impl Sandbox {
     /// A new function process is about to start: its init phase begins (before its first
     /// line of output).
     pub fn runtime_starting(&self) {
-        self.emit(&Lifecycle::InitStart);
+        let phase = if self.inner().retry_init {
+            Phase::Invoke
+        } else {
+            Phase::Init
+        };
+        self.emit(&Lifecycle::InitStart { phase });
     }
 
     /// A new function process `pid` started.
@@ -841,6 +847,7 @@ impl Sandbox {
         self.emit(&Lifecycle::InitDone {
             duration: inner.started.elapsed(),
             error: Some(&failure),
+            phase: Phase::Init,
         });
         inner.pid = None;
         inner.process += 1;
@@ -936,6 +943,7 @@ impl Sandbox {
             self.emit(&Lifecycle::InitDone {
                 duration: inner.started.elapsed(),
                 error: Some(&failure),
+                phase: phase_of(inner),
             });
             while !inner.flight.is_empty() {
                 self.finish(inner, 0, Outcome::Error(failure.clone()));
@@ -960,6 +968,15 @@ impl Sandbox {
         }
         drop(inner);
         self.work.notify_waiters();
+    }
+}
+
+/// The phase of the current process's init: `Invoke` for a suppressed one.
+fn phase_of(inner: &Inner) -> Phase {
+    if inner.suppressed {
+        Phase::Invoke
+    } else {
+        Phase::Init
     }
 }
 
@@ -1264,7 +1281,20 @@ mod tests {
             crate::protocol::MAX_PAYLOAD,
         );
         sandbox.init_limit = Duration::from_millis(50);
+        let phases = Arc::new(Mutex::new(Vec::new()));
+        let seen = Arc::clone(&phases);
+        sandbox.subscribe(Box::new(move |event| {
+            let line = match event {
+                Lifecycle::InitStart { phase } => format!("start {}", phase.as_str()),
+                Lifecycle::InitDone { phase, error, .. } => {
+                    format!("done {} failed={}", phase.as_str(), error.is_some())
+                }
+                _ => return,
+            };
+            seen.lock().unwrap().push(line);
+        }));
         let sandbox = Arc::new(sandbox);
+        sandbox.runtime_starting();
         sandbox.runtime_started(None);
         let caller = tokio::spawn(sandbox.admit().unwrap().invoke(event(b"{}")));
         tokio::time::timeout(Duration::from_secs(5), sandbox.init_expired())
@@ -1276,6 +1306,7 @@ mod tests {
             !caller.is_finished(),
             "the caller waits for the retried init"
         );
+        sandbox.runtime_starting();
         sandbox.runtime_started(None);
         assert!(!sandbox.retries_init());
         let invocation = sandbox.next().await.unwrap();
@@ -1284,6 +1315,16 @@ mod tests {
             .answer(&invocation.id, Call::Response, answer)
             .unwrap();
         assert!(matches!(caller.await.unwrap(), Outcome::Response(_)));
+        // Lambda reports the retried init in the invoke phase.
+        assert_eq!(
+            *phases.lock().unwrap(),
+            [
+                "start init",
+                "done init failed=true",
+                "start invoke",
+                "done invoke failed=false"
+            ]
+        );
         // The suppressed init has no limit of its own: its invocation's timeout bounds it.
         let expired = tokio::time::timeout(Duration::from_millis(200), sandbox.init_expired());
         assert!(expired.await.is_err());

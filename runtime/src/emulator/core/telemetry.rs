@@ -17,6 +17,8 @@ use std::time::{Duration, Instant, SystemTime};
 
 use serde_json::{Value, json};
 
+#[cfg(test)]
+use super::lifecycle::Phase;
 use super::lifecycle::{Lifecycle, Millis, Subscriber};
 
 /// `platform` records (the `platform.*` events).
@@ -350,7 +352,7 @@ impl Telemetry {
 
     /// Turns one lifecycle event into its platform records.
     fn on(&self, event: &Lifecycle<'_>) {
-        if let Lifecycle::InitStart = event {
+        if let Lifecycle::InitStart { .. } = event {
             let mut hub = self.hub();
             hub.backlog = Some(Vec::new());
             hub.init_started = Some(Instant::now());
@@ -361,18 +363,22 @@ impl Telemetry {
             return;
         }
         match *event {
-            Lifecycle::InitStart => self.platform(
+            Lifecycle::InitStart { phase } => self.platform(
                 "platform.initStart",
-                &json!({"initializationType": "on-demand", "phase": "init"}),
+                &json!({"initializationType": "on-demand", "phase": phase.as_str()}),
             ),
-            Lifecycle::InitDone { duration, error } => {
+            Lifecycle::InitDone {
+                duration,
+                error,
+                phase,
+            } => {
                 let status = status(error);
-                let mut done = json!({"initializationType": "on-demand", "phase": "init"});
+                let mut done = json!({"initializationType": "on-demand", "phase": phase.as_str()});
                 add_status(&mut done, &status);
                 self.platform("platform.initRuntimeDone", &done);
                 let mut report = json!({
                     "initializationType": "on-demand",
-                    "phase": "init",
+                    "phase": phase.as_str(),
                     "metrics": {"durationMs": millis(duration)},
                 });
                 add_status(&mut report, &status);
@@ -535,13 +541,14 @@ mod tests {
     #[test]
     fn an_invocation_gives_start_runtime_done_report_in_order() {
         let telemetry = Telemetry::default();
-        telemetry.on(&Lifecycle::InitStart);
+        telemetry.on(&Lifecycle::InitStart { phase: Phase::Init });
         let outbox = telemetry.subscribe("e", "ext", subscription(PLATFORM | FUNCTION, 1000, 25));
         telemetry.line(FUNCTION, "init line");
         telemetry.line(EXTENSION, "not subscribed");
         telemetry.on(&Lifecycle::InitDone {
             duration: Duration::from_millis(3),
             error: None,
+            phase: Phase::Init,
         });
         telemetry.on(&Lifecycle::Start {
             request_id: "r1",
@@ -615,7 +622,7 @@ mod tests {
     #[test]
     fn without_a_subscription_nothing_is_kept_after_init() {
         let telemetry = Telemetry::default();
-        telemetry.on(&Lifecycle::InitStart);
+        telemetry.on(&Lifecycle::InitStart { phase: Phase::Init });
         telemetry.on(&Lifecycle::Start {
             request_id: "r1",
             trace_id: "t",
