@@ -61,6 +61,69 @@ fn existing(path: PathBuf, build: &str) -> PathBuf {
     path
 }
 
+/// How long [`call`] waits for an answer.
+const CALL_TIMEOUT: Duration = Duration::from_secs(20);
+
+/// One request to the APIs a function's processes use (the Runtime, Extensions and Telemetry
+/// APIs at `f.api_addr`), as a test plays one of those processes; waits up to 20 s. No answer
+/// at all fails the test, with the processes' output.
+///
+/// ```no_run
+/// use faas_checks::fixture::{Function, call, example};
+///
+/// let f = Function::emulated(&example("echo"), &[], &[]);
+/// let r = call(&f, "GET", "/2020-01-01/extension/event/next", &[], b"");
+/// assert_eq!(r.status, 403);
+/// ```
+pub fn call(
+    f: &Function,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> Response {
+    http::request(&f.api_addr, method, path, headers, body, CALL_TIMEOUT)
+        .unwrap_or_else(|e| panic!("{method} {path}: {e}\n{}", f.output()))
+}
+
+/// The `errorType` of an error answer (Lambda's `{"errorType": …, "errorMessage": …}`); empty
+/// when the body is not JSON or has none.
+///
+/// ```
+/// use faas_checks::fixture::error_type;
+/// use faas_checks::http::Response;
+///
+/// let r = Response {
+///     status: 403,
+///     headers: vec![],
+///     body: br#"{"errorType":"Extension.UnknownExtensionIdentifier"}"#.to_vec(),
+/// };
+/// assert_eq!(error_type(&r), "Extension.UnknownExtensionIdentifier");
+/// ```
+pub fn error_type(r: &Response) -> String {
+    r.json()
+        .and_then(|v| v["errorType"].as_str().map(str::to_owned))
+        .unwrap_or_default()
+}
+
+/// Runs `call(0)` … `call(n - 1)` at once, each on a thread of its own (the callers of a
+/// concurrency test); their results in that order. A caller's panic is the test's.
+///
+/// ```
+/// let squares = faas_checks::fixture::together(3, |i| i * i);
+/// assert_eq!(squares, [0, 1, 4]);
+/// ```
+pub fn together<T: Send>(n: usize, call: impl Fn(usize) -> T + Sync) -> Vec<T> {
+    std::thread::scope(|s| {
+        let call = &call;
+        let callers: Vec<_> = (0..n).map(|i| s.spawn(move || call(i))).collect();
+        callers
+            .into_iter()
+            .map(|c| c.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+            .collect()
+    })
+}
+
 /// Output collected from a child process, with a way to wait for a line.
 #[derive(Default)]
 struct Output {

@@ -15,7 +15,8 @@ use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use faas_checks::fixture::{Function, profile_dir};
+use faas_checks::files;
+use faas_checks::fixture::{Function, profile_dir, together};
 use serde_json::{Value, json};
 
 fn python_function() -> Function {
@@ -112,16 +113,8 @@ fn lambda_runtime_run_concurrent_serves_n_at_once_under_max_concurrency() {
     // N invocations that sleep overlap: run_concurrent started N workers, each polling /next
     // on its own connection, because the emulator passed AWS_LAMBDA_MAX_CONCURRENCY.
     let start = Instant::now();
-    let ids: Vec<String> = std::thread::scope(|s| {
-        let callers: Vec<_> = (0..n)
-            .map(|i| {
-                let f = &f;
-                s.spawn(move || {
-                    own_answer(f, &json!({ "ms": pause.as_millis() as u64, "caller": i }))
-                })
-            })
-            .collect();
-        callers.into_iter().map(|c| c.join().unwrap()).collect()
+    let ids = together(n, |i| {
+        own_answer(&f, &json!({ "ms": pause.as_millis() as u64, "caller": i }))
     });
     let elapsed = start.elapsed();
     assert!(elapsed >= pause, "{elapsed:?}");
@@ -132,22 +125,14 @@ fn lambda_runtime_run_concurrent_serves_n_at_once_under_max_concurrency() {
     );
     assert_eq!(ids.iter().collect::<HashSet<_>>().len(), n);
     // Many more from more callers than slots: each gets its own answer.
-    let more: Vec<String> = std::thread::scope(|s| {
-        let callers: Vec<_> = (0..16)
-            .map(|c| {
-                let f = &f;
-                s.spawn(move || {
-                    (0..25)
-                        .map(|i| own_answer(f, &json!({ "ms": i % 3, "caller": c, "call": i })))
-                        .collect::<Vec<_>>()
-                })
-            })
-            .collect();
-        callers
-            .into_iter()
-            .flat_map(|c| c.join().unwrap())
-            .collect()
-    });
+    let more: Vec<String> = together(16, |c| {
+        (0..25)
+            .map(|i| own_answer(&f, &json!({ "ms": i % 3, "caller": c, "call": i })))
+            .collect::<Vec<_>>()
+    })
+    .into_iter()
+    .flatten()
+    .collect();
     assert_eq!(more.iter().collect::<HashSet<_>>().len(), 400);
 }
 
@@ -164,25 +149,15 @@ fn own_answer(f: &Function, event: &Value) -> String {
 
 /// Waits up to 20 s for `path` to hold a line for which `done` holds; its lines either way.
 fn lines_of(path: &Path, done: impl Fn(&[String]) -> bool) -> Vec<String> {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
-        let lines: Vec<String> = std::fs::read_to_string(path)
-            .unwrap_or_default()
-            .lines()
-            .map(str::to_owned)
-            .collect();
-        if done(&lines) || Instant::now() > deadline {
-            return lines;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    let lines = |text: &str| text.lines().map(str::to_owned).collect::<Vec<_>>();
+    files::wait_until(path, |text| done(&lines(text)));
+    lines(&files::read(path))
 }
 
 #[test]
 #[ignore = "needs the lambda_runtime peer, its own cargo project: make rust-tests builds it and runs this with --ignored"]
 fn aws_lambda_extension_client_gets_events_and_telemetry_under_the_emulator() {
-    let dir = std::env::temp_dir().join(format!("faas-conformance-ext-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
+    let dir = files::scratch("ext");
     let extensions = dir.join("extensions");
     std::fs::create_dir_all(&extensions).unwrap();
     std::os::unix::fs::symlink(peer("extension"), extensions.join("aws-client")).unwrap();

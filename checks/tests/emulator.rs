@@ -4,9 +4,8 @@
 
 use std::time::Duration;
 
-use faas_checks::fixture::Function;
-use faas_checks::http::{self, Response};
-use serde_json::Value;
+use faas_checks::fixture::{Function, call, error_type};
+use faas_checks::http;
 
 const NEXT: &str = "/2018-06-01/runtime/invocation/next";
 const T: Duration = Duration::from_secs(20);
@@ -18,17 +17,6 @@ fn emulator() -> Function {
         &[],
         &["--timeout", "30"],
     )
-}
-
-fn call(f: &Function, method: &str, path: &str, headers: &[(&str, &str)], body: &[u8]) -> Response {
-    http::request(&f.api_addr, method, path, headers, body, T)
-        .unwrap_or_else(|e| panic!("{method} {path}: {e}"))
-}
-
-fn error_type(r: &Response) -> String {
-    let body: Value =
-        serde_json::from_slice(&r.body).unwrap_or_else(|e| panic!("{e}: {}", r.body_excerpt()));
-    body["errorType"].as_str().unwrap_or_default().to_owned()
 }
 
 #[test]

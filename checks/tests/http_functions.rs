@@ -6,6 +6,7 @@
 //! Lambda (local HTTP mode), serving plain HTTP on `$PORT` as Knative runs it: routes, cookies,
 //! binary bodies, keep-alive, a streamed route chunk by chunk, SIGTERM during a request.
 
+use std::collections::{HashMap, HashSet};
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::PathBuf;
@@ -13,7 +14,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use faas_checks::event_stream::Stream;
-use faas_checks::fixture::{Function, example};
+use faas_checks::fixture::{Function, example, together};
 use faas_checks::http::{self, Response, Session};
 use serde_json::{Value, json};
 
@@ -295,6 +296,7 @@ impl OnPort {
         let child = Command::new(example("http_axum"))
             .env_remove("AWS_LAMBDA_RUNTIME_API")
             .env_remove("FAAS_LISTEN")
+            .env_remove("AWS_LAMBDA_MAX_CONCURRENCY")
             .env("PORT", port.to_string())
             .envs(env.iter().copied())
             .stdin(Stdio::null())
@@ -485,23 +487,7 @@ fn the_emulators_http_port_answers_as_function_urls_for_other_functions() {
 #[test]
 fn the_emulators_http_port_relays_a_streamed_answer_chunk_by_chunk() {
     let (_f, addr) = fronted(&[("HTTP_STREAMING", "1")]);
-    let reads = get_timed(&addr, "/events?gap_ms=400&count=3");
-    let all: Vec<u8> = reads.iter().flat_map(|(b, _)| b.clone()).collect();
-    let text = String::from_utf8_lossy(&all).to_ascii_lowercase();
-    assert!(text.starts_with("http/1.1 200"), "{text}");
-    assert!(text.contains("content-type: text/event-stream"), "{text}");
-    assert!(
-        !text.contains("\0"),
-        "the prelude leaked into the body: {text:?}"
-    );
-    let at = arrivals(&reads, &["data: 0\n", "data: 1\n", "data: 2\n"]);
-    for pair in at.windows(2) {
-        let gap = pair[1] - pair[0];
-        assert!(
-            gap >= Duration::from_millis(250),
-            "events only {gap:?} apart: {text}"
-        );
-    }
+    events_arrive_as_written(&get_timed(&addr, "/events?gap_ms=400&count=3"));
     // A streamed route that is not found: the prelude's 404 is the client's status.
     let missing = get(&addr, "/nowhere", &[]);
     assert_eq!(missing.status, 404);
@@ -596,17 +582,22 @@ fn arrivals(reads: &[(Vec<u8>, Instant)], needles: &[&str]) -> Vec<Instant> {
 #[test]
 fn on_port_a_streamed_function_sends_each_event_as_it_is_written() {
     let f = OnPort::start(&[("HTTP_STREAMING", "1")]);
-    let reads = get_timed(&f.addr, "/events?gap_ms=400&count=3");
+    let text = events_arrive_as_written(&get_timed(&f.addr, "/events?gap_ms=400&count=3"));
+    assert!(text.contains("transfer-encoding: chunked"), "{text}");
+}
+
+/// Checks the raw answer to `/events?gap_ms=400&count=3`: a `200` event stream, no prelude
+/// bytes in it, its three events arriving at least 250 ms apart. Its text, lowercased.
+fn events_arrive_as_written(reads: &[(Vec<u8>, Instant)]) -> String {
     let all: Vec<u8> = reads.iter().flat_map(|(b, _)| b.clone()).collect();
     let text = String::from_utf8_lossy(&all).to_ascii_lowercase();
     assert!(text.starts_with("http/1.1 200"), "{text}");
     assert!(text.contains("content-type: text/event-stream"), "{text}");
-    assert!(text.contains("transfer-encoding: chunked"), "{text}");
     assert!(
         !text.contains("\0"),
         "the prelude leaked into the body: {text:?}"
     );
-    let at = arrivals(&reads, &["data: 0\n", "data: 1\n", "data: 2\n"]);
+    let at = arrivals(reads, &["data: 0\n", "data: 1\n", "data: 2\n"]);
     for pair in at.windows(2) {
         let gap = pair[1] - pair[0];
         assert!(
@@ -614,35 +605,169 @@ fn on_port_a_streamed_function_sends_each_event_as_it_is_written() {
             "events only {gap:?} apart: {text}"
         );
     }
+    text
 }
 
 #[test]
 fn on_port_sigterm_lets_the_request_in_flight_finish_then_exits_0() {
-    let mut f = OnPort::start(&[]);
-    let addr = f.addr.clone();
-    // A buffered answer that takes about 1.2 s to produce.
-    let request = std::thread::spawn(move || {
-        http::request(
-            &addr,
-            "GET",
-            "/events?gap_ms=600&count=3",
-            &[],
-            b"",
-            Duration::from_secs(30),
-        )
-    });
+    sigterm_drains(&[], 1);
+}
+
+/// `n` requests in flight (each a buffered answer that takes about 1.2 s to produce), SIGTERM
+/// 0.4 s in: each gets its whole answer, then the process exits 0 and the port is closed.
+fn sigterm_drains(env: &[(&str, &str)], n: usize) {
+    let mut f = OnPort::start(env);
+    let requests: Vec<_> = (0..n)
+        .map(|_| {
+            let addr = f.addr.clone();
+            std::thread::spawn(move || {
+                http::request(
+                    &addr,
+                    "GET",
+                    "/events?gap_ms=600&count=3",
+                    &[],
+                    b"",
+                    Duration::from_secs(30),
+                )
+            })
+        })
+        .collect();
     std::thread::sleep(Duration::from_millis(400));
     f.terminate();
-    let answer = request
-        .join()
-        .unwrap()
-        .expect("the request in flight is answered");
-    assert_eq!(answer.status, 200, "{}", answer.body_excerpt());
-    let body = String::from_utf8_lossy(&answer.body);
-    assert_eq!(body.matches("event: tick").count(), 3, "{body}");
+    for request in requests {
+        let answer = request
+            .join()
+            .unwrap()
+            .expect("each request in flight is answered");
+        assert_eq!(answer.status, 200, "{}", answer.body_excerpt());
+        let body = String::from_utf8_lossy(&answer.body);
+        assert_eq!(body.matches("event: tick").count(), 3, "{body}");
+    }
     let status = f
         .wait(Duration::from_secs(10))
         .expect("exits after the drain");
     assert_eq!(status.code(), Some(0), "{}", f.output());
     assert!(TcpStream::connect(&f.addr).is_err(), "still listening");
+}
+
+/// `GET` of a buffered answer that takes about a second to produce (two events 1 s apart).
+const ONE_SECOND: &str = "/events?gap_ms=1000&count=2";
+
+/// `n` requests for `path` at once; how long they took together. Each is answered in full.
+fn get_together(f: &OnPort, n: usize, path: &str, ticks: usize) -> Duration {
+    let start = Instant::now();
+    together(n, |_| {
+        let r = f.get(path, &[]);
+        assert_eq!(r.status, 200, "{}\n{}", r.body_excerpt(), f.output());
+        let body = String::from_utf8_lossy(&r.body);
+        assert_eq!(body.matches("event: tick").count(), ticks, "{body}");
+    });
+    start.elapsed()
+}
+
+#[test]
+fn on_port_max_concurrency_n_serves_n_requests_at_once() {
+    let f = OnPort::start(&[("AWS_LAMBDA_MAX_CONCURRENCY", "4")]);
+    let elapsed = get_together(&f, 4, ONE_SECOND, 2);
+    // One at a time would take 4 s; together, about 1. The bound is generous (a loaded CI VM).
+    assert!(elapsed >= Duration::from_secs(1), "{elapsed:?}");
+    assert!(
+        elapsed < Duration::from_millis(2_500),
+        "4 requests of 1 s took {elapsed:?} with AWS_LAMBDA_MAX_CONCURRENCY=4: not at once\n{}",
+        f.output()
+    );
+}
+
+#[test]
+fn on_port_without_max_concurrency_requests_run_one_at_a_time() {
+    let f = OnPort::start(&[]);
+    let elapsed = get_together(&f, 3, "/events?gap_ms=400&count=2", 2);
+    assert!(
+        elapsed >= Duration::from_millis(1_150),
+        "3 requests of 400 ms overlapped in {elapsed:?} without AWS_LAMBDA_MAX_CONCURRENCY"
+    );
+}
+
+/// Hundreds of requests from 12 callers with 4 at once, quick ones and ones that wait between
+/// events (so invocations interleave): each answer is its own request's (its query, a request
+/// id no other request got), and the runtime's log line for each, written after the handler's
+/// awaits, carries that request's own id: the id travels with its invocation, not process-wide.
+#[test]
+fn on_port_requests_at_once_each_get_their_own_answer_and_request_id() {
+    let f = OnPort::start(&[
+        ("AWS_LAMBDA_MAX_CONCURRENCY", "4"),
+        ("AWS_LAMBDA_LOG_LEVEL", "DEBUG"),
+    ]);
+    let (quick, slow, calls) = (8, 4, 25);
+    let answers: Vec<(String, Option<String>)> = together(quick + slow, |c| {
+        (0..calls)
+            .map(|i| {
+                if c < quick {
+                    let uri = format!("/whoami?caller={c}&call={i}");
+                    let seen = f.get(&uri, &[]).expect_json();
+                    let asked = format!(
+                        "{}?{}",
+                        seen["path"].as_str().unwrap_or_default(),
+                        seen["query"].as_str().unwrap_or_default()
+                    );
+                    assert_eq!(asked, uri, "another request's answer: {seen}");
+                    let id = seen["request_id"].as_str().expect("a request id");
+                    (uri, Some(id.to_owned()))
+                } else {
+                    let uri = format!("/events?gap_ms=15&count=3&caller={c}&call={i}");
+                    let r = f.get(&uri, &[]);
+                    assert_eq!(r.status, 200, "{}", r.body_excerpt());
+                    assert_eq!(
+                        String::from_utf8_lossy(&r.body)
+                            .matches("event: tick")
+                            .count(),
+                        3
+                    );
+                    (uri, None)
+                }
+            })
+            .collect::<Vec<_>>()
+    })
+    .into_iter()
+    .flatten()
+    .collect();
+    let total = (quick + slow) * calls;
+    let ids: HashSet<&String> = answers.iter().filter_map(|(_, id)| id.as_ref()).collect();
+    assert_eq!(
+        ids.len(),
+        quick * calls,
+        "a request id answered two requests"
+    );
+    // The log line of each request (text format: time, request id, level, message).
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let logged: HashMap<String, String> = loop {
+        let output = f.output();
+        let logged: HashMap<String, String> = output
+            .lines()
+            .filter_map(|line| {
+                let fields: Vec<&str> = line.splitn(4, '\t').collect();
+                let uri = fields.get(3)?.strip_prefix("answered GET ")?;
+                Some((uri.to_owned(), fields[1].to_owned()))
+            })
+            .collect();
+        if logged.len() >= total || Instant::now() > deadline {
+            break logged;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert_eq!(logged.len(), total, "{}", f.output());
+    let distinct: HashSet<&String> = logged.values().collect();
+    assert_eq!(distinct.len(), total, "two requests' lines carry one id");
+    for (uri, id) in &answers {
+        let line_id = &logged[uri];
+        assert_eq!(line_id.len(), 36, "{uri}: {line_id:?}");
+        if let Some(id) = id {
+            assert_eq!(line_id, id, "{uri}: the line carries another request's id");
+        }
+    }
+}
+
+#[test]
+fn on_port_sigterm_lets_all_n_requests_in_flight_finish_then_exits_0() {
+    sigterm_drains(&[("AWS_LAMBDA_MAX_CONCURRENCY", "4")], 4);
 }

@@ -3,52 +3,18 @@
 //! registered, its budget, SIGKILL), the function author's shutdown hook, and an external
 //! extension that sees every INVOKE and the SHUTDOWN in order.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::{Duration, Instant};
 
-use faas_checks::fixture::{Function, example};
-use faas_checks::http::{self, Response};
+use faas_checks::files::{read, scratch, wait_for_file};
+use faas_checks::fixture::{Function, call, error_type, example};
+use faas_checks::http;
 use serde_json::json;
 
 const T: Duration = Duration::from_secs(20);
 const REGISTER: &str = "/2020-01-01/extension/register";
 const EVENT_NEXT: &str = "/2020-01-01/extension/event/next";
 const RUNTIME_NEXT: &str = "/2018-06-01/runtime/invocation/next";
-
-/// A fresh scratch directory for one test.
-fn scratch(test: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("faas-lifecycle-{}-{test}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
-fn read(path: &Path) -> String {
-    std::fs::read_to_string(path).unwrap_or_default()
-}
-
-/// Waits up to [`T`] for `path` to contain `needle`.
-fn wait_for_file(path: &Path, needle: &str) -> bool {
-    let deadline = Instant::now() + T;
-    while Instant::now() < deadline {
-        if read(path).contains(needle) {
-            return true;
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    false
-}
-
-fn call(f: &Function, method: &str, path: &str, headers: &[(&str, &str)], body: &[u8]) -> Response {
-    http::request(&f.api_addr, method, path, headers, body, T)
-        .unwrap_or_else(|e| panic!("{method} {path}: {e}\n{}", f.output()))
-}
-
-fn error_type(r: &Response) -> String {
-    r.json()
-        .and_then(|v| v["errorType"].as_str().map(str::to_owned))
-        .unwrap_or_default()
-}
 
 /// SIGTERM to the emulator; waits for it to exit 0 and returns its output (both processes').
 fn stop(mut f: Function) -> (String, Duration) {

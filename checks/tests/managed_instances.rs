@@ -14,7 +14,7 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use faas_checks::fixture::{Function, example};
+use faas_checks::fixture::{Function, example, together};
 use faas_checks::http::{self, Response};
 use serde_json::{Value, json};
 
@@ -131,16 +131,10 @@ fn n_invocations_that_sleep_overlap() {
         for _ in 0..n {
             s.spawn(|| serve_one(&f.api_addr, pause));
         }
-        let callers: Vec<_> = (0..n)
-            .map(|i| {
-                let f = &f;
-                s.spawn(move || {
-                    let event = json!({ "caller": i });
-                    own_answer(&f.invoke(event.to_string().as_bytes()), &event)
-                })
-            })
-            .collect();
-        callers.into_iter().map(|c| c.join().unwrap()).collect()
+        together(n, |i| {
+            let event = json!({ "caller": i });
+            own_answer(&f.invoke(event.to_string().as_bytes()), &event)
+        })
     });
     let elapsed = start.elapsed();
     // One at a time would take 8 pauses (4 s); together, about one. The bound is generous.
@@ -174,23 +168,15 @@ fn thousands_of_invocations_each_get_their_own_answer() {
                 }
             });
         }
-        let handles: Vec<_> = (0..callers)
-            .map(|c| {
-                let f = &f;
-                s.spawn(move || {
-                    (0..total / callers)
-                        .map(|i| {
-                            let event = json!({ "caller": c, "call": i });
-                            own_answer(&f.invoke(event.to_string().as_bytes()), &event)
-                        })
-                        .collect::<Vec<_>>()
+        let answered = together(callers, |c| {
+            (0..total / callers)
+                .map(|i| {
+                    let event = json!({ "caller": c, "call": i });
+                    own_answer(&f.invoke(event.to_string().as_bytes()), &event)
                 })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .flat_map(|h| h.join().unwrap())
-            .collect()
+                .collect::<Vec<_>>()
+        });
+        answered.into_iter().flatten().collect()
     });
     assert_eq!(ids.len(), total);
     let distinct: HashSet<&String> = ids.iter().collect();
@@ -387,14 +373,10 @@ fn sigterm_with_n_in_flight_loses_none() {
 /// own `{"slept_ms": ms}`.
 fn sleep_together(f: &Function, n: usize, ms: u64) -> Duration {
     let start = Instant::now();
-    std::thread::scope(|s| {
-        for _ in 0..n {
-            s.spawn(|| {
-                let r = f.invoke(json!({ "ms": ms }).to_string().as_bytes());
-                assert_eq!(r.status, 200, "{}\n{}", r.body_excerpt(), f.output());
-                assert_eq!(r.expect_json(), json!({ "slept_ms": ms }));
-            });
-        }
+    together(n, |_| {
+        let r = f.invoke(json!({ "ms": ms }).to_string().as_bytes());
+        assert_eq!(r.status, 200, "{}\n{}", r.body_excerpt(), f.output());
+        assert_eq!(r.expect_json(), json!({ "slept_ms": ms }));
     });
     start.elapsed()
 }
@@ -410,16 +392,11 @@ fn our_runtime_serves_n_at_once_under_the_emulator() {
     );
     // 16 callers, 400 invocations of different lengths: each gets its own answer, each has
     // one REPORT line of its own.
-    std::thread::scope(|s| {
-        for c in 0..16u64 {
-            let f = &f;
-            s.spawn(move || {
-                for i in 0..25u64 {
-                    let ms = (c + i) % 7;
-                    let r = f.invoke(json!({ "ms": ms }).to_string().as_bytes());
-                    assert_eq!(r.expect_json(), json!({ "slept_ms": ms }), "caller {c}");
-                }
-            });
+    together(16, |c| {
+        for i in 0..25 {
+            let ms = (c + i) % 7;
+            let r = f.invoke(json!({ "ms": ms }).to_string().as_bytes());
+            assert_eq!(r.expect_json(), json!({ "slept_ms": ms }), "caller {c}");
         }
     });
     let reports = f.output().matches("REPORT RequestId: ").count();
@@ -460,31 +437,22 @@ fn n_streams_run_at_once_each_to_its_own_caller() {
     use faas_checks::event_stream::Stream;
     let f = Function::emulated(&example("stream"), &[], &["--max-concurrency", "4"]);
     let start = Instant::now();
-    let streams: Vec<(usize, Vec<u8>, String)> = std::thread::scope(|s| {
-        let callers: Vec<_> = (0..4)
-            .map(|i| {
-                let f = &f;
-                s.spawn(move || {
-                    // Caller 3's stream fails after two tokens; the others end well.
-                    let fail = if i == 3 { r#", "fail_after": 2"# } else { "" };
-                    let event = format!(
-                        r#"{{"prompt": "c{i}-a c{i}-b c{i}-c c{i}-d", "delay_ms": 300{fail}}}"#
-                    );
-                    let stream = Stream::open(&f.invoke_addr, &event);
-                    assert_eq!(stream.status, 200, "{}", stream.head);
-                    let mut data = Vec::new();
-                    let mut end = String::new();
-                    for m in stream.messages() {
-                        match m.event_type.as_str() {
-                            "PayloadChunk" => data.extend_from_slice(&m.payload),
-                            _ => end = String::from_utf8_lossy(&m.payload).into_owned(),
-                        }
-                    }
-                    (i, data, end)
-                })
-            })
-            .collect();
-        callers.into_iter().map(|c| c.join().unwrap()).collect()
+    let streams: Vec<(usize, Vec<u8>, String)> = together(4, |i| {
+        // Caller 3's stream fails after two tokens; the others end well.
+        let fail = if i == 3 { r#", "fail_after": 2"# } else { "" };
+        let event =
+            format!(r#"{{"prompt": "c{i}-a c{i}-b c{i}-c c{i}-d", "delay_ms": 300{fail}}}"#);
+        let stream = Stream::open(&f.invoke_addr, &event);
+        assert_eq!(stream.status, 200, "{}", stream.head);
+        let mut data = Vec::new();
+        let mut end = String::new();
+        for m in stream.messages() {
+            match m.event_type.as_str() {
+                "PayloadChunk" => data.extend_from_slice(&m.payload),
+                _ => end = String::from_utf8_lossy(&m.payload).into_owned(),
+            }
+        }
+        (i, data, end)
     });
     let elapsed = start.elapsed();
     // One stream takes 900 ms; four in turn would take 3.6 s.

@@ -5,49 +5,16 @@
 //! subscriptions get Lambda's answers, and a destination nobody listens on costs records, not
 //! invocations.
 
-use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
+use std::path::Path;
+use std::time::Duration;
 
-use faas_checks::fixture::{Function, example};
-use faas_checks::http::{self, Response};
+use faas_checks::files::{read, scratch, wait_until};
+use faas_checks::fixture::{Function, call, error_type, example};
+use faas_checks::http;
 use serde_json::Value;
 
 const T: Duration = Duration::from_secs(20);
 const TELEMETRY: &str = "/2022-07-01/telemetry";
-
-fn scratch(test: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("faas-telemetry-{}-{test}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
-fn read(path: &Path) -> String {
-    std::fs::read_to_string(path).unwrap_or_default()
-}
-
-/// Waits up to [`T`] for `done` to hold of `path`'s text.
-fn wait_until(path: &Path, done: impl Fn(&str) -> bool) -> bool {
-    let deadline = Instant::now() + T;
-    while Instant::now() < deadline {
-        if done(&read(path)) {
-            return true;
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    false
-}
-
-fn call(f: &Function, method: &str, path: &str, headers: &[(&str, &str)], body: &[u8]) -> Response {
-    http::request(&f.api_addr, method, path, headers, body, T)
-        .unwrap_or_else(|e| panic!("{method} {path}: {e}\n{}", f.output()))
-}
-
-fn error_type(r: &Response) -> String {
-    r.json()
-        .and_then(|v| v["errorType"].as_str().map(str::to_owned))
-        .unwrap_or_default()
-}
 
 /// The records in a telemetry log, one JSON object a line.
 fn records(log: &Path) -> Vec<Value> {

@@ -67,7 +67,7 @@ impl fmt::Display for Unreachable {
 /// ```ignore
 /// let mut client = Client::new(Endpoint::parse("127.0.0.1:9001")?);
 /// while let Some(event) = client.next().await? {
-///     let id = event.headers[protocol::header::REQUEST_ID].to_str()?.to_owned();
+///     let id = std::str::from_utf8(event.headers.get(protocol::header::REQUEST_ID)?)?;
 ///     client.respond(&id, &event.body).await?;
 /// }
 /// ```
@@ -202,7 +202,7 @@ impl Client {
         let id = answer
             .headers
             .get(crate::lifecycle::IDENTIFIER_HEADER)
-            .and_then(|id| id.to_str().ok());
+            .and_then(|id| std::str::from_utf8(id).ok());
         let Some(id) = id.filter(|_| answer.status.is_success()) else {
             return Ok(None);
         };

@@ -7,10 +7,10 @@
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use hyper::HeaderMap;
 use serde::Serialize;
 use serde_json::Value;
 
+use crate::http1::Headers;
 use crate::protocol::header;
 
 /// The function's own settings, as Lambda sets them (`AWS_LAMBDA_FUNCTION_NAME` and friends).
@@ -119,12 +119,12 @@ impl Context {
     /// to `None` with a warning. Header values are UTF-8 (HTTP allows any byte but controls, and
     /// a client context may well carry `café`); a value that is not UTF-8 is logged and dropped.
     pub(crate) fn from_headers(
-        headers: &HeaderMap,
+        headers: &Headers,
         function: &Arc<FunctionSettings>,
     ) -> Result<Self, String> {
         let text = |name: &str| {
             let value = headers.get(name)?;
-            std::str::from_utf8(value.as_bytes())
+            std::str::from_utf8(value)
                 .inspect_err(|_| {
                     tracing::warn!("ignoring the event's {name} header: not UTF-8");
                 })
@@ -248,14 +248,10 @@ pub fn xray_trace_id() -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use hyper::header::HeaderValue;
 
-    fn headers(pairs: &[(&'static str, &str)]) -> HeaderMap {
-        let mut map = HeaderMap::new();
-        for (k, v) in pairs {
-            map.insert(*k, HeaderValue::from_str(v).unwrap());
-        }
-        map
+    fn headers(pairs: &[(&'static str, &str)]) -> Headers {
+        let pairs: Vec<_> = pairs.iter().map(|(k, v)| (*k, v.as_bytes())).collect();
+        Headers::from_pairs(&pairs)
     }
 
     #[test]
@@ -299,14 +295,13 @@ mod tests {
 
     #[test]
     fn non_ascii_utf8_headers_are_kept() {
-        let mut map = headers(&[(header::REQUEST_ID, "abc")]);
-        let cafe = HeaderValue::from_bytes(r#"{"n":"café"}"#.as_bytes()).unwrap();
-        map.insert(header::CLIENT_CONTEXT, cafe.clone());
-        map.insert(header::COGNITO_IDENTITY, cafe);
-        map.insert(
-            header::TRACE_ID,
-            HeaderValue::from_bytes(b"Root=\xff").unwrap(),
-        );
+        let cafe = r#"{"n":"café"}"#.as_bytes();
+        let map = Headers::from_pairs(&[
+            (header::REQUEST_ID, b"abc"),
+            (header::CLIENT_CONTEXT, cafe),
+            (header::COGNITO_IDENTITY, cafe),
+            (header::TRACE_ID, b"Root=\xff"),
+        ]);
         let ctx = Context::from_headers(&map, &Arc::default()).unwrap();
         assert_eq!(ctx.client_context.unwrap()["n"], "café");
         assert_eq!(ctx.identity.unwrap()["n"], "café");

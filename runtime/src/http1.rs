@@ -12,9 +12,8 @@
 use std::fmt;
 use std::io::Write;
 
+use hyper::StatusCode;
 use hyper::body::Bytes;
-use hyper::header::{HeaderName, HeaderValue};
-use hyper::{HeaderMap, StatusCode};
 
 use crate::protocol::MAX_EVENT_READ;
 
@@ -32,10 +31,86 @@ const COPY_LIMIT: usize = 64 * 1024;
 #[derive(Debug)]
 pub(crate) struct Response {
     pub status: StatusCode,
-    pub headers: HeaderMap,
+    pub headers: Headers,
     pub body: Bytes,
     /// Whether the connection may carry the next request.
     pub keep_alive: bool,
+}
+
+/// The header fields of an answer as they came: a copy of its head, and where each field's
+/// name and value are in it. A lookup scans the fields (an answer has a handful), comparing
+/// names without case; nothing is allocated per field. An `http::HeaderMap` allocates and
+/// hashes every field: that was most of what reading a `/next` answer cost.
+///
+/// ```ignore
+/// let headers = Headers::from_pairs(&[("Lambda-Runtime-Aws-Request-Id", b"abc")]);
+/// assert_eq!(headers.get("lambda-runtime-aws-request-id"), Some(&b"abc"[..]));
+/// ```
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Headers {
+    head: Bytes,
+    /// Per field: the name's and the value's byte ranges in `head`.
+    fields: Vec<[u32; 4]>,
+}
+
+impl Headers {
+    /// The fields httparse found in `head` (which they borrow from).
+    fn new(head: &[u8], raw: &[httparse::Header<'_>]) -> Self {
+        let base = head.as_ptr() as usize;
+        let at = |part: &[u8]| {
+            let start = (part.as_ptr() as usize).wrapping_sub(base);
+            // httparse's slices are inside `head`, which is under MAX_HEAD bytes.
+            [start as u32, (start + part.len()) as u32]
+        };
+        let fields = raw
+            .iter()
+            .map(|h| {
+                let [a, b] = at(h.name.as_bytes());
+                let [c, d] = at(h.value);
+                [a, b, c, d]
+            })
+            .collect();
+        Self {
+            head: Bytes::copy_from_slice(head),
+            fields,
+        }
+    }
+
+    /// Fields from `(name, value)` pairs (tests and fuzzing).
+    #[cfg(any(test, feature = "fuzzing"))]
+    pub(crate) fn from_pairs(pairs: &[(&str, &[u8])]) -> Self {
+        let mut head = Vec::new();
+        let mut fields = Vec::new();
+        for (name, value) in pairs {
+            let a = head.len() as u32;
+            head.extend_from_slice(name.as_bytes());
+            let b = head.len() as u32;
+            head.extend_from_slice(b": ");
+            let c = head.len() as u32;
+            head.extend_from_slice(value);
+            fields.push([a, b, c, head.len() as u32]);
+            head.extend_from_slice(b"\r\n");
+        }
+        Self {
+            head: Bytes::from(head),
+            fields,
+        }
+    }
+
+    /// The value of the first field named `name` (any case).
+    pub(crate) fn get(&self, name: &str) -> Option<&[u8]> {
+        self.iter()
+            .find(|(field, _)| field.eq_ignore_ascii_case(name.as_bytes()))
+            .map(|(_, value)| value)
+    }
+
+    /// Every field, in order, as `(name, value)`.
+    pub(crate) fn iter(&self) -> impl Iterator<Item = (&[u8], &[u8])> {
+        let part = |from: u32, to: u32| &self.head[from as usize..to as usize];
+        self.fields
+            .iter()
+            .map(move |&[a, b, c, d]| (part(a, b), part(c, d)))
+    }
 }
 
 /// Why the bytes on the connection are not an answer the client can take.
@@ -51,10 +126,6 @@ pub(crate) enum ParseError {
     Status(u16),
     /// `101 Switching Protocols`, which the client never asks for.
     SwitchingProtocols,
-    /// A header name that is no header name.
-    HeaderName(String),
-    /// A header value with bytes a value cannot hold.
-    HeaderValue(HeaderName),
     /// A `Content-Length` that is not plain digits.
     ContentLength(String),
     /// Two `Content-Length` headers that disagree.
@@ -81,8 +152,6 @@ impl fmt::Display for ParseError {
             Self::MalformedHead(e) => write!(f, "a malformed response head ({e})"),
             Self::Status(code) => write!(f, "a malformed status {code}"),
             Self::SwitchingProtocols => write!(f, "a 101 Switching Protocols nobody asked for"),
-            Self::HeaderName(name) => write!(f, "a malformed header name {name:?}"),
-            Self::HeaderValue(name) => write!(f, "a malformed value of header {name}"),
             Self::ContentLength(value) => write!(f, "a malformed Content-Length {value:?}"),
             Self::TwoLengths => write!(f, "two different Content-Length headers"),
             Self::BodyTooLarge { length, limit } => {
@@ -264,7 +333,7 @@ enum Framing {
 #[derive(Debug)]
 struct Chunked {
     status: StatusCode,
-    headers: HeaderMap,
+    headers: Headers,
     keep_alive: bool,
     body: Vec<u8>,
     at: ChunkAt,
@@ -299,7 +368,7 @@ pub(crate) fn take_response(buf: &mut ReadBuf, eof: bool) -> Result<Option<Respo
 }
 
 /// Like [`take_response`] for an answer whose headers nobody reads (the API's answer to a
-/// post): its `headers` stay empty. Building a `HeaderMap` is most of what parsing an answer
+/// post): its `headers` stay empty. Keeping them is most of what parsing an answer
 /// costs, and a post's answer is read once per invocation.
 pub(crate) fn take_status(buf: &mut ReadBuf, eof: bool) -> Result<Option<Response>, ParseError> {
     take(buf, eof, false)
@@ -351,8 +420,8 @@ fn take(buf: &mut ReadBuf, eof: bool, keep_headers: bool) -> Result<Option<Respo
         }
         let status = StatusCode::from_u16(head.code).map_err(|_| ParseError::Status(head.code))?;
         let headers = match keep_headers {
-            true => header_map(parsed.headers)?,
-            false => HeaderMap::new(),
+            true => Headers::new(&buf.filled()[..head.len], parsed.headers),
+            false => Headers::default(),
         };
         let body = match head.framing {
             Framing::Length(length) => {
@@ -463,18 +532,6 @@ fn parse_length(value: &[u8]) -> Option<usize> {
         return None;
     }
     std::str::from_utf8(digits).ok()?.parse().ok()
-}
-
-fn header_map(raw: &[httparse::Header<'_>]) -> Result<HeaderMap, ParseError> {
-    let mut headers = HeaderMap::with_capacity(raw.len());
-    for header in raw {
-        let name = HeaderName::from_bytes(header.name.as_bytes())
-            .map_err(|_| ParseError::HeaderName(header.name.to_owned()))?;
-        let value = HeaderValue::from_bytes(header.value)
-            .map_err(|_| ParseError::HeaderValue(name.clone()))?;
-        headers.append(name, value);
-    }
-    Ok(headers)
 }
 
 /// Decodes as much of the chunked body in progress as `buf` holds, consuming what it decodes:
@@ -635,7 +692,10 @@ mod tests {
         let mut buf = buffer(two);
         let first = take_response(&mut buf, false).unwrap().unwrap();
         assert_eq!((first.status.as_u16(), &first.body[..]), (200, &b"{}"[..]));
-        assert_eq!(first.headers["lambda-runtime-aws-request-id"], "a");
+        assert_eq!(
+            first.headers.get("lambda-runtime-aws-request-id"),
+            Some(&b"a"[..])
+        );
         assert!(first.keep_alive);
         let second = take_response(&mut buf, false).unwrap().unwrap();
         assert_eq!((second.status.as_u16(), second.body.len()), (202, 0));

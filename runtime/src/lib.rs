@@ -107,6 +107,7 @@ mod shutdown;
 mod start;
 mod stream;
 mod trace_env;
+mod wakeups;
 
 use std::future::Future;
 

@@ -111,13 +111,13 @@ fn local_mode(rt: &tokio::runtime::Runtime, listen: std::net::SocketAddr, config
 
 /// Local HTTP mode: this HTTP function serving plain HTTP itself.
 #[cfg(all(feature = "http", feature = "local"))]
-fn http_mode<A: Adapter>(
+fn http_mode<A: Adapter + Clone>(
     rt: &tokio::runtime::Runtime,
     listen: std::net::SocketAddr,
     config: &Config,
     init: impl Future<Output = Result<A, Error>>,
 ) -> Exit {
-    rt.block_on(crate::http::serve::run(listen, &config.function, init))
+    rt.block_on(crate::http::serve::run(listen, config, init))
 }
 
 /// Built without local mode: as [`local_mode`] says.

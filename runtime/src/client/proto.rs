@@ -15,12 +15,12 @@ use std::fmt;
 use std::io;
 use std::time::Duration;
 
+use hyper::StatusCode;
 use hyper::body::Bytes;
 use hyper::header::HeaderValue;
-use hyper::{HeaderMap, StatusCode};
 
 use crate::endpoint::Endpoint;
-use crate::http1::{self, ParseError, Response};
+use crate::http1::{self, Headers, ParseError, Response};
 use crate::protocol::{self, header};
 
 /// Waits between attempts when the API cannot be reached or refuses: about 3 s in all, long
@@ -248,7 +248,7 @@ impl Backoff {
 /// An event as `/next` returned it: the context headers and the raw payload. Its request id
 /// is usable in a path ([`usable_request_id`]).
 pub(crate) struct Event {
-    pub headers: HeaderMap,
+    pub headers: Headers,
     pub body: Bytes,
 }
 
@@ -295,9 +295,9 @@ pub(crate) fn event_of(response: Response) -> Result<Event, NotAnEvent> {
     }
     match response.headers.get(header::REQUEST_ID) {
         None => Err(NotAnEvent::NoRequestId(status)),
-        Some(id) if !usable_request_id(id.as_bytes()) => Err(NotAnEvent::BadRequestId(
-            excerpt(id.as_bytes()).into_owned(),
-        )),
+        Some(id) if !usable_request_id(id) => {
+            Err(NotAnEvent::BadRequestId(excerpt(id).into_owned()))
+        }
         Some(_) => Ok(Event {
             headers: response.headers,
             body: response.body,

@@ -20,9 +20,9 @@
 
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
-use std::task::{Context, Poll, Wake, Waker};
+use std::task::{Context, Poll};
 
 use tokio::runtime::Runtime;
 
@@ -33,6 +33,7 @@ use crate::endpoint::Endpoint;
 use crate::exit::Exit;
 use crate::invocation::Adapter;
 use crate::shutdown::{self, Stopping};
+use crate::wakeups::Wakeups;
 
 /// Serves up to `workers` invocations at once until a stop signal; returns why it ended.
 pub(super) fn serve<A: Adapter + Clone>(
@@ -82,75 +83,23 @@ fn give_up(unreachable: &Unreachable, failed: &AtomicBool) {
     shutdown::request();
 }
 
-/// N futures polled as one that ends when all have: each has a waker of its own that queues
-/// it, and a poll of the whole polls only the queued ones.
+/// N futures polled as one that ends when all have; a wake-up polls only the future it is for
+/// ([`Wakeups`]).
 struct Workers<F> {
     futures: Vec<Option<Pin<Box<F>>>>,
-    slots: Vec<Arc<Slot>>,
-    wakers: Vec<Waker>,
-    queue: Arc<Queue>,
+    wakeups: Wakeups,
     left: usize,
-}
-
-/// The workers woken since the last poll, and the waker of the task polling them all.
-#[derive(Default)]
-struct Queue {
-    woken: Mutex<Vec<usize>>,
-    parent: Mutex<Option<Waker>>,
-}
-
-/// One worker's waker.
-struct Slot {
-    index: usize,
-    queued: AtomicBool,
-    queue: Arc<Queue>,
-}
-
-impl Wake for Slot {
-    fn wake(self: Arc<Self>) {
-        self.wake_by_ref();
-    }
-
-    fn wake_by_ref(self: &Arc<Self>) {
-        if self.queued.swap(true, Ordering::AcqRel) {
-            return;
-        }
-        lock(&self.queue.woken).push(self.index);
-        if let Some(parent) = lock(&self.queue.parent).as_ref() {
-            parent.wake_by_ref();
-        }
-    }
-}
-
-fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    mutex
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 impl<F: Future<Output = ()>> Workers<F> {
     fn new(futures: Vec<F>) -> Self {
-        let queue = Arc::new(Queue::default());
         let n = futures.len();
-        let slots: Vec<_> = (0..n)
-            .map(|index| {
-                Arc::new(Slot {
-                    index,
-                    queued: AtomicBool::new(true),
-                    queue: Arc::clone(&queue),
-                })
-            })
-            .collect();
-        let wakers = slots
-            .iter()
-            .map(|slot| Waker::from(Arc::clone(slot)))
-            .collect();
-        *lock(&queue.woken) = (0..n).collect();
+        let wakeups = Wakeups::new(n);
+        // Each is polled a first time.
+        (0..n).for_each(|slot| wakeups.wake(slot));
         Self {
             futures: futures.into_iter().map(|f| Some(Box::pin(f))).collect(),
-            slots,
-            wakers,
-            queue,
+            wakeups,
             left: n,
         }
     }
@@ -162,27 +111,15 @@ impl<F: Future<Output = ()>> Future for Workers<F> {
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
         // Every field is Unpin (the futures are boxed).
         let this = self.get_mut();
-        {
-            let mut parent = lock(&this.queue.parent);
-            if !parent.as_ref().is_some_and(|w| w.will_wake(cx.waker())) {
-                *parent = Some(cx.waker().clone());
-            }
-        }
         // One round of the workers woken so far; those woken meanwhile wait for the next
         // poll (which their wake-up asks for), so that other tasks get their turn.
-        let woken = std::mem::take(&mut *lock(&this.queue.woken));
-        for index in woken {
-            this.slots[index].queued.store(false, Ordering::Release);
-            let waker = &this.wakers[index];
-            let Some(future) = this.futures[index].as_mut() else {
+        for slot in this.wakeups.take(cx) {
+            let Some(future) = this.futures[slot].as_mut() else {
                 continue;
             };
-            if future
-                .as_mut()
-                .poll(&mut Context::from_waker(waker))
-                .is_ready()
-            {
-                this.futures[index] = None;
+            let mut worker_cx = Context::from_waker(this.wakeups.waker(slot));
+            if future.as_mut().poll(&mut worker_cx).is_ready() {
+                this.futures[slot] = None;
                 this.left -= 1;
             }
         }

@@ -19,7 +19,8 @@
 //! base64, `percent` encodes URIs, `body` is the request body; `fuzzing` is the fuzz entry
 //! point (feature `fuzzing`). With feature `local`: `front` turns plain HTTP requests into
 //! function URL events and answers back into HTTP (for local HTTP mode and the emulator's
-//! `--http` port), and `serve` is local HTTP mode (the binary serving `$PORT` outside Lambda).
+//! `--http` port), `serve` is local HTTP mode (the binary serving `$PORT` outside Lambda), and
+//! `pool` runs its N requests at once (`AWS_LAMBDA_MAX_CONCURRENCY`).
 
 mod adapter;
 mod body;
@@ -32,6 +33,8 @@ pub(crate) mod front;
 #[cfg(any(test, feature = "fuzzing"))]
 pub(crate) mod fuzzing;
 mod percent;
+#[cfg(feature = "local")]
+mod pool;
 #[cfg(feature = "local")]
 pub(crate) mod serve;
 mod service;

@@ -10,10 +10,20 @@
 //!
 //! The crate's one server (`crate::server`) takes the connections: HTTP/1.1 keep-alive,
 //! connection caps, header and body timeouts, and on SIGTERM or SIGINT a drain that lets every
-//! request in flight finish (up to [`GRACE`]) before the process exits 0. Invocations run one
-//! at a time, in arrival order, as in one Lambda sandbox: the adapter is the one Lambda runs,
-//! which takes one event at a time; other requests wait their turn (their bodies are counted
-//! against a memory budget before they are read).
+//! request in flight finish (up to [`GRACE`]) before the process exits 0. Requests wait their
+//! turn in arrival order (their bodies are counted against a memory budget before they are
+//! read, and held until their answer is in).
+//!
+//! How many run at once is `AWS_LAMBDA_MAX_CONCURRENCY` (Knative's `containerConcurrency`),
+//! as under Lambda Managed Instances:
+//! - unset or 1: one at a time, as in one Lambda sandbox; the adapter is the one Lambda runs,
+//!   which takes one event at a time, and the request id is marked process-wide
+//!   (`context::set_current`) as on Lambda's sequential driver;
+//! - N > 1 (capped at `config::MAX_WORKERS`): N clones of the adapter (`super::pool`), each
+//!   serving one request at a time; a request waits for a free one. All run on the one
+//!   current-thread runtime; each invocation's request id travels with its own future (the
+//!   task-local `context::Invocation`), and a handler that panics (in a build that unwinds)
+//!   costs its own request a 502, not the others.
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -30,11 +40,12 @@ use tokio::net::TcpListener;
 use tokio::sync::{Semaphore, mpsc, oneshot};
 
 use super::front;
-use crate::config::FunctionSettings;
-use crate::context::{self, Context};
+use super::pool::Pool;
+use crate::config::{Config, FunctionSettings, MAX_WORKERS};
+use crate::context::{self, Context, Invocation};
 use crate::exit::Exit;
 use crate::invocation::{Adapter, Outcome};
-use crate::protocol::header;
+use crate::protocol::{env, header};
 use crate::server::{self, BodyError, PortLimits, Refusals, StopSignal};
 use crate::shutdown::Stop;
 use crate::stream::StreamBody;
@@ -70,13 +81,14 @@ struct Job {
     answer: oneshot::Sender<server::Reply<Relay>>,
 }
 
-/// Serves `adapter` (once `init` builds it) on `listen` until SIGTERM or SIGINT; returns how
-/// the process ends.
-pub(crate) async fn run<A: Adapter>(
+/// Serves `adapter` (once `init` builds it) on `listen` until SIGTERM or SIGINT, up to
+/// `config.max_concurrency` requests at once; returns how the process ends.
+pub(crate) async fn run<A: Adapter + Clone>(
     listen: SocketAddr,
-    function: &Arc<FunctionSettings>,
+    config: &Config,
     init: impl Future<Output = Result<A, Error>>,
 ) -> Exit {
+    let function = &config.function;
     let program = cli::program();
     let mut stop = match Stop::new() {
         Ok(stop) => stop,
@@ -87,7 +99,7 @@ pub(crate) async fn run<A: Adapter>(
     };
     // The service first, then the port: a TCP readiness probe (Knative's default) succeeds
     // only once requests can be answered.
-    let mut adapter = match init.await {
+    let adapter = match init.await {
         Ok(adapter) => adapter,
         Err(error) => {
             tracing::error!("init failed: {error}");
@@ -105,11 +117,20 @@ pub(crate) async fn run<A: Adapter>(
     eprintln!(
         "{program}: serving HTTP on http://{local} (AWS_LAMBDA_RUNTIME_API is unset; each request is a function URL event)"
     );
+    let workers = config.max_concurrency.min(MAX_WORKERS);
+    if config.max_concurrency > MAX_WORKERS {
+        tracing::warn!(
+            "{}={}: serving {MAX_WORKERS} requests at once, the most this runtime runs",
+            env::MAX_CONCURRENCY,
+            config.max_concurrency
+        );
+    }
     let (jobs, mut queue) = mpsc::unbounded_channel::<Job>();
     let budget = Arc::new(Semaphore::new(MAX_BUFFERED));
     let stopped = Arc::new(StopSignal::default());
     let limits = PortLimits {
-        max_connections: 256,
+        // Room for every request that may run at once, each on a connection of its own.
+        max_connections: workers.max(256),
         header_timeout: Duration::from_secs(30),
         grace: GRACE,
         half_close: false,
@@ -123,8 +144,10 @@ pub(crate) async fn run<A: Adapter>(
         Arc::clone(&stopped),
     ));
     let invoker = async {
-        while let Some(job) = queue.recv().await {
-            invoke(&mut adapter, job, function).await;
+        if workers <= 1 {
+            one_at_a_time(adapter, &mut queue, function).await;
+        } else {
+            at_once(adapter, workers, &mut queue, function).await;
         }
     };
     let drained = async {
@@ -176,12 +199,57 @@ async fn accept(
     reply.unwrap_or_else(|_| front::failed().map(Either::Left))
 }
 
+/// The invoker with one adapter: each request in turn, its id marked process-wide.
+async fn one_at_a_time<A: Adapter>(
+    mut adapter: A,
+    queue: &mut mpsc::UnboundedReceiver<Job>,
+    function: &Arc<FunctionSettings>,
+) {
+    while let Some(job) = queue.recv().await {
+        let id = request_id();
+        context::set_current(Some(&id));
+        invoke(&mut adapter, job, function, &id).await;
+        context::set_current(None);
+    }
+}
+
+/// The invoker with `workers` adapters: each request, in arrival order, as soon as one is free;
+/// its id travels with its own future. Ends once the queue is closed and nothing is in flight.
+async fn at_once<A: Adapter + Clone>(
+    adapter: A,
+    workers: usize,
+    queue: &mut mpsc::UnboundedReceiver<Job>,
+    function: &Arc<FunctionSettings>,
+) {
+    tracing::debug!("serving up to {workers} requests at once");
+    let mut pool = Pool::new(adapter, workers);
+    loop {
+        let job = tokio::select! {
+            biased;
+            () = pool.finished() => continue,
+            job = queue.recv(), if pool.has_free() => job,
+        };
+        let Some(job) = job else { break };
+        let id = request_id();
+        let invocation = Invocation {
+            request_id: Arc::from(id.as_str()),
+            trace_id: None,
+        };
+        let function = Arc::clone(function);
+        pool.start(invocation, move |mut adapter| async move {
+            invoke(&mut adapter, job, &function, &id).await;
+            adapter
+        });
+    }
+    while pool.busy() {
+        pool.finished().await;
+    }
+}
+
 /// One request, from the invoker's side: the event, the adapter, the answer as HTTP.
-async fn invoke<A: Adapter>(adapter: &mut A, job: Job, function: &Arc<FunctionSettings>) {
-    let id = request_id();
-    let event = front::event(&job.head, &job.body, &id);
-    let ctx = context(&id, function);
-    context::set_current(Some(&id));
+async fn invoke<A: Adapter>(adapter: &mut A, job: Job, function: &Arc<FunctionSettings>, id: &str) {
+    let event = front::event(&job.head, &job.body, id);
+    let ctx = context(id, function);
     match adapter.invoke(&event, ctx).await {
         Outcome::Response(answer) => {
             let _ = job.answer.send(front::whole(&answer).map(Either::Left));
@@ -197,7 +265,9 @@ async fn invoke<A: Adapter>(adapter: &mut A, job: Job, function: &Arc<FunctionSe
             tokio::join!(producer, relay);
         }
     }
-    context::set_current(None);
+    // After the awaits: with N at once, other requests ran meanwhile; the line still carries
+    // this one's id.
+    tracing::debug!("answered {} {}", job.head.method, job.head.uri);
 }
 
 /// The function's own stream, read by the front: a failure in its trailers (the handler's
