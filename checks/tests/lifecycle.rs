@@ -3,7 +3,7 @@
 //! registered, its budget, SIGKILL), the function author's shutdown hook, and an external
 //! extension that sees every INVOKE and the SHUTDOWN in order.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use faas_checks::files::{read, scratch, wait_for_file};
@@ -606,6 +606,8 @@ exec -a "$0" {recorder:?}
     // A fresh init, the extension started again: it registers and the invocation runs.
     assert_eq!(f.invoke(br#"{"n":2}"#).expect_json(), json!({"n": 2}));
     assert_eq!(lines(&starts).len(), 2, "{}", f.output());
+    // The extension logs its INVOKE on its own time, maybe after the caller has its answer.
+    assert!(wait_for_file(&log, "INVOKE "), "{}", f.output());
     let log = lines(&log);
     assert_eq!(
         log.first().map(String::as_str),

@@ -405,7 +405,12 @@ impl Emulator {
             extensions_dir: self.extensions_dir.as_deref(),
             sigterm_always: self.sigterm_always,
         };
+        let telemetry = Arc::clone(&sandbox.extensions.telemetry);
         let code = supervisor::supervise(name, sandbox, &setup, shutdown).await;
+        // The processes are gone: their last lines still in the pipes are copied out first.
+        let _ =
+            tokio::task::spawn_blocking(move || telemetry.copying.wait_idle(output::DRAIN_LIMIT))
+                .await;
         stop_servers.fire();
         let _ = api_server.await;
         let _ = invoke_server.await;

@@ -239,6 +239,40 @@ pub(crate) struct Telemetry {
     /// Whether the function's and the extensions' output is captured (external extensions
     /// run, so one may subscribe); otherwise it goes straight to the emulator's.
     capture: AtomicBool,
+    /// The threads copying captured output, counted so the emulator can let them finish
+    /// before it exits (else a process's last lines could be lost).
+    pub(crate) copying: Copying,
+}
+
+/// A count of running output-copy threads, with a way to wait until none runs.
+#[derive(Default)]
+pub(crate) struct Copying {
+    running: Mutex<usize>,
+    ended: Condvar,
+}
+
+impl Copying {
+    /// A copy thread starts.
+    pub(crate) fn start(&self) {
+        *self.running.lock().unwrap_or_else(|p| p.into_inner()) += 1;
+    }
+
+    /// A copy thread is done (its pipe reached end of file).
+    pub(crate) fn end(&self) {
+        let mut running = self.running.lock().unwrap_or_else(|p| p.into_inner());
+        *running = running.saturating_sub(1);
+        self.ended.notify_all();
+    }
+
+    /// Waits up to `limit` for every copy thread to finish; returns whether they all did.
+    pub(crate) fn wait_idle(&self, limit: std::time::Duration) -> bool {
+        let running = self.running.lock().unwrap_or_else(|p| p.into_inner());
+        let (running, _) = self
+            .ended
+            .wait_timeout_while(running, limit, |n| *n > 0)
+            .unwrap_or_else(|p| p.into_inner());
+        *running == 0
+    }
 }
 
 impl Telemetry {
@@ -599,6 +633,24 @@ mod tests {
         assert_eq!(report["metrics"]["initDurationMs"], 3.0);
         assert_eq!(report["metrics"]["memorySizeMB"], 128);
         assert!(records[0]["time"].as_str().unwrap().ends_with('Z'));
+    }
+
+    #[test]
+    fn the_emulator_can_wait_for_its_output_copies() {
+        let copying = Arc::new(Copying::default());
+        assert!(copying.wait_idle(Duration::ZERO), "none runs");
+        copying.start();
+        assert!(
+            !copying.wait_idle(Duration::from_millis(20)),
+            "one still copies"
+        );
+        let done = Arc::clone(&copying);
+        let thread = std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(50));
+            done.end();
+        });
+        assert!(copying.wait_idle(Duration::from_secs(5)));
+        thread.join().unwrap();
     }
 
     #[test]
