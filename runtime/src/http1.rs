@@ -37,10 +37,11 @@ pub(crate) struct Response {
     pub keep_alive: bool,
 }
 
-/// The header fields of an answer as they came: a copy of its head, and where each field's
-/// name and value are in it. A lookup scans the fields (an answer has a handful), comparing
-/// names without case; nothing is allocated per field. An `http::HeaderMap` allocates and
-/// hashes every field: that was most of what reading a `/next` answer cost.
+/// The header fields of an answer as they came: a copy of its head, its names lowercased, and
+/// where each field's name and value are in it. A lookup scans the fields (an answer has a
+/// handful), comparing lowercase names as bytes; nothing is allocated per field. An
+/// `http::HeaderMap` allocates and hashes every field: that was most of what reading a
+/// `/next` answer cost.
 ///
 /// ```ignore
 /// let headers = Headers::from_pairs(&[("Lambda-Runtime-Aws-Request-Id", b"abc")]);
@@ -62,7 +63,7 @@ impl Headers {
             // httparse's slices are inside `head`, which is under MAX_HEAD bytes.
             [start as u32, (start + part.len()) as u32]
         };
-        let fields = raw
+        let fields: Vec<_> = raw
             .iter()
             .map(|h| {
                 let [a, b] = at(h.name.as_bytes());
@@ -70,8 +71,12 @@ impl Headers {
                 [a, b, c, d]
             })
             .collect();
+        let mut head = head.to_vec();
+        for &[a, b, ..] in &fields {
+            head[a as usize..b as usize].make_ascii_lowercase();
+        }
         Self {
-            head: Bytes::copy_from_slice(head),
+            head: Bytes::from(head),
             fields,
         }
     }
@@ -83,7 +88,7 @@ impl Headers {
         let mut fields = Vec::new();
         for (name, value) in pairs {
             let a = head.len() as u32;
-            head.extend_from_slice(name.as_bytes());
+            head.extend_from_slice(name.to_ascii_lowercase().as_bytes());
             let b = head.len() as u32;
             head.extend_from_slice(b": ");
             let c = head.len() as u32;
@@ -97,14 +102,16 @@ impl Headers {
         }
     }
 
-    /// The value of the first field named `name` (any case).
+    /// The value of the first field named `name`, given in lowercase (the protocol's names
+    /// are, in `crate::protocol`): names match whatever their case on the wire.
     pub(crate) fn get(&self, name: &str) -> Option<&[u8]> {
+        debug_assert!(!name.bytes().any(|b| b.is_ascii_uppercase()), "{name}");
         self.iter()
-            .find(|(field, _)| field.eq_ignore_ascii_case(name.as_bytes()))
+            .find(|(field, _)| *field == name.as_bytes())
             .map(|(_, value)| value)
     }
 
-    /// Every field, in order, as `(name, value)`.
+    /// Every field, in order, as `(name in lowercase, value)`.
     pub(crate) fn iter(&self) -> impl Iterator<Item = (&[u8], &[u8])> {
         let part = |from: u32, to: u32| &self.head[from as usize..to as usize];
         self.fields
@@ -684,6 +691,34 @@ mod tests {
         );
         request_head(&mut out, "GET", &["/n"], b"h", &[], None);
         assert_eq!(out, b"GET /n HTTP/1.1\r\nHost: h\r\n\r\n");
+    }
+
+    #[test]
+    fn header_fields_are_found_whatever_their_case_and_in_order() {
+        let wire = b"HTTP/1.1 200 OK\r\nLAMBDA-Runtime-Trace-Id: Root=1\r\nX-a: 1\r\nx-A: 2\r\nContent-Length: 0\r\n\r\n";
+        let r = take_response(&mut buffer(wire), false).unwrap().unwrap();
+        assert_eq!(
+            r.headers.get("lambda-runtime-trace-id"),
+            Some(&b"Root=1"[..])
+        );
+        assert_eq!(r.headers.get("x-a"), Some(&b"1"[..]), "the first of two");
+        assert_eq!(r.headers.get("x-b"), None);
+        let names: Vec<_> = r.headers.iter().map(|(name, _)| name).collect();
+        assert_eq!(
+            names,
+            [
+                &b"lambda-runtime-trace-id"[..],
+                b"x-a",
+                b"x-a",
+                b"content-length"
+            ]
+        );
+        let status_only = take_status(&mut buffer(wire), false).unwrap().unwrap();
+        assert_eq!(
+            status_only.headers.iter().count(),
+            0,
+            "a post's answer keeps none"
+        );
     }
 
     #[test]

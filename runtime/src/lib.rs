@@ -35,9 +35,10 @@
 //! # Many invocations at once (Lambda Managed Instances)
 //!
 //! When Lambda sets `AWS_LAMBDA_MAX_CONCURRENCY` to N > 1, the same binary runs N invocations
-//! at once: N workers, each on a thread and a Runtime API connection of its own, share the one
-//! async runtime (and whatever `init` built). That is why every entry point asks the handler
-//! to be `Clone + Send`: each worker gets a clone; its futures need not be `Send`. Unset or 1,
+//! at once: N workers, each with a Runtime API connection of its own, as futures on one thread
+//! per vCPU (one thread on one vCPU), sharing whatever `init` built. That is why every entry
+//! point asks the handler to be `Clone + Send`: each worker gets a clone, moved to its thread;
+//! its futures need not be `Send`. Unset or 1,
 //! invocations run one at a time, at the same cost as before. Under concurrency the request id
 //! of log lines and [`xray_trace_id`] are each invocation's own, and `_X_AMZN_TRACE_ID` is not
 //! set (the environment is shared); a panic is posted to its own invocation.
