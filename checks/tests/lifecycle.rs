@@ -3,7 +3,7 @@
 //! registered, its budget, SIGKILL), the function author's shutdown hook, and an external
 //! extension that sees every INVOKE and the SHUTDOWN in order.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use faas_checks::files::{read, scratch, wait_for_file};
@@ -341,15 +341,15 @@ fn events_wait_for_every_extension_to_call_next() {
     std::thread::scope(|s| {
         let caller = s.spawn(|| f.invoke(b"1"));
         let runtime = s.spawn(|| {
-            let asked = Instant::now();
             let event = call(&f, "GET", RUNTIME_NEXT, &[], b"");
-            (event, asked.elapsed())
+            (event, Instant::now())
         });
         std::thread::sleep(hold);
         assert!(
             !runtime.is_finished(),
             "the event went out before the extension was ready"
         );
+        let released = Instant::now();
         let invoke = call(
             &f,
             "GET",
@@ -358,8 +358,11 @@ fn events_wait_for_every_extension_to_call_next() {
             b"",
         );
         assert_eq!(invoke.expect_json()["eventType"], "INVOKE");
-        let (event, waited) = runtime.join().unwrap();
-        assert!(waited >= hold, "{waited:?}");
+        let (event, answered) = runtime.join().unwrap();
+        assert!(
+            answered >= released,
+            "the event went out before the extension's next"
+        );
         let request_id = event
             .header("lambda-runtime-aws-request-id")
             .unwrap()
@@ -506,4 +509,475 @@ fn report_includes_the_post_invoke_phase() {
             "{line}"
         );
     });
+}
+
+/// Bash that registers the script as an external extension (for `INVOKE`), under its file's
+/// name, with the Extensions API over `/dev/tcp` (no curl on a fresh machine).
+const BASH_REGISTER: &str = r#"
+api=$AWS_LAMBDA_RUNTIME_API
+name=$(basename "$0")
+body='{"events":["INVOKE"]}'
+exec 3<>"/dev/tcp/${api%:*}/${api##*:}"
+printf 'POST /2020-01-01/extension/register HTTP/1.1\r\nHost: %s\r\nLambda-Extension-Name: %s\r\nContent-Length: %d\r\nConnection: close\r\n\r\n%s' "$api" "$name" "${#body}" "$body" >&3
+read -r status <&3
+exec 3<&-
+"#;
+
+/// Writes an executable bash script.
+fn script(path: &Path, body: &str) {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::write(path, format!("#!/bin/bash\n{body}")).unwrap();
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).unwrap();
+}
+
+fn lines(path: &Path) -> Vec<String> {
+    read(path).lines().map(str::to_owned).collect()
+}
+
+/// An external extension that registers and then exits 1 before calling `next` fails the init
+/// as on Lambda: the invocation waiting for that init gets `Extension.Crash` (a function error,
+/// at once, not after the 10 s init limit), and the environment is started again, extension
+/// included: this one works on its second start, so the next invocation is answered.
+#[test]
+fn an_extension_that_crashes_during_init_fails_it_with_extension_crash() {
+    let dir = scratch("crash-once");
+    let extensions = dir.join("extensions");
+    std::fs::create_dir_all(&extensions).unwrap();
+    let (starts, go, log) = (dir.join("starts"), dir.join("go"), dir.join("ext.log"));
+    script(
+        &extensions.join("flaky"),
+        &format!(
+            r#"echo start >> {starts:?}
+if [ ! -e {crashed:?} ]; then
+{BASH_REGISTER}
+  while [ ! -e {go:?} ]; do sleep 0.02; done
+  : > {crashed:?}
+  exit 1
+fi
+exec -a "$0" {recorder:?}
+"#,
+            crashed = dir.join("crashed"),
+            recorder = example("extension_recorder"),
+        ),
+    );
+    let f = Function::emulated(
+        &example("echo"),
+        &[("EXTENSION_LOG", log.to_str().unwrap())],
+        &["--extensions-dir", extensions.to_str().unwrap()],
+    );
+    assert!(wait_for_file(&starts, "start"), "{}", f.output());
+    let asked = Instant::now();
+    let answer = std::thread::scope(|s| {
+        let caller = s.spawn(|| f.invoke(br#"{"n":1}"#));
+        // The invocation waits for the init (the extension never calls next), then the
+        // extension exits.
+        std::thread::sleep(Duration::from_millis(300));
+        std::fs::write(&go, "").unwrap();
+        caller.join().unwrap()
+    });
+    assert_eq!(answer.status, 200, "{}", answer.body_excerpt());
+    assert_eq!(answer.header("x-amz-function-error"), Some("Unhandled"));
+    assert_eq!(error_type(&answer), "Extension.Crash", "{}", f.output());
+    let message = answer.expect_json()["errorMessage"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        message.contains("flaky") && message.contains("exit status: 1"),
+        "{message}"
+    );
+    assert!(
+        asked.elapsed() < Duration::from_secs(8),
+        "{:?}",
+        asked.elapsed()
+    );
+    assert!(
+        f.wait_for_output("the extension flaky exited during init", T)
+            .is_some(),
+        "{}",
+        f.output()
+    );
+    assert!(
+        f.output()
+            .contains("\tPhase: init\tStatus: error\tError Type: Extension.Crash"),
+        "{}",
+        f.output()
+    );
+    // A fresh init, the extension started again: it registers and the invocation runs.
+    assert_eq!(f.invoke(br#"{"n":2}"#).expect_json(), json!({"n": 2}));
+    assert_eq!(lines(&starts).len(), 2, "{}", f.output());
+    // The extension logs its INVOKE on its own time, maybe after the caller has its answer.
+    assert!(wait_for_file(&log, "INVOKE "), "{}", f.output());
+    let log = lines(&log);
+    assert_eq!(
+        log.first().map(String::as_str),
+        Some("registered"),
+        "{log:?}"
+    );
+    assert!(log.iter().any(|l| l.starts_with("INVOKE ")), "{log:?}");
+}
+
+/// An extension that exits at every start (without registering) fails every init with
+/// `Extension.Crash`: each invocation is answered with it promptly, none hangs, and the
+/// function process is started again with each new environment.
+#[test]
+fn an_extension_that_always_crashes_fails_every_invocation_promptly() {
+    let dir = scratch("crash-always");
+    let extensions = dir.join("extensions");
+    std::fs::create_dir_all(&extensions).unwrap();
+    script(&extensions.join("broken"), "exit 1\n");
+    let f = Function::emulated(
+        &example("echo"),
+        &[],
+        &["--extensions-dir", extensions.to_str().unwrap()],
+    );
+    for n in 0..2 {
+        let asked = Instant::now();
+        let answer = f.invoke(format!(r#"{{"n":{n}}}"#).as_bytes());
+        assert_eq!(error_type(&answer), "Extension.Crash", "{}", f.output());
+        assert!(
+            asked.elapsed() < Duration::from_secs(8),
+            "{:?}",
+            asked.elapsed()
+        );
+    }
+    assert!(
+        f.wait_for_output(
+            "the extension broken exited during init (exit status: 1)",
+            T
+        )
+        .is_some(),
+        "{}",
+        f.output()
+    );
+}
+
+/// A function process that crashes mid-invocation resets the whole environment, as on
+/// Lambda: the external extension gets SHUTDOWN (`failure`) and exits, it is started again
+/// with the new function process and registers again, and the next invocation reaches it.
+#[test]
+fn a_function_crash_restarts_the_extensions_with_it() {
+    let dir = scratch("reset");
+    let extensions = dir.join("extensions");
+    std::fs::create_dir_all(&extensions).unwrap();
+    let (starts, log) = (dir.join("starts"), dir.join("ext.log"));
+    script(
+        &extensions.join("counter"),
+        &format!(
+            "echo start >> {starts:?}\nexec -a \"$0\" {:?}\n",
+            example("extension_recorder")
+        ),
+    );
+    // The function: on its first start it takes one event and dies; then it is `echo`.
+    let function = dir.join("function");
+    script(
+        &function,
+        &format!(
+            r#"if [ ! -e {crashed:?} ]; then
+  : > {crashed:?}
+  api=$AWS_LAMBDA_RUNTIME_API
+  exec 3<>"/dev/tcp/${{api%:*}}/${{api##*:}}"
+  printf 'GET /2018-06-01/runtime/invocation/next HTTP/1.1\r\nHost: %s\r\n\r\n' "$api" >&3
+  read -r status <&3
+  exit 3
+fi
+exec {echo:?}
+"#,
+            crashed = dir.join("crashed"),
+            echo = example("echo"),
+        ),
+    );
+    let f = Function::emulated(
+        &function,
+        &[("EXTENSION_LOG", log.to_str().unwrap())],
+        &["--extensions-dir", extensions.to_str().unwrap()],
+    );
+    let crashed = f.invoke(br#"{"n":1}"#);
+    assert_eq!(error_type(&crashed), "Runtime.ExitError", "{}", f.output());
+    let answer = f.invoke(br#"{"n":2}"#);
+    assert_eq!(answer.expect_json(), json!({"n": 2}), "{}", f.output());
+    assert_eq!(lines(&starts).len(), 2, "{}", f.output());
+    let output = f.output();
+    let ids: Vec<&str> = output
+        .lines()
+        .filter_map(|l| l.split("START RequestId: ").nth(1))
+        .filter_map(|rest| rest.split_whitespace().next())
+        .collect();
+    assert_eq!(ids.len(), 2, "{output}");
+    let expected = [
+        "registered".to_owned(),
+        format!("INVOKE {}", ids[0]),
+        "SHUTDOWN failure".to_owned(),
+        "registered".to_owned(),
+        format!("INVOKE {}", ids[1]),
+    ];
+    assert!(wait_for_file(&log, &expected[4]), "{output}");
+    assert_eq!(lines(&log), expected, "{output}");
+}
+
+/// A function whose first init sleeps past the init limit (shortened to 500 ms with
+/// `FAAS_EMULATOR_INIT_LIMIT_MS`), and whose retried init takes 400 ms before it runs `echo`.
+fn slow_first_init(dir: &Path) -> (PathBuf, PathBuf) {
+    let (function, starts) = (dir.join("function"), dir.join("starts"));
+    script(
+        &function,
+        &format!(
+            r#"echo start >> {starts:?}
+if [ ! -e {slow:?} ]; then : > {slow:?}; exec sleep 30; fi
+sleep 0.4
+exec {echo:?}
+"#,
+            slow = dir.join("slow"),
+            echo = example("echo"),
+        ),
+    );
+    (function, starts)
+}
+
+/// The `REPORT` line of the invocation that started with `START RequestId: <id>`.
+fn report_of(f: &Function, start: &str) -> String {
+    let id = start
+        .split("START RequestId: ")
+        .nth(1)
+        .and_then(|r| r.split_whitespace().next())
+        .unwrap_or_else(|| panic!("no START line: {start:?}"))
+        .to_owned();
+    f.wait_for_output(&format!("REPORT RequestId: {id}"), T)
+        .unwrap_or_else(|| panic!("no REPORT for {id}:\n{}", f.output()))
+}
+
+fn duration_ms(report: &str) -> f64 {
+    report
+        .split("\tDuration: ")
+        .nth(1)
+        .and_then(|r| r.split(" ms").next())
+        .and_then(|d| d.parse().ok())
+        .unwrap_or_else(|| panic!("no Duration in {report:?}"))
+}
+
+/// Lambda's init limit: an init still running past it is abandoned (`INIT_REPORT ... Status:
+/// timeout`, the process killed) and retried inside the invocation waiting for it, under the
+/// function's timeout: the invocation is answered, and its `REPORT` has no Init Duration but a
+/// Duration that includes the retried init (the "suppressed init").
+#[test]
+fn an_init_past_the_limit_is_retried_inside_the_invocation() {
+    let dir = scratch("init-timeout");
+    let (function, starts) = slow_first_init(&dir);
+    let f = Function::emulated(
+        &function,
+        &[("FAAS_EMULATOR_INIT_LIMIT_MS", "500")],
+        &["--timeout", "5"],
+    );
+    let asked = Instant::now();
+    let answer = f.invoke(br#"{"n":1}"#);
+    assert_eq!(answer.expect_json(), json!({"n": 1}), "{}", f.output());
+    assert!(
+        asked.elapsed() >= Duration::from_millis(800),
+        "{:?}",
+        asked.elapsed()
+    );
+    let output = f.output();
+    let init_report = output
+        .lines()
+        .find(|l| l.starts_with("INIT_REPORT"))
+        .unwrap_or_else(|| panic!("no INIT_REPORT:\n{output}"));
+    assert!(
+        init_report.ends_with("\tPhase: init\tStatus: timeout"),
+        "{init_report}"
+    );
+    assert!(
+        output.contains("the init phase passed its 500 ms limit"),
+        "{output}"
+    );
+    let start = f.wait_for_output("START RequestId: ", T).unwrap();
+    let report = report_of(&f, &start);
+    assert!(!report.contains("Init Duration"), "{report}");
+    assert!(duration_ms(&report) >= 400.0, "{report}");
+    assert_eq!(lines(&starts).len(), 2, "{output}");
+}
+
+/// With no invocation waiting, the init that passed the limit is retried only when the first
+/// invocation comes, as Lambda retries it "at the time of the first function invocation".
+#[test]
+fn a_timed_out_init_waits_for_the_first_invocation_to_retry() {
+    let dir = scratch("init-timeout-idle");
+    let (function, starts) = slow_first_init(&dir);
+    let f = Function::emulated(
+        &function,
+        &[("FAAS_EMULATOR_INIT_LIMIT_MS", "300")],
+        &["--timeout", "5"],
+    );
+    assert!(
+        f.wait_for_output("Status: timeout", T).is_some(),
+        "{}",
+        f.output()
+    );
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(lines(&starts).len(), 1, "retried before any invocation");
+    let answer = f.invoke(br#"{"n":2}"#);
+    assert_eq!(answer.expect_json(), json!({"n": 2}), "{}", f.output());
+    let start = f.wait_for_output("START RequestId: ", T).unwrap();
+    let report = report_of(&f, &start);
+    assert!(!report.contains("Init Duration"), "{report}");
+    assert!(duration_ms(&report) >= 400.0, "{report}");
+    assert_eq!(lines(&starts).len(), 2);
+}
+
+/// After init too, an external extension that exits fails the environment: the invocation in
+/// flight gets `Extension.Crash` (AWS's emulator stores `AgentCrash` for any extension exit
+/// outside the shutdown phase), the environment is reset, and the next invocation gets a fresh
+/// one. Here the extension dies on its first INVOKE while the handler sleeps 1.5 s.
+#[test]
+fn an_extension_that_crashes_mid_invocation_fails_it_with_extension_crash() {
+    let dir = scratch("crash-invoke");
+    let extensions = dir.join("extensions");
+    std::fs::create_dir_all(&extensions).unwrap();
+    let starts = dir.join("starts");
+    // Registers for INVOKE, calls next (init done), and exits 1 when the INVOKE arrives; on
+    // its second start it is the recorder.
+    script(
+        &extensions.join("fragile"),
+        &format!(
+            r#"echo start >> {starts:?}
+if [ ! -e {crashed:?} ]; then
+  : > {crashed:?}
+  api=$AWS_LAMBDA_RUNTIME_API
+  name=$(basename "$0")
+  body='{{"events":["INVOKE"]}}'
+  exec 3<>"/dev/tcp/${{api%:*}}/${{api##*:}}"
+  printf 'POST /2020-01-01/extension/register HTTP/1.1\r\nHost: %s\r\nLambda-Extension-Name: %s\r\nContent-Length: %d\r\n\r\n%s' "$api" "$name" "${{#body}}" "$body" >&3
+  id=
+  while read -r line; do
+    line=${{line%$'\r'}}
+    case "${{line,,}}" in lambda-extension-identifier:*) id=${{line#*: }};; "") break;; esac
+  done <&3
+  printf 'GET /2020-01-01/extension/event/next HTTP/1.1\r\nHost: %s\r\nLambda-Extension-Identifier: %s\r\n\r\n' "$api" "$id" >&3
+  read -r status <&3
+  exit 1
+fi
+exec -a "$0" {recorder:?}
+"#,
+            crashed = dir.join("crashed"),
+            recorder = example("extension_recorder"),
+        ),
+    );
+    let f = Function::emulated(
+        &example("sleep"),
+        &[],
+        &[
+            "--extensions-dir",
+            extensions.to_str().unwrap(),
+            "--timeout",
+            "10",
+        ],
+    );
+    let answer = f.invoke(br#"{"ms":1500}"#);
+    assert_eq!(error_type(&answer), "Extension.Crash", "{}", f.output());
+    let message = answer.expect_json()["errorMessage"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        message.starts_with("RequestId: ") && message.contains("fragile"),
+        "{message}"
+    );
+    assert!(
+        f.wait_for_output("the extension fragile exited after init", T)
+            .is_some(),
+        "{}",
+        f.output()
+    );
+    let answer = f.invoke(br#"{"ms":1}"#);
+    assert_eq!(
+        answer.expect_json(),
+        json!({"slept_ms": 1}),
+        "{}",
+        f.output()
+    );
+    assert_eq!(lines(&starts).len(), 2, "{}", f.output());
+}
+
+/// An invocation that times out (one at a time) resets the environment too: the extension
+/// registered for SHUTDOWN hears `shutdownReason: timeout`, exits, and is started again with
+/// the new function process.
+#[test]
+fn a_timeout_resets_the_extensions_with_shutdown_timeout() {
+    let dir = scratch("reset-timeout");
+    let extensions = dir.join("extensions");
+    std::fs::create_dir_all(&extensions).unwrap();
+    let log = dir.join("ext.log");
+    std::os::unix::fs::symlink(example("extension_recorder"), extensions.join("recorder")).unwrap();
+    let f = Function::emulated(
+        &example("sleep"),
+        &[("EXTENSION_LOG", log.to_str().unwrap())],
+        &[
+            "--extensions-dir",
+            extensions.to_str().unwrap(),
+            "--timeout",
+            "1",
+        ],
+    );
+    let answer = f.invoke(br#"{"ms":3000}"#);
+    assert_eq!(error_type(&answer), "Sandbox.Timedout", "{}", f.output());
+    assert!(wait_for_file(&log, "SHUTDOWN timeout"), "{}", f.output());
+    let answer = f.invoke(br#"{"ms":1}"#);
+    assert_eq!(
+        answer.expect_json(),
+        json!({"slept_ms": 1}),
+        "{}",
+        f.output()
+    );
+    // The extension logs its second INVOKE on its own time.
+    let deadline = Instant::now() + T;
+    while lines(&log).len() < 5 && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let log = lines(&log);
+    assert_eq!(
+        log.iter()
+            .map(|l| l.split(' ').next().unwrap_or(""))
+            .collect::<Vec<_>>(),
+        ["registered", "INVOKE", "SHUTDOWN", "registered", "INVOKE"],
+        "{log:?}"
+    );
+    assert_eq!(log[2], "SHUTDOWN timeout");
+}
+
+/// An extension that cannot be started (its interpreter does not exist) fails the init with
+/// `Extension.LaunchError`, as AWS's RAPID does, instead of leaving the init waiting for it.
+#[test]
+fn an_extension_that_cannot_start_fails_the_init_with_launch_error() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = scratch("launch");
+    let extensions = dir.join("extensions");
+    std::fs::create_dir_all(&extensions).unwrap();
+    let path = extensions.join("unlaunchable");
+    std::fs::write(&path, "#!/nonexistent/interpreter\n").unwrap();
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let f = Function::emulated(
+        &example("echo"),
+        &[],
+        &["--extensions-dir", extensions.to_str().unwrap()],
+    );
+    let asked = Instant::now();
+    let answer = f.invoke(b"{}");
+    assert_eq!(
+        error_type(&answer),
+        "Extension.LaunchError",
+        "{}",
+        f.output()
+    );
+    assert!(
+        answer.expect_json()["errorMessage"]
+            .as_str()
+            .unwrap()
+            .contains("unlaunchable"),
+        "{}",
+        answer.body_excerpt()
+    );
+    assert!(
+        asked.elapsed() < Duration::from_secs(8),
+        "{:?}",
+        asked.elapsed()
+    );
 }

@@ -15,3 +15,15 @@ pub const MAX_STREAM_ERROR_DETAILS: usize = 256 * 1024;
 /// The ARN of a function in the emulator, before its name (the account and region of AWS's
 /// emulator).
 pub const EMULATED_ARN_PREFIX: &str = "arn:aws:lambda:us-east-1:012345678912:function:";
+/// The error type of an init (or invocation) that failed because an external extension exited
+/// before the shutdown phase. AWS's emulator stores it for any extension process that ends
+/// while the environment is not shutting down (aws-lambda-runtime-interface-emulator,
+/// `lambda/fatalerror/fatalerror.go`: `AgentCrash ErrorType = "Extension.Crash"`, set by
+/// `watchEvents` in `lambda/rapid/start.go`), and Lambda's docs show it in the init report:
+/// `INIT_REPORT Init Duration: 1236.04 ms Phase: init Status: error Error Type: Extension.Crash`
+/// ("Understanding the Lambda execution environment lifecycle", Init phase failures).
+pub const EXTENSION_CRASH: &str = "Extension.Crash";
+/// The error type of an init that failed because an external extension could not be started
+/// (AWS's emulator: `AgentLaunchError ErrorType = "Extension.LaunchError"`, same file, stored
+/// by `agentLaunchError` in `lambda/rapid/start.go`).
+pub const EXTENSION_LAUNCH_ERROR: &str = "Extension.LaunchError";

@@ -32,8 +32,9 @@
 //!    lifecycle events observers subscribe to. No HTTP.
 //! 3. `api`: the Runtime API (`rapi`) and the invoke endpoint (`invoke`), HTTP handlers for
 //!    the crate's one server (`crate::server`) that map the core's enums to AWS's answers.
-//! 4. `supervisor` (starts, replaces and stops the function process), `report` (the
-//!    `START`/`END`/`REPORT` lines, a lifecycle subscriber), and this file's wiring.
+//! 4. `supervisor` (starts, resets and stops the execution environment: extensions and
+//!    function process), `report` (the `START`/`END`/`REPORT` lines, a lifecycle subscriber),
+//!    and this file's wiring.
 
 mod api;
 mod core;
@@ -62,7 +63,7 @@ use crate::shutdown::Stop;
 use core::Sandbox;
 use limits::EMULATED_ARN_PREFIX;
 
-pub use report::{peak_memory_kib, vm_hwm_kib};
+pub use core::lifecycle::{peak_memory_kib, vm_hwm_kib};
 
 /// The function timeout when `AWS_LAMBDA_FUNCTION_TIMEOUT` is unset, as AWS's emulator.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(300);
@@ -176,6 +177,12 @@ pub struct Emulator {
     /// the function without a signal then, and so does the emulator by default; set with
     /// `FAAS_EMULATOR_SIGTERM=always`.
     pub sigterm_always: bool,
+    /// Lambda's limit on the init phase (10 s, on-demand): an init still running past it is
+    /// abandoned (`INIT_REPORT ... Status: timeout`) and retried inside the first invocation,
+    /// under the function's timeout (the "suppressed init": that invocation's `REPORT` has no
+    /// Init Duration, the init is in its Duration). Tests shorten it with
+    /// [`INIT_LIMIT_VAR`]. Not applied under Managed Instances (`max_concurrency` > 1).
+    pub init_limit: Duration,
 }
 
 /// Names a directory of external extensions to start instead of `/opt/extensions`.
@@ -183,6 +190,29 @@ pub const EXTENSIONS_DIR_VAR: &str = "FAAS_EMULATOR_EXTENSIONS_DIR";
 /// `always`: SIGTERM to the function at stop even without an extension
 /// ([`Emulator::sigterm_always`]).
 pub const SIGTERM_VAR: &str = "FAAS_EMULATOR_SIGTERM";
+
+/// Milliseconds: the init phase's limit instead of Lambda's 10 s ([`Emulator::init_limit`]), so
+/// a test of the init timeout need not wait 10 s. Not a Lambda setting.
+pub const INIT_LIMIT_VAR: &str = "FAAS_EMULATOR_INIT_LIMIT_MS";
+
+/// [`INIT_LIMIT_VAR`] when it is a whole number of milliseconds above 0, else Lambda's 10 s
+/// (with a line on stderr for a value it cannot use).
+fn init_limit_from_env() -> Duration {
+    let default = core::INIT_LIMIT;
+    let Some(value) = std::env::var_os(INIT_LIMIT_VAR) else {
+        return default;
+    };
+    match value.to_str().and_then(|v| v.trim().parse::<u64>().ok()) {
+        Some(ms) if ms > 0 => Duration::from_millis(ms),
+        _ => {
+            eprintln!(
+                "{INIT_LIMIT_VAR} must be a whole number of milliseconds above 0, got {value:?}: using {} ms",
+                default.as_millis()
+            );
+            default
+        }
+    }
+}
 
 /// The extensions directory from the environment, else `/opt/extensions` when it exists.
 fn extensions_dir_from_env() -> Option<PathBuf> {
@@ -213,6 +243,7 @@ impl Emulator {
             max_concurrency: 1,
             extensions_dir: extensions_dir_from_env(),
             sigterm_always: sigterm_always_from_env(),
+            init_limit: init_limit_from_env(),
         }
     }
 
@@ -295,6 +326,7 @@ impl Emulator {
         let slots = self.max_concurrency.max(1);
         let mut sandbox = sandbox.concurrent(slots);
         sandbox.max_stream_bytes = limits.max_stream_bytes;
+        sandbox.init_limit = self.init_limit;
         sandbox.subscribe(report::lines());
         sandbox.subscribe(core::telemetry::subscriber(Arc::clone(
             &sandbox.extensions.telemetry,
@@ -373,7 +405,12 @@ impl Emulator {
             extensions_dir: self.extensions_dir.as_deref(),
             sigterm_always: self.sigterm_always,
         };
+        let telemetry = Arc::clone(&sandbox.extensions.telemetry);
         let code = supervisor::supervise(name, sandbox, &setup, shutdown).await;
+        // The processes are gone: their last lines still in the pipes are copied out first.
+        let _ =
+            tokio::task::spawn_blocking(move || telemetry.copying.wait_idle(output::DRAIN_LIMIT))
+                .await;
         stop_servers.fire();
         let _ = api_server.await;
         let _ = invoke_server.await;
@@ -600,6 +637,7 @@ pub(crate) async fn local_mode(listen: SocketAddr, function: &FunctionSettings) 
         max_concurrency,
         extensions_dir: extensions_dir_from_env(),
         sigterm_always: sigterm_always_from_env(),
+        init_limit: init_limit_from_env(),
     };
     emulator
         .run("faas-runtime (local mode, AWS_LAMBDA_RUNTIME_API is unset)")

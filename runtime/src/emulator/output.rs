@@ -19,6 +19,10 @@ use super::core::telemetry::Telemetry;
 /// A line longer than this is handed over in pieces (Lambda cuts log events at 256 KiB).
 const MAX_LINE: usize = 256 * 1024;
 
+/// How long the emulator, once every process has ended, waits for their last output to be
+/// copied out before it exits (a leftover grandchild may hold a pipe open).
+pub(crate) const DRAIN_LIMIT: std::time::Duration = std::time::Duration::from_millis(500);
+
 /// Points `command`'s stdout and stderr at pipes whose lines become `kind` records of
 /// `telemetry`, when it captures output; else leaves `command` as it is. The threads end when
 /// the process and `command` (which holds the pipes' other ends until dropped) are gone.
@@ -36,10 +40,16 @@ pub(crate) fn capture<'a>(
             continue;
         };
         let telemetry = Arc::clone(telemetry);
+        telemetry.copying.start();
+        let counted = Arc::clone(&telemetry);
         let copy = std::thread::Builder::new()
             .name("output".into())
-            .spawn(move || copy_lines(File::from(read), stderr, &telemetry, kind));
+            .spawn(move || {
+                copy_lines(File::from(read), stderr, &telemetry, kind);
+                telemetry.copying.end();
+            });
         if copy.is_err() {
+            counted.copying.end();
             continue;
         }
         if stderr {

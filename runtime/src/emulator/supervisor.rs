@@ -1,6 +1,7 @@
-//! Runs the function process: starts the external extensions and then the function with
-//! `AWS_LAMBDA_RUNTIME_API` set, replaces the function after a crash or a timeout, and at stop
-//! runs Lambda's shutdown phase: the invocation in flight finishes, then SIGTERM to the runtime
+//! Runs the execution environment: starts the external extensions and then the function with
+//! `AWS_LAMBDA_RUNTIME_API` set, and resets the whole environment (extensions included) when
+//! the function crashes or times out or an extension exits (`Extension.Crash`), as Lambda
+//! does. At stop it runs Lambda's shutdown phase: the invocation in flight finishes, then SIGTERM to the runtime
 //! only when an extension registered (300 ms for it, 500 ms with an internal extension; a plain
 //! kill otherwise), SHUTDOWN to each external extension, SIGKILL to all after 2 s.
 
@@ -16,6 +17,7 @@ use tokio::process::{Child, Command};
 use super::core::Sandbox;
 use super::core::extensions::SHUTDOWN_LIMIT;
 use super::core::telemetry;
+use super::limits::{EXTENSION_CRASH, EXTENSION_LAUNCH_ERROR};
 use super::output;
 
 /// A process that dies sooner than this after starting counts as a failed start: the next one
@@ -40,7 +42,33 @@ pub(crate) struct Setup<'a> {
     pub sigterm_always: bool,
 }
 
-/// Keeps one function process running until `stop` resolves; returns the exit code.
+/// One external extension process, named after its file (the name it registers under).
+struct Extension {
+    name: String,
+    child: Child,
+}
+
+/// How an execution environment ended before the emulator was told to stop.
+enum Ended {
+    /// The function process exited by itself.
+    Runtime(std::io::Result<ExitStatus>),
+    /// The external extension at this index exited (Lambda: `Extension.Crash`).
+    Extension(usize, std::io::Result<ExitStatus>),
+    /// An invocation timed out: classic Lambda replaces the environment.
+    Timeout,
+    /// The init phase passed its limit: it is abandoned and retried with the first invocation.
+    InitTimeout,
+    /// This extension could not be started (why): the init fails with
+    /// `Extension.LaunchError`.
+    Launch(String, String),
+}
+
+/// Keeps one execution environment running until `stop` resolves; returns the exit code. An
+/// environment is the external extensions and the function process, started in that order
+/// for each init; when either fails (the runtime crashes or times out, an extension exits,
+/// the init fails) Lambda resets the whole environment, and so does this: SHUTDOWN to the
+/// extensions registered for it (`failure` or `timeout`), the others killed, then a new
+/// environment whose extensions register again.
 pub(crate) async fn supervise(
     name: &str,
     sandbox: Arc<Sandbox>,
@@ -53,13 +81,13 @@ pub(crate) async fn supervise(
         eprintln!("{name}: no function command to run");
         return 2;
     };
-    let mut extensions = match setup.extensions_dir {
-        Some(dir) => start_extensions(name, &sandbox, dir, env),
-        None => Vec::new(),
-    };
     let mut failed_starts = 0u32;
     loop {
         sandbox.runtime_starting();
+        let (mut extensions, launch_failed) = match setup.extensions_dir {
+            Some(dir) => start_extensions(name, &sandbox, dir, env),
+            None => (Vec::new(), None),
+        };
         let mut child = match output::capture(
             Command::new(program)
                 .args(args)
@@ -77,45 +105,103 @@ pub(crate) async fn supervise(
                     program.to_string_lossy()
                 );
                 sandbox.stop();
+                for extension in &mut extensions {
+                    let _ = kill(&mut extension.child).await;
+                }
                 return 127;
             }
         };
         sandbox.runtime_started(child.id());
         let started = Instant::now();
-        let (status, timed_out) = tokio::select! {
-            status = child.wait() => (status, false),
-            () = sandbox.overdue() => {
-                tracing::warn!("an invocation timed out: replacing the function process");
-                (kill(&mut child).await, true)
-            }
+        let ended = if let Some((extension, why)) = launch_failed {
+            Ended::Launch(extension, why)
+        } else {
+            tokio::select! {
+            status = child.wait() => Ended::Runtime(status),
+            (index, status) = first_exit(&mut extensions) => Ended::Extension(index, status),
+            () = sandbox.overdue() => Ended::Timeout,
+            () = sandbox.init_expired() => Ended::InitTimeout,
             () = stop.as_mut() => {
                 return if setup.sigterm_always {
                     let code = shut_down(name, &sandbox, child).await;
-                    stop_extensions(&sandbox, &mut extensions, Instant::now() + SHUTDOWN_LIMIT).await;
+                    stop_extensions(&sandbox, &mut extensions, "spindown", Instant::now() + SHUTDOWN_LIMIT).await;
                     code
                 } else {
                     lambda_shutdown(name, &sandbox, child, &mut extensions).await
                 };
             }
+            }
         };
-        let clean = matches!(&status, Ok(status) if status.success());
-        let how = describe(status);
-        // A function exits 0 when told to stop, and Ctrl-C reaches the whole process group:
-        // the function may have seen it first. Wait a moment for ours before replacing it.
-        if clean
-            && tokio::time::timeout(CLEAN_EXIT_PAUSE, stop.as_mut())
-                .await
-                .is_ok()
-        {
-            sandbox.stop();
-            sandbox.runtime_exited(&how);
-            eprintln!("{name}: stopped; the function process ended ({how})");
-            return 0;
-        }
-        let init_failed = sandbox.runtime_exited(&how);
-        // A process the emulator killed for a timeout did not fail to start: replacing it
-        // at once keeps the restart delay from outgrowing the queue's patience.
-        failed_starts = if timed_out {
+        let (init_failed, reason, what) = match ended {
+            Ended::Runtime(status) => {
+                let clean = matches!(&status, Ok(status) if status.success());
+                let how = describe(status);
+                // A function exits 0 when told to stop, and Ctrl-C reaches the whole process
+                // group: the function may have seen it first. Wait a moment for ours before
+                // replacing it.
+                if clean
+                    && tokio::time::timeout(CLEAN_EXIT_PAUSE, stop.as_mut())
+                        .await
+                        .is_ok()
+                {
+                    sandbox.stop();
+                    sandbox.runtime_exited(&how);
+                    let limit = Instant::now() + SHUTDOWN_LIMIT;
+                    stop_extensions(&sandbox, &mut extensions, "spindown", limit).await;
+                    eprintln!("{name}: stopped; the function process ended ({how})");
+                    return 0;
+                }
+                let failed = sandbox.runtime_exited(&how);
+                (
+                    failed,
+                    "failure",
+                    format!("the function process ended ({how})"),
+                )
+            }
+            Ended::Launch(extension, why) => {
+                sandbox.extension_failed(EXTENSION_LAUNCH_ERROR, &extension, &why);
+                let _ = kill(&mut child).await;
+                let what = format!(
+                    "the extension {extension} could not be started ({why}): {EXTENSION_LAUNCH_ERROR}"
+                );
+                (true, "failure", what)
+            }
+            Ended::Extension(index, status) => {
+                let extension = extensions.swap_remove(index);
+                let how = describe(status);
+                let failed = sandbox.extension_failed(EXTENSION_CRASH, &extension.name, &how);
+                let _ = kill(&mut child).await;
+                let phase = if failed { "during init" } else { "after init" };
+                let what = format!(
+                    "the extension {} exited {phase} ({how}): {EXTENSION_CRASH}",
+                    extension.name
+                );
+                (failed, "failure", what)
+            }
+            Ended::Timeout => {
+                tracing::warn!("an invocation timed out: replacing the function process");
+                let how = describe(kill(&mut child).await);
+                sandbox.runtime_exited(&how);
+                (
+                    false,
+                    "timeout",
+                    format!("the function process was killed ({how})"),
+                )
+            }
+            Ended::InitTimeout => {
+                sandbox.init_timed_out();
+                let how = describe(kill(&mut child).await);
+                let what = format!(
+                    "the init phase passed its {} ms limit, the function process was killed \
+                     ({how}); the init is retried inside the first invocation",
+                    sandbox.init_limit.as_millis()
+                );
+                (false, "timeout", what)
+            }
+        };
+        // A process killed for a timeout did not fail to start: it is replaced at once, so the
+        // restart delay does not outgrow the queue's patience.
+        failed_starts = if reason == "timeout" {
             0
         } else if init_failed || started.elapsed() < HEALTHY_AFTER {
             failed_starts + 1
@@ -129,17 +215,54 @@ pub(crate) async fn supervise(
                 .min(MAX_RESTART_DELAY)
         };
         eprintln!(
-            "{name}: the function process ended ({how}); starting a new one in {} ms",
+            "{name}: {what}; starting a new environment in {} ms",
             delay.as_millis()
         );
+        // Lambda resets the whole environment: the extensions go too, and the next init starts
+        // them again (they register again).
+        stop_extensions(
+            &sandbox,
+            &mut extensions,
+            reason,
+            Instant::now() + SHUTDOWN_LIMIT,
+        )
+        .await;
+        sandbox.extensions.reset();
+        // Lambda retries a timed-out init with the first invocation: wait for one.
+        let wait = async {
+            tokio::time::sleep(delay).await;
+            if sandbox.retries_init() {
+                sandbox.wanted().await;
+            }
+        };
         tokio::select! {
-            () = tokio::time::sleep(delay) => {}
+            () = wait => {}
             () = stop.as_mut() => {
                 sandbox.stop();
                 return 0;
             }
         }
     }
+}
+
+/// The first of `extensions` to exit: its index and status. Never resolves without any.
+async fn first_exit(extensions: &mut [Extension]) -> (usize, std::io::Result<ExitStatus>) {
+    if extensions.is_empty() {
+        return std::future::pending().await;
+    }
+    let mut waits: Vec<_> = extensions
+        .iter_mut()
+        .map(|e| Box::pin(e.child.wait()))
+        .collect();
+    std::future::poll_fn(|cx| {
+        for (index, wait) in waits.iter_mut().enumerate() {
+            if let std::task::Poll::Ready(status) = wait.as_mut().poll(cx) {
+                return std::task::Poll::Ready((index, status));
+            }
+        }
+        std::task::Poll::Pending
+    })
+    .await
 }
 
 /// Waiting callers get 503 at once; SIGTERM to the function, then up to the function timeout
@@ -176,7 +299,7 @@ async fn lambda_shutdown(
     name: &str,
     sandbox: &Sandbox,
     mut child: Child,
-    extensions: &mut Vec<Child>,
+    extensions: &mut Vec<Extension>,
 ) -> i32 {
     sandbox.stop();
     // Lambda never shuts an environment down mid-invocation: the one in flight ends first
@@ -212,27 +335,46 @@ async fn lambda_shutdown(
         None => "killed without a signal: no extension registered",
     };
     eprintln!("{name}: stopped; the function process ended ({how}; {reason})");
-    stop_extensions(sandbox, extensions, limit).await;
+    stop_extensions(sandbox, extensions, "spindown", limit).await;
     0
 }
 
-/// Sends SHUTDOWN to the extensions registered for it and waits for the external ones until
-/// `limit`, then kills those still running.
-async fn stop_extensions(sandbox: &Sandbox, extensions: &mut Vec<Child>, limit: Instant) {
+/// Sends SHUTDOWN (`reason`: `spindown`, `failure` or `timeout`) to the extensions registered
+/// for it and waits for those until `limit`, then kills what still runs; the others are killed
+/// at once, as AWS's RAPID does (`shutdownAgents`: SIGKILL to an agent not subscribed to
+/// SHUTDOWN).
+async fn stop_extensions(
+    sandbox: &Sandbox,
+    extensions: &mut Vec<Extension>,
+    reason: &str,
+    limit: Instant,
+) {
     let deadline_ms = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap_or_default()
         .as_millis() as u64
         + limit.saturating_duration_since(Instant::now()).as_millis() as u64;
-    sandbox.extensions.shutdown("spindown", deadline_ms);
+    let subscribers = sandbox.extensions.shutdown_subscribers();
+    sandbox.extensions.shutdown(reason, deadline_ms);
+    for extension in extensions.iter_mut() {
+        if !subscribers.contains(&extension.name) {
+            let _ = kill(&mut extension.child).await;
+        }
+    }
     for extension in extensions.iter_mut() {
         let left = limit.saturating_duration_since(Instant::now());
-        if tokio::time::timeout(left, extension.wait()).await.is_err() {
-            let _ = kill(extension).await;
+        if tokio::time::timeout(left, extension.child.wait())
+            .await
+            .is_err()
+        {
+            let _ = kill(&mut extension.child).await;
         }
     }
     extensions.clear();
 }
+
+/// The extensions started, and the first one that could not be (its name and why).
+type Started = (Vec<Extension>, Option<(String, String)>);
 
 /// Starts every executable file in `dir` (sorted by name) as an external extension, with the
 /// function's environment; their names are the ones that register as external.
@@ -241,7 +383,7 @@ fn start_extensions(
     sandbox: &Sandbox,
     dir: &Path,
     env: &[(String, String)],
-) -> Vec<Child> {
+) -> Started {
     use std::os::unix::fs::PermissionsExt;
     let mut files: Vec<_> = match std::fs::read_dir(dir) {
         Ok(entries) => entries
@@ -257,7 +399,7 @@ fn start_extensions(
                 "{name}: cannot read the extensions directory {}: {e}",
                 dir.display()
             );
-            return Vec::new();
+            return (Vec::new(), None);
         }
     };
     files.sort();
@@ -269,9 +411,11 @@ fn start_extensions(
         sandbox.extensions.telemetry.capture_output();
     }
     sandbox.extensions.expect_external(names);
-    files
+    let mut failed = None;
+    let started = files
         .iter()
         .filter_map(|path| {
+            let file_name = path.file_name()?.to_string_lossy().into_owned();
             match output::capture(
                 Command::new(path)
                     .envs(env.iter().cloned())
@@ -281,14 +425,19 @@ fn start_extensions(
             )
             .spawn()
             {
-                Ok(child) => Some(child),
+                Ok(child) => Some(Extension {
+                    name: file_name,
+                    child,
+                }),
                 Err(e) => {
                     eprintln!("{name}: cannot start the extension {}: {e}", path.display());
+                    failed.get_or_insert((file_name, e.to_string()));
                     None
                 }
             }
         })
-        .collect()
+        .collect();
+    (started, failed)
 }
 
 fn signal(child: &Child, signal: i32) {

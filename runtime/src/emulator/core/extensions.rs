@@ -134,8 +134,9 @@ impl Extensions {
         Ok(id)
     }
 
-    /// A new runtime process starts (the first, or one replacing a crashed one): the internal
-    /// extensions of the old one are gone with it, and registration opens for its init.
+    /// A new runtime process starts: the internal extensions of an old one are gone with it,
+    /// and registration opens for its init. The external ones, started just before it for the
+    /// same environment, stay ([`Extensions::reset`] ended the old environment's).
     pub(crate) fn runtime_replaced(&self) {
         let mut registry = self.registry();
         registry.agents.retain(|a| a.external);
@@ -144,6 +145,32 @@ impl Extensions {
             .retain(|id| registry.agents.iter().any(|a| a.id == id));
         drop(registry);
         self.changed.notify_waiters();
+    }
+
+    /// The execution environment is reset (its function process was replaced, an extension
+    /// crashed, an init failed): as on Lambda, every extension goes with it, the external ones
+    /// are started again and must register again. A `next` still waiting hears 403.
+    pub(crate) fn reset(&self) {
+        let mut registry = self.registry();
+        registry.agents.clear();
+        registry.external_names.clear();
+        registry.closed = false;
+        registry.last_next = None;
+        self.telemetry.retain(|_| false);
+        drop(registry);
+        self.queued.notify_waiters();
+        self.changed.notify_waiters();
+    }
+
+    /// The names of the external extensions registered for `SHUTDOWN`: the ones the shutdown
+    /// phase waits for (AWS's RAPID kills the others at once).
+    pub(crate) fn shutdown_subscribers(&self) -> Vec<String> {
+        self.registry()
+            .agents
+            .iter()
+            .filter(|a| a.external && a.shutdown)
+            .map(|a| a.name.clone())
+            .collect()
     }
 
     /// Registration closes when the runtime takes its first event (the init phase is over).

@@ -10,5 +10,6 @@ pub(crate) mod state;
 pub(crate) mod telemetry;
 
 pub(crate) use sandbox::{
-    Busy, Event, Outcome, Payload, Refusal, STOPPING, Sandbox, Streamed, Ticket, request_id,
+    Busy, Event, INIT_LIMIT, Outcome, Payload, Refusal, STOPPING, Sandbox, Streamed, Ticket,
+    request_id,
 };

@@ -17,8 +17,9 @@ use hyper::body::Bytes;
 use hyper::header::HeaderValue;
 use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore, mpsc, oneshot};
 
-use super::lifecycle::{Lifecycle, Subscriber};
+use super::lifecycle::{Figures, Lifecycle, Phase, Subscriber, peak_memory_kib};
 use super::state::{Call, InvalidTransition, RuntimeState};
+use crate::emulator::limits::EXTENSION_CRASH;
 use crate::emulator::wire::error_body;
 use crate::protocol::error_type;
 
@@ -120,9 +121,11 @@ pub(crate) enum Busy {
 /// The message every caller the emulator could not serve because it stops gets.
 pub(crate) const STOPPING: &str = "the emulator is shutting down; the invocation did not run";
 
-/// How long an invocation may wait for a process to become ready (restart and init), on top
-/// of its own timeout, before it times out undispatched: Lambda's init limit.
-const INIT_LIMIT: Duration = Duration::from_secs(10);
+/// Lambda's limit on the init phase of an on-demand environment (10 s): past it the init is
+/// abandoned and retried inside the first invocation, under the function's timeout (the
+/// "suppressed init"). Also how long an invocation may wait for a process to become ready, on
+/// top of its own timeout, before it times out undispatched.
+pub(crate) const INIT_LIMIT: Duration = Duration::from_secs(10);
 
 /// An invocation that has its turn: waiting for a `/next`, or dispatched and owed an answer.
 struct Current {
@@ -172,6 +175,14 @@ struct Inner {
     polls_refused: bool,
     /// An answered invocation whose INVOKE extensions have not all called `next` again.
     post_invoke: Option<PostInvoke>,
+    /// The environment's init phase is over: its runtime waited in `/next` with every
+    /// extension in `next` (or took an event). Until then an extension's exit fails the init.
+    initialized: bool,
+    /// This process's init runs inside its first invocation (an earlier init passed the init
+    /// limit): that invocation's timeout covers the init, its `REPORT` has no Init Duration.
+    suppressed: bool,
+    /// The last init passed the limit: the next process's init is a suppressed one.
+    retry_init: bool,
 }
 
 /// An invocation in Lambda's post-invoke phase: what its `End` event will carry.
@@ -197,6 +208,8 @@ impl Inner {
 /// `slots` permits, the invocations holding one a short list keyed by request id.
 pub(crate) struct Sandbox {
     pub timeout: Duration,
+    /// The init phase's limit ([`INIT_LIMIT`]; shorter in tests).
+    pub init_limit: Duration,
     pub function_arn: String,
     pub memory_size_mb: u32,
     max_waiting: usize,
@@ -259,10 +272,16 @@ impl Ticket {
                     return Outcome::Error(failure);
                 }
             }
+            // A suppressed init runs inside this invocation: its timeout covers the init.
+            let wait = if inner.suppressed || inner.retry_init {
+                sandbox.timeout
+            } else {
+                sandbox.init_limit + sandbox.timeout
+            };
             inner.flight.push(Current {
                 id: request_id(),
                 started: Instant::now(),
-                deadline: tokio::time::Instant::now() + INIT_LIMIT + sandbox.timeout,
+                deadline: tokio::time::Instant::now() + wait,
                 deadline_ms: 0,
                 event: Some(event),
                 dispatched: false,
@@ -301,6 +320,7 @@ impl Sandbox {
     ) -> Self {
         Self {
             timeout,
+            init_limit: INIT_LIMIT,
             function_arn,
             memory_size_mb,
             max_waiting,
@@ -324,6 +344,9 @@ impl Sandbox {
                 stopping: false,
                 polls_refused: false,
                 post_invoke: None,
+                initialized: false,
+                suppressed: false,
+                retry_init: false,
             }),
             turn: Arc::new(Semaphore::new(1)),
             waiting: AtomicUsize::new(0),
@@ -464,10 +487,12 @@ impl Sandbox {
         };
         self.emit(&Lifecycle::End {
             request_id: &post.id,
-            duration: end.saturating_duration_since(post.started),
-            memory_size_mb: self.memory_size_mb,
-            pid: inner.pid,
-            init: post.init,
+            figures: Figures::new(
+                end.saturating_duration_since(post.started),
+                self.memory_size_mb,
+                inner.pid.and_then(peak_memory_kib),
+                post.init,
+            ),
             error: post.error.as_deref(),
         });
     }
@@ -543,10 +568,12 @@ impl Sandbox {
                 return Err(Refusal::TooManyPolls(self.slots));
             }
             if inner.state == RuntimeState::Started {
-                inner.init_duration = Some(inner.started.elapsed());
+                // A suppressed init is billed in its invocation's Duration instead.
+                inner.init_duration = (!inner.suppressed).then(|| inner.started.elapsed());
                 self.emit(&Lifecycle::InitDone {
                     duration: inner.started.elapsed(),
                     error: None,
+                    phase: phase_of(&inner),
                 });
                 // This process initialized: callers are no longer told of an older failure.
                 inner.failed_init = None;
@@ -575,9 +602,12 @@ impl Sandbox {
                     return Err(Refusal::Superseded);
                 }
                 self.end_post_invoke(&mut inner, false);
+                let extensions_ready = self.extensions.ready();
+                // The runtime and every extension wait for an event: the init phase is over.
+                inner.initialized |= extensions_ready;
                 // An event waits for every extension to be in `next` (init, post-invoke).
                 let ready = inner.flight.iter().position(|c| !c.dispatched);
-                if let Some(index) = ready.filter(|_| self.extensions.ready()) {
+                if let Some(index) = ready.filter(|_| extensions_ready) {
                     if inner.flight[index]
                         .caller
                         .as_ref()
@@ -602,16 +632,23 @@ impl Sandbox {
     /// Hands the undispatched invocation at `index` to the runtime: its timeout starts now,
     /// with a ready process; `START` and the extensions' INVOKE go out.
     fn dispatch(&self, inner: &mut Inner, index: usize) -> Invocation {
+        // The first invocation of a suppressed init keeps the clock it started at the init.
+        let suppressed = std::mem::take(&mut inner.suppressed);
         let current = &mut inner.flight[index];
         let event = current.event.take();
         current.dispatched = true;
-        current.started = Instant::now();
-        current.deadline = tokio::time::Instant::now() + self.timeout;
+        if !suppressed {
+            current.started = Instant::now();
+            current.deadline = tokio::time::Instant::now() + self.timeout;
+        }
+        let left = current
+            .deadline
+            .saturating_duration_since(tokio::time::Instant::now());
         current.deadline_ms = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .unwrap_or_default()
             .as_millis() as u64
-            + self.timeout.as_millis() as u64;
+            + left.as_millis() as u64;
         let id = current.id.clone();
         let deadline_ms = current.deadline_ms;
         // The runtime has the body now: its budget goes to the next caller.
@@ -739,7 +776,12 @@ impl Sandbox {
     /// A new function process is about to start: its init phase begins (before its first
     /// line of output).
     pub fn runtime_starting(&self) {
-        self.emit(&Lifecycle::InitStart);
+        let phase = if self.inner().retry_init {
+            Phase::Invoke
+        } else {
+            Phase::Init
+        };
+        self.emit(&Lifecycle::InitStart { phase });
     }
 
     /// A new function process `pid` started.
@@ -752,9 +794,85 @@ impl Sandbox {
         inner.init_duration = None;
         inner.init_error = None;
         inner.polls_refused = false;
+        inner.initialized = false;
+        inner.suppressed = std::mem::take(&mut inner.retry_init);
+        if inner.suppressed {
+            // The retried init is part of the invocation waiting for it: its timeout runs
+            // from here and covers the init.
+            let deadline = tokio::time::Instant::now() + self.timeout;
+            for current in inner.flight.iter_mut().filter(|c| !c.dispatched) {
+                current.started = Instant::now();
+                current.deadline = deadline;
+            }
+            self.deadline_changed.notify_waiters();
+        }
         drop(inner);
         self.extensions.runtime_replaced();
         self.work.notify_waiters();
+    }
+
+    /// Resolves when the current process's init passes [`Sandbox::init_limit`] (classic Lambda
+    /// only, and not for a suppressed init, which its invocation's timeout bounds).
+    pub async fn init_expired(&self) {
+        let watched = {
+            let inner = self.inner();
+            (!inner.suppressed && !self.is_concurrent()).then_some((inner.started, inner.process))
+        };
+        if let Some((started, process)) = watched {
+            tokio::time::sleep_until(tokio::time::Instant::from_std(started + self.init_limit))
+                .await;
+            if self.init_unfinished(process) {
+                return;
+            }
+        }
+        std::future::pending::<()>().await;
+    }
+
+    /// Whether process `process` is still the current one and has not finished its init.
+    fn init_unfinished(&self, process: u64) -> bool {
+        let inner = self.inner();
+        inner.process == process && !inner.initialized && inner.flight.iter().all(|c| !c.dispatched)
+    }
+
+    /// The init passed its limit: it is reported failed (`Status: timeout`), the process is
+    /// abandoned (the supervisor kills it) and the next init, retried with the first
+    /// invocation, is a suppressed one. Nobody waiting is failed: they wait for that init.
+    pub fn init_timed_out(&self) {
+        let mut inner = self.inner();
+        let message = format!(
+            "Init phase timed out after {} ms",
+            self.init_limit.as_millis()
+        );
+        let failure = error_body(error_type::TIMEOUT, &message);
+        self.emit(&Lifecycle::InitDone {
+            duration: inner.started.elapsed(),
+            error: Some(&failure),
+            phase: Phase::Init,
+        });
+        inner.pid = None;
+        inner.process += 1;
+        inner.retry_init = true;
+        drop(inner);
+        self.work.notify_waiters();
+    }
+
+    /// Whether the next init waits for an invocation (Lambda retries a timed-out init "at the
+    /// time of the first function invocation").
+    pub fn retries_init(&self) -> bool {
+        self.inner().retry_init
+    }
+
+    /// Resolves once an invocation waits for the function (it has its turn).
+    pub async fn wanted(&self) {
+        loop {
+            let work = self.work.notified();
+            tokio::pin!(work);
+            work.as_mut().enable();
+            if !self.inner().flight.is_empty() {
+                return;
+            }
+            work.await;
+        }
     }
 
     /// The function process ended (`how` says how): every invocation it had taken fails with
@@ -763,38 +881,77 @@ impl Sandbox {
     /// exit, so nobody waits for the timeout. Returns whether init failed.
     pub fn runtime_exited(&self, how: &str) -> bool {
         let mut inner = self.inner();
-        self.end_post_invoke(&mut inner, true);
-        inner.pid = None;
-        inner.process += 1;
         let never_ready = matches!(inner.state, RuntimeState::Started | RuntimeState::InitError);
-        while let Some(index) = inner.flight.iter().position(|c| c.dispatched) {
-            let id = &inner.flight[index].id;
-            let message = format!("RequestId: {id} Error: Runtime exited with error: {how}");
-            self.finish(
-                &mut inner,
-                index,
-                Outcome::error(error_type::EXIT, &message),
-            );
-            self.end_post_invoke(&mut inner, true);
-        }
-        if never_ready {
-            let failure: Bytes = inner.init_error.take().unwrap_or_else(|| {
+        let init_error = inner.init_error.take();
+        let failure = never_ready.then(|| {
+            init_error.unwrap_or_else(|| {
                 let message = format!("Runtime exited during init with error: {how}");
                 error_body(error_type::EXIT, &message).into()
-            });
+            })
+        });
+        self.environment_ended(&mut inner, failure, |id| {
+            let message = format!("RequestId: {id} Error: Runtime exited with error: {how}");
+            error_body(error_type::EXIT, &message).into()
+        });
+        never_ready
+    }
+
+    /// The external extension `name` failed (`how` says how) with `error_type`: it exited
+    /// before the shutdown phase (`Extension.Crash`, [`EXTENSION_CRASH`]) or could not be
+    /// started (`Extension.LaunchError`). As on Lambda the environment fails: before the init
+    /// phase was over, that is an init failure (the callers waiting get it, as for
+    /// [`Sandbox::runtime_exited`]); after, the invocations in flight fail with it. The
+    /// supervisor then resets the environment (runtime and extensions). Returns whether init
+    /// failed.
+    pub fn extension_failed(&self, error_type: &str, name: &str, how: &str) -> bool {
+        let mut inner = self.inner();
+        let in_init = !inner.initialized;
+        let failure = in_init.then(|| {
+            let message = if error_type == EXTENSION_CRASH {
+                format!("Extension {name} exited during init with error: {how}")
+            } else {
+                format!("Extension {name} could not be started: {how}")
+            };
+            error_body(error_type, &message).into()
+        });
+        self.environment_ended(&mut inner, failure, |id| {
+            let message =
+                format!("RequestId: {id} Error: Extension {name} exited with error: {how}");
+            error_body(error_type, &message).into()
+        });
+        in_init
+    }
+
+    /// The function process is gone (or about to be): every invocation it had taken fails
+    /// with `failed(id)`; with `init_failure`, the init failed: `InitDone` with it, and every
+    /// caller already waiting gets it.
+    fn environment_ended(
+        &self,
+        inner: &mut Inner,
+        init_failure: Option<Bytes>,
+        failed: impl Fn(&str) -> Bytes,
+    ) {
+        self.end_post_invoke(inner, true);
+        inner.pid = None;
+        inner.process += 1;
+        while let Some(index) = inner.flight.iter().position(|c| c.dispatched) {
+            let body = failed(&inner.flight[index].id);
+            self.finish(inner, index, Outcome::Error(body));
+            self.end_post_invoke(inner, true);
+        }
+        if let Some(failure) = init_failure {
             self.emit(&Lifecycle::InitDone {
                 duration: inner.started.elapsed(),
                 error: Some(&failure),
+                phase: phase_of(inner),
             });
             while !inner.flight.is_empty() {
-                self.finish(&mut inner, 0, Outcome::Error(failure.clone()));
+                self.finish(inner, 0, Outcome::Error(failure.clone()));
             }
             inner.fail_before = self.tickets.load(Ordering::SeqCst);
             inner.failed_init = Some(failure);
         }
-        drop(inner);
         self.work.notify_waiters();
-        never_ready
     }
 
     /// The emulator stops: callers waiting for their turn, turns not yet dispatched and every
@@ -811,6 +968,15 @@ impl Sandbox {
         }
         drop(inner);
         self.work.notify_waiters();
+    }
+}
+
+/// The phase of the current process's init: `Invoke` for a suppressed one.
+fn phase_of(inner: &Inner) -> Phase {
+    if inner.suppressed {
+        Phase::Invoke
+    } else {
+        Phase::Init
     }
 }
 
@@ -1103,6 +1269,65 @@ mod tests {
             Err(Refusal::UnknownRequestId)
         ));
         watch.abort();
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn a_timed_out_init_keeps_its_caller_for_the_retried_init() {
+        let mut sandbox = Sandbox::new(
+            Duration::from_secs(3),
+            "arn".into(),
+            128,
+            2,
+            crate::protocol::MAX_PAYLOAD,
+        );
+        sandbox.init_limit = Duration::from_millis(50);
+        let phases = Arc::new(Mutex::new(Vec::new()));
+        let seen = Arc::clone(&phases);
+        sandbox.subscribe(Box::new(move |event| {
+            let line = match event {
+                Lifecycle::InitStart { phase } => format!("start {}", phase.as_str()),
+                Lifecycle::InitDone { phase, error, .. } => {
+                    format!("done {} failed={}", phase.as_str(), error.is_some())
+                }
+                _ => return,
+            };
+            seen.lock().unwrap().push(line);
+        }));
+        let sandbox = Arc::new(sandbox);
+        sandbox.runtime_starting();
+        sandbox.runtime_started(None);
+        let caller = tokio::spawn(sandbox.admit().unwrap().invoke(event(b"{}")));
+        tokio::time::timeout(Duration::from_secs(5), sandbox.init_expired())
+            .await
+            .expect("the init passes its limit");
+        sandbox.init_timed_out();
+        assert!(sandbox.retries_init());
+        assert!(
+            !caller.is_finished(),
+            "the caller waits for the retried init"
+        );
+        sandbox.runtime_starting();
+        sandbox.runtime_started(None);
+        assert!(!sandbox.retries_init());
+        let invocation = sandbox.next().await.unwrap();
+        let answer = Outcome::Response(Payload::Buffered(Bytes::from_static(b"1")));
+        sandbox
+            .answer(&invocation.id, Call::Response, answer)
+            .unwrap();
+        assert!(matches!(caller.await.unwrap(), Outcome::Response(_)));
+        // Lambda reports the retried init in the invoke phase.
+        assert_eq!(
+            *phases.lock().unwrap(),
+            [
+                "start init",
+                "done init failed=true",
+                "start invoke",
+                "done invoke failed=false"
+            ]
+        );
+        // The suppressed init has no limit of its own: its invocation's timeout bounds it.
+        let expired = tokio::time::timeout(Duration::from_millis(200), sandbox.init_expired());
+        assert!(expired.await.is_err());
     }
 
     #[tokio::test(flavor = "current_thread")]

@@ -17,7 +17,9 @@ use std::time::{Duration, Instant, SystemTime};
 
 use serde_json::{Value, json};
 
-use super::lifecycle::{Lifecycle, Subscriber};
+#[cfg(test)]
+use super::lifecycle::Phase;
+use super::lifecycle::{Lifecycle, Millis, Subscriber};
 
 /// `platform` records (the `platform.*` events).
 pub(crate) const PLATFORM: u8 = 1;
@@ -237,6 +239,40 @@ pub(crate) struct Telemetry {
     /// Whether the function's and the extensions' output is captured (external extensions
     /// run, so one may subscribe); otherwise it goes straight to the emulator's.
     capture: AtomicBool,
+    /// The threads copying captured output, counted so the emulator can let them finish
+    /// before it exits (else a process's last lines could be lost).
+    pub(crate) copying: Copying,
+}
+
+/// A count of running output-copy threads, with a way to wait until none runs.
+#[derive(Default)]
+pub(crate) struct Copying {
+    running: Mutex<usize>,
+    ended: Condvar,
+}
+
+impl Copying {
+    /// A copy thread starts.
+    pub(crate) fn start(&self) {
+        *self.running.lock().unwrap_or_else(|p| p.into_inner()) += 1;
+    }
+
+    /// A copy thread is done (its pipe reached end of file).
+    pub(crate) fn end(&self) {
+        let mut running = self.running.lock().unwrap_or_else(|p| p.into_inner());
+        *running = running.saturating_sub(1);
+        self.ended.notify_all();
+    }
+
+    /// Waits up to `limit` for every copy thread to finish; returns whether they all did.
+    pub(crate) fn wait_idle(&self, limit: std::time::Duration) -> bool {
+        let running = self.running.lock().unwrap_or_else(|p| p.into_inner());
+        let (running, _) = self
+            .ended
+            .wait_timeout_while(running, limit, |n| *n > 0)
+            .unwrap_or_else(|p| p.into_inner());
+        *running == 0
+    }
 }
 
 impl Telemetry {
@@ -350,7 +386,7 @@ impl Telemetry {
 
     /// Turns one lifecycle event into its platform records.
     fn on(&self, event: &Lifecycle<'_>) {
-        if let Lifecycle::InitStart = event {
+        if let Lifecycle::InitStart { .. } = event {
             let mut hub = self.hub();
             hub.backlog = Some(Vec::new());
             hub.init_started = Some(Instant::now());
@@ -361,18 +397,22 @@ impl Telemetry {
             return;
         }
         match *event {
-            Lifecycle::InitStart => self.platform(
+            Lifecycle::InitStart { phase } => self.platform(
                 "platform.initStart",
-                &json!({"initializationType": "on-demand", "phase": "init"}),
+                &json!({"initializationType": "on-demand", "phase": phase.as_str()}),
             ),
-            Lifecycle::InitDone { duration, error } => {
+            Lifecycle::InitDone {
+                duration,
+                error,
+                phase,
+            } => {
                 let status = status(error);
-                let mut done = json!({"initializationType": "on-demand", "phase": "init"});
+                let mut done = json!({"initializationType": "on-demand", "phase": phase.as_str()});
                 add_status(&mut done, &status);
                 self.platform("platform.initRuntimeDone", &done);
                 let mut report = json!({
                     "initializationType": "on-demand",
-                    "phase": "init",
+                    "phase": phase.as_str(),
                     "metrics": {"durationMs": millis(duration)},
                 });
                 add_status(&mut report, &status);
@@ -419,24 +459,19 @@ impl Telemetry {
             }
             Lifecycle::End {
                 request_id,
-                duration,
-                memory_size_mb,
-                pid,
-                init,
+                figures,
                 error,
             } => {
                 let trace = self.trace_of(request_id, true);
                 let status = status(error);
                 let mut metrics = json!({
-                    "durationMs": millis(duration),
-                    "billedDurationMs": duration.as_micros().div_ceil(1000) as u64,
-                    "memorySizeMB": memory_size_mb,
-                    "maxMemoryUsedMB": pid
-                        .and_then(crate::emulator::peak_memory_kib)
-                        .map_or(0, |kib| kib.div_ceil(1024)),
+                    "durationMs": figures.duration.as_f64(),
+                    "billedDurationMs": figures.billed_ms,
+                    "memorySizeMB": figures.memory_size_mb,
+                    "maxMemoryUsedMB": figures.max_memory_mb.unwrap_or(0),
                 });
-                if let Some(init) = init {
-                    metrics["initDurationMs"] = millis(init).into();
+                if let Some(init) = figures.init {
+                    metrics["initDurationMs"] = init.as_f64().into();
                 }
                 let mut report = json!({"requestId": request_id, "metrics": metrics});
                 add_status(&mut report, &status);
@@ -478,10 +513,7 @@ fn status(error: Option<&[u8]>) -> Status {
             error_type: None,
         };
     };
-    let error_type = serde_json::from_slice::<Value>(body)
-        .ok()
-        .and_then(|v| v["errorType"].as_str().map(str::to_owned))
-        .unwrap_or_else(|| "Unknown".to_owned());
+    let error_type = super::lifecycle::error_type_of(body);
     let status = match error_type.as_str() {
         crate::protocol::error_type::TIMEOUT => "timeout",
         crate::protocol::error_type::EXIT => "failure",
@@ -505,14 +537,15 @@ fn tracing(trace_id: &str) -> Value {
     json!({"type": "X-Amzn-Trace-Id", "value": trace_id})
 }
 
-/// Milliseconds with two decimals, as Lambda's records give them.
+/// Milliseconds with two decimals, as Lambda's records give them ([`Millis`]).
 fn millis(d: Duration) -> f64 {
-    (d.as_micros() / 10) as f64 / 100.0
+    Millis(d).as_f64()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::emulator::core::lifecycle::Figures;
 
     fn subscription(types: u8, max_items: usize, timeout_ms: u64) -> Subscription {
         Subscription {
@@ -542,13 +575,14 @@ mod tests {
     #[test]
     fn an_invocation_gives_start_runtime_done_report_in_order() {
         let telemetry = Telemetry::default();
-        telemetry.on(&Lifecycle::InitStart);
+        telemetry.on(&Lifecycle::InitStart { phase: Phase::Init });
         let outbox = telemetry.subscribe("e", "ext", subscription(PLATFORM | FUNCTION, 1000, 25));
         telemetry.line(FUNCTION, "init line");
         telemetry.line(EXTENSION, "not subscribed");
         telemetry.on(&Lifecycle::InitDone {
             duration: Duration::from_millis(3),
             error: None,
+            phase: Phase::Init,
         });
         telemetry.on(&Lifecycle::Start {
             request_id: "r1",
@@ -563,10 +597,12 @@ mod tests {
         });
         telemetry.on(&Lifecycle::End {
             request_id: "r1",
-            duration: Duration::from_micros(1_234_567),
-            memory_size_mb: 128,
-            pid: None,
-            init: Some(Duration::from_millis(3)),
+            figures: Figures::new(
+                Duration::from_micros(1_234_567),
+                128,
+                None,
+                Some(Duration::from_millis(3)),
+            ),
             error: Some(error),
         });
         let (batch, count) = outbox.next_batch().unwrap();
@@ -600,6 +636,24 @@ mod tests {
     }
 
     #[test]
+    fn the_emulator_can_wait_for_its_output_copies() {
+        let copying = Arc::new(Copying::default());
+        assert!(copying.wait_idle(Duration::ZERO), "none runs");
+        copying.start();
+        assert!(
+            !copying.wait_idle(Duration::from_millis(20)),
+            "one still copies"
+        );
+        let done = Arc::clone(&copying);
+        let thread = std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(50));
+            done.end();
+        });
+        assert!(copying.wait_idle(Duration::from_secs(5)));
+        thread.join().unwrap();
+    }
+
+    #[test]
     fn a_full_buffer_drops_and_says_so() {
         let telemetry = Telemetry::default();
         let outbox = telemetry.subscribe("e", "ext", subscription(PLATFORM | FUNCTION, 2, 30_000));
@@ -620,7 +674,7 @@ mod tests {
     #[test]
     fn without_a_subscription_nothing_is_kept_after_init() {
         let telemetry = Telemetry::default();
-        telemetry.on(&Lifecycle::InitStart);
+        telemetry.on(&Lifecycle::InitStart { phase: Phase::Init });
         telemetry.on(&Lifecycle::Start {
             request_id: "r1",
             trace_id: "t",
