@@ -8,12 +8,15 @@
 //! lets a test misbehave on purpose (answer an id twice, crash with N in flight). Then our own
 //! runtime (the `sleep` example, its concurrent driver) under the emulator and in local mode;
 //! the `lambda_runtime` peer's `run_concurrent` runs under the same mode in conformance.rs.
+//! Last, external extensions registered for INVOKE under the same mode: every concurrent
+//! invocation's INVOKE reaches them, and each invocation's post-invoke phase is its own.
 
 use std::collections::HashSet;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
+use faas_checks::files::{read, scratch, wait_until};
 use faas_checks::fixture::{Function, example, together};
 use faas_checks::http::{self, Response};
 use serde_json::{Value, json};
@@ -471,4 +474,198 @@ fn n_streams_run_at_once_each_to_its_own_caller() {
             assert!(!end.contains("ErrorCode"), "{end}");
         }
     }
+}
+
+/// The `START` request ids in `output`, in order.
+fn starts(output: &str) -> Vec<String> {
+    output
+        .lines()
+        .filter_map(|l| l.split("START RequestId: ").nth(1))
+        .filter_map(|rest| rest.split_whitespace().next().map(str::to_owned))
+        .collect()
+}
+
+/// The `REPORT` line of invocation `id` in `output`, once it is there (within `T`).
+fn report_of(f: &Function, id: &str) -> String {
+    let needle = format!("REPORT RequestId: {id}");
+    f.wait_for_output(&needle, T)
+        .unwrap_or_else(|| panic!("no REPORT for {id}\n{}", f.output()));
+    let output = f.output();
+    let reports: Vec<&str> = output.lines().filter(|l| l.contains(&needle)).collect();
+    assert_eq!(reports.len(), 1, "one REPORT per invocation:\n{output}");
+    reports[0].to_owned()
+}
+
+/// The `Duration` of a REPORT line, in ms.
+fn duration_ms(report: &str) -> f64 {
+    report
+        .split("\tDuration: ")
+        .nth(1)
+        .and_then(|rest| rest.split(' ').next())
+        .and_then(|ms| ms.parse().ok())
+        .unwrap_or_else(|| panic!("no Duration in {report}"))
+}
+
+/// Stops `f` with SIGTERM, as a user does; returns its output once it exited cleanly.
+fn stop(mut f: Function) -> String {
+    f.signal(libc::SIGTERM);
+    let status = f.wait(T).expect("the emulator exits after SIGTERM");
+    assert!(status.success(), "{status:?}\n{}", f.output());
+    f.output()
+}
+
+/// Under `--max-concurrency 4` with an external extension registered for INVOKE (the
+/// `extension_recorder` example), 4 invocations that sleep 1 s run at once, not one at a time
+/// behind the extension: the extension gets the 4 INVOKE events (distinct request ids, the
+/// ones that started), each invocation has exactly one REPORT, and SIGTERM still runs the
+/// shutdown phase (the extension's SHUTDOWN comes last).
+#[test]
+fn an_invoke_extension_sees_every_concurrent_invocation() {
+    let dir = scratch("recorder");
+    let extensions = dir.join("extensions");
+    std::fs::create_dir_all(&extensions).unwrap();
+    std::os::unix::fs::symlink(example("extension_recorder"), extensions.join("recorder")).unwrap();
+    let log = dir.join("extension.log");
+    let f = Function::emulated(
+        &example("sleep"),
+        &[("EXTENSION_LOG", log.to_str().unwrap())],
+        &[
+            "--max-concurrency",
+            "4",
+            "--extensions-dir",
+            extensions.to_str().unwrap(),
+        ],
+    );
+    let elapsed = sleep_together(&f, 4, 1_000);
+    // One at a time would take 4 s; the bound is generous for a loaded 2-core machine.
+    assert!(
+        elapsed < Duration::from_millis(3_000),
+        "4 invocations of 1 s with an INVOKE extension took {elapsed:?}: not concurrent\n{}",
+        f.output()
+    );
+    let started = starts(&f.output());
+    assert_eq!(started.len(), 4, "{}", f.output());
+    assert!(
+        wait_until(&log, |text| text.matches("INVOKE ").count() >= 4),
+        "{}\n{}",
+        read(&log),
+        f.output()
+    );
+    let invoked: HashSet<String> = read(&log)
+        .lines()
+        .filter_map(|l| l.strip_prefix("INVOKE "))
+        .map(str::to_owned)
+        .collect();
+    assert_eq!(
+        invoked,
+        started.iter().cloned().collect::<HashSet<_>>(),
+        "4 distinct INVOKE events, one per invocation"
+    );
+    for id in &started {
+        report_of(&f, id);
+    }
+    let output = stop(f);
+    assert_eq!(
+        output.matches("REPORT RequestId: ").count(),
+        4,
+        "no REPORT twice:\n{output}"
+    );
+    assert!(
+        wait_until(&log, |text| text.contains("SHUTDOWN")),
+        "{}\n{output}",
+        read(&log)
+    );
+    let lines: Vec<String> = read(&log).lines().map(str::to_owned).collect();
+    assert_eq!(lines.first().map(String::as_str), Some("registered"));
+    assert_eq!(lines.last().map(String::as_str), Some("SHUTDOWN spindown"));
+    assert_eq!(lines.len(), 6, "{lines:?}");
+}
+
+/// An extension (bash over `/dev/tcp`) that takes 400 ms over each INVOKE before it calls
+/// `next` again. Under `--max-concurrency 2`, two invocations both dispatch at once (the
+/// callers have their answers long before the extension is done), and each one's post-invoke
+/// phase is its own: the first ends at the extension's second `next` (~400 ms), the second at
+/// its third (~800 ms), and each REPORT's Duration shows it.
+#[test]
+fn each_concurrent_invocation_ends_when_the_extension_lets_it_go() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = scratch("slow-extension");
+    let extensions = dir.join("extensions");
+    std::fs::create_dir_all(&extensions).unwrap();
+    let log = dir.join("slow.log");
+    let extension = extensions.join("slow");
+    std::fs::write(
+        &extension,
+        format!(
+            r#"#!/bin/bash
+api=$AWS_LAMBDA_RUNTIME_API
+host=${{api%:*}}; port=${{api##*:}}
+body='{{"events":["INVOKE"]}}'
+exec 3<>"/dev/tcp/$host/$port"
+printf 'POST /2020-01-01/extension/register HTTP/1.1\r\nHost: %s\r\nLambda-Extension-Name: slow\r\nContent-Length: %d\r\nConnection: close\r\n\r\n%s' "$api" "${{#body}}" "$body" >&3
+id=$(tr -d '\r' <&3 | sed -n 's/^[Ll]ambda-[Ee]xtension-[Ii]dentifier: //p')
+exec 3<&-
+echo registered >> {log:?}
+while true; do
+  exec 3<>"/dev/tcp/$host/$port"
+  printf 'GET /2020-01-01/extension/event/next HTTP/1.1\r\nHost: %s\r\nLambda-Extension-Identifier: %s\r\nConnection: close\r\n\r\n' "$api" "$id" >&3
+  event=$(cat <&3)
+  exec 3<&-
+  request=$(printf '%s' "$event" | grep -o '"requestId":"[^"]*"' | cut -d'"' -f4)
+  [ -n "$request" ] || exit 0
+  echo "INVOKE $request" >> {log:?}
+  sleep 0.4
+done
+"#
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&extension, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let f = Function::emulated(
+        &example("sleep"),
+        &[],
+        &[
+            "--max-concurrency",
+            "2",
+            "--extensions-dir",
+            extensions.to_str().unwrap(),
+        ],
+    );
+    // The runtime answers at once; the extension holds each invocation 400 ms.
+    let elapsed = sleep_together(&f, 2, 0);
+    assert!(
+        elapsed < Duration::from_millis(700),
+        "the callers waited for the extension ({elapsed:?}): the answer comes at the \
+         runtime's, the extension's part is the post-invoke phase\n{}",
+        f.output()
+    );
+    let started = starts(&f.output());
+    assert_eq!(started.len(), 2, "{}", f.output());
+    assert!(
+        wait_until(&log, |text| text.matches("INVOKE ").count() >= 2),
+        "{}\n{}",
+        read(&log),
+        f.output()
+    );
+    // In the order the extension got them: the first held ~400 ms, the second ~800 ms from
+    // the start of both.
+    let order: Vec<String> = read(&log)
+        .lines()
+        .filter_map(|l| l.strip_prefix("INVOKE "))
+        .map(str::to_owned)
+        .collect();
+    assert_eq!(
+        order.iter().cloned().collect::<HashSet<_>>(),
+        started.iter().cloned().collect::<HashSet<_>>()
+    );
+    let first = duration_ms(&report_of(&f, &order[0]));
+    let second = duration_ms(&report_of(&f, &order[1]));
+    assert!(first >= 380.0, "first REPORT {first} ms\n{}", f.output());
+    assert!(
+        second >= 760.0 && second > first + 300.0,
+        "second REPORT {second} ms (first {first} ms)\n{}",
+        f.output()
+    );
+    let output = stop(f);
+    assert_eq!(output.matches("REPORT RequestId: ").count(), 2, "{output}");
 }

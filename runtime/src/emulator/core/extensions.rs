@@ -6,7 +6,7 @@
 //! runtime when one did, a plain kill when none did ([`Extensions::shutdown_budget`]). No HTTP
 //! here: `api::extension` maps these results to AWS's answers.
 
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -58,8 +58,12 @@ struct Agent {
     external: bool,
     invoke: bool,
     shutdown: bool,
-    /// Event bodies (JSON) not yet handed out by `next`.
-    queue: VecDeque<Vec<u8>>,
+    /// Event bodies (JSON) not yet handed out by `next`, each with the request id of an
+    /// INVOKE event.
+    queue: VecDeque<(Option<String>, Vec<u8>)>,
+    /// Request ids of the INVOKE events its last `next` handed out: it is done with them at
+    /// its next call (Lambda's post-invoke phase, per invocation).
+    delivered: Vec<String>,
     /// Number of `next` calls so far.
     polls: u64,
     /// In `next`, waiting for an event: ready for the next invocation.
@@ -74,6 +78,53 @@ struct Registry {
     closed: bool,
     /// When an extension last called `next`: once all wait, the moment they became ready.
     last_next: Option<Instant>,
+    /// Per invocation (request id) whose INVOKE went out: the extensions not yet done with it
+    /// and when the last one that is called `next` ([`Extensions::post_invoke`]).
+    open: HashMap<String, Open>,
+}
+
+/// An invocation some INVOKE extensions still hold (queued, or handed out and not yet
+/// followed by another `next`).
+struct Open {
+    holders: usize,
+    /// When the last holder so far let go (its `next` call).
+    last: Option<Instant>,
+}
+
+/// Where an invocation's post-invoke phase is ([`Extensions::post_invoke`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum PostInvoke {
+    /// An extension registered for INVOKE has not called `next` since it got this one's event.
+    Held,
+    /// Every one has (at the instant given; `None` when no extension got the event).
+    Over(Option<Instant>),
+}
+
+impl Registry {
+    /// `agent` is done with the invocations `ids` (it called `next` again, or it is gone).
+    fn release(open: &mut HashMap<String, Open>, ids: impl IntoIterator<Item = String>) {
+        let now = Instant::now();
+        for id in ids {
+            if let Some(entry) = open.get_mut(&id) {
+                entry.holders = entry.holders.saturating_sub(1);
+                entry.last = Some(now);
+            }
+        }
+    }
+
+    /// Removes the agents `keep` rejects; what they held is released.
+    fn remove_agents(&mut self, keep: impl Fn(&Agent) -> bool) {
+        let (kept, gone): (Vec<Agent>, Vec<Agent>) =
+            std::mem::take(&mut self.agents).into_iter().partition(|a| keep(a));
+        self.agents = kept;
+        for agent in gone {
+            let held = agent
+                .delivered
+                .into_iter()
+                .chain(agent.queue.into_iter().filter_map(|(id, _)| id));
+            Self::release(&mut self.open, held);
+        }
+    }
 }
 
 /// Every extension of one sandbox.
@@ -126,6 +177,7 @@ impl Extensions {
             invoke: events.contains(&EventType::Invoke),
             shutdown,
             queue: VecDeque::new(),
+            delivered: Vec::new(),
             polls: 0,
             waiting: false,
         });
@@ -139,7 +191,7 @@ impl Extensions {
     /// same environment, stay ([`Extensions::reset`] ended the old environment's).
     pub(crate) fn runtime_replaced(&self) {
         let mut registry = self.registry();
-        registry.agents.retain(|a| a.external);
+        registry.remove_agents(|a| a.external);
         registry.closed = false;
         self.telemetry
             .retain(|id| registry.agents.iter().any(|a| a.id == id));
@@ -152,7 +204,7 @@ impl Extensions {
     /// are started again and must register again. A `next` still waiting hears 403.
     pub(crate) fn reset(&self) {
         let mut registry = self.registry();
-        registry.agents.clear();
+        registry.remove_agents(|_| false);
         registry.external_names.clear();
         registry.closed = false;
         registry.last_next = None;
@@ -193,12 +245,15 @@ impl Extensions {
     pub(crate) async fn next(&self, id: &str) -> Result<Vec<u8>, ExtensionRefusal> {
         {
             let mut registry = self.registry();
+            let registry = &mut *registry;
             let agent = registry
                 .agents
                 .iter_mut()
                 .find(|a| a.id == id)
                 .ok_or(ExtensionRefusal::UnknownIdentifier)?;
             agent.waiting = true;
+            // Calling `next` again ends its part in the invocations it was handed last.
+            Registry::release(&mut registry.open, agent.delivered.drain(..));
             registry.last_next = Some(Instant::now());
         }
         self.changed.notify_waiters();
@@ -213,9 +268,10 @@ impl Extensions {
                     .iter_mut()
                     .find(|a| a.id == id)
                     .ok_or(ExtensionRefusal::UnknownIdentifier)?;
-                if let Some(event) = agent.queue.pop_front() {
+                if let Some((request_id, event)) = agent.queue.pop_front() {
                     agent.polls += 1;
                     agent.waiting = false;
+                    agent.delivered.extend(request_id);
                     return Ok(event);
                 }
             }
@@ -242,8 +298,35 @@ impl Extensions {
         self.registry().last_next
     }
 
-    /// Queues `event` (JSON) for every extension registered for `event_type`.
-    fn send(&self, event_type: EventType, event: &[u8]) -> usize {
+    /// Where the post-invoke phase of invocation `request_id` is. Once it is over, the
+    /// invocation is forgotten here (a second question answers `Over(None)`).
+    ///
+    /// Lambda's rule, "an invocation ends when the runtime has answered and every extension
+    /// registered for INVOKE has called `next` again", applied per invocation: an extension is
+    /// done with an invocation at the first `next` it calls after the one that handed it that
+    /// invocation's event. Under Managed Instances an extension may hold several at once.
+    pub(crate) fn post_invoke(&self, request_id: &str) -> PostInvoke {
+        let mut registry = self.registry();
+        match registry.open.get(request_id) {
+            Some(open) if open.holders > 0 => PostInvoke::Held,
+            Some(open) => {
+                let last = open.last;
+                registry.open.remove(request_id);
+                PostInvoke::Over(last)
+            }
+            None => PostInvoke::Over(None),
+        }
+    }
+
+    /// Invocation `request_id` ended without its post-invoke phase (its process is gone):
+    /// nothing waits for it any more.
+    pub(crate) fn forget(&self, request_id: &str) {
+        self.registry().open.remove(request_id);
+    }
+
+    /// Queues `event` (JSON) for every extension registered for `event_type`; an INVOKE
+    /// carries its `request_id`.
+    fn send(&self, event_type: EventType, event: &[u8], request_id: Option<&str>) -> usize {
         let mut registry = self.registry();
         let mut sent = 0;
         for agent in &mut registry.agents {
@@ -253,9 +336,20 @@ impl Extensions {
             };
             if wants {
                 agent.waiting = false;
-                agent.queue.push_back(event.to_vec());
+                agent
+                    .queue
+                    .push_back((request_id.map(str::to_owned), event.to_vec()));
                 sent += 1;
             }
+        }
+        if let Some(id) = request_id.filter(|_| sent > 0) {
+            registry.open.insert(
+                id.to_owned(),
+                Open {
+                    holders: sent,
+                    last: None,
+                },
+            );
         }
         drop(registry);
         self.queued.notify_waiters();
@@ -271,7 +365,11 @@ impl Extensions {
             "invokedFunctionArn": arn,
             "tracing": {"type": "X-Amzn-Trace-Id", "value": trace_id},
         });
-        self.send(EventType::Invoke, event.to_string().as_bytes());
+        self.send(
+            EventType::Invoke,
+            event.to_string().as_bytes(),
+            Some(request_id),
+        );
     }
 
     /// The shutdown phase starts: the SHUTDOWN event (`reason`: `spindown`, `timeout` or
@@ -284,7 +382,7 @@ impl Extensions {
             "shutdownReason": reason,
             "deadlineMs": deadline_ms,
         });
-        self.send(EventType::Shutdown, event.to_string().as_bytes())
+        self.send(EventType::Shutdown, event.to_string().as_bytes(), None)
     }
 
     /// The runtime's budget at shutdown: `None` when no extension registered (Lambda then

@@ -18,6 +18,7 @@ use hyper::header::HeaderValue;
 use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore, mpsc, oneshot};
 
 use super::lifecycle::{Figures, Lifecycle, Phase, Subscriber, peak_memory_kib};
+use super::extensions::PostInvoke as ExtensionsPhase;
 use super::state::{Call, InvalidTransition, RuntimeState};
 use crate::emulator::limits::EXTENSION_CRASH;
 use crate::emulator::wire::error_body;
@@ -173,8 +174,9 @@ struct Inner {
     stopping: bool,
     /// Set when a stopping process did not exit on SIGTERM: its `/next` is refused (410).
     polls_refused: bool,
-    /// An answered invocation whose INVOKE extensions have not all called `next` again.
-    post_invoke: Option<PostInvoke>,
+    /// Answered invocations whose INVOKE extensions have not all called `next` again: at
+    /// most one for classic Lambda, up to `slots` under Managed Instances.
+    post_invoke: Vec<PostInvoke>,
     /// The environment's init phase is over: its runtime waited in `/next` with every
     /// extension in `next` (or took an event). Until then an extension's exit fails the init.
     initialized: bool,
@@ -343,7 +345,7 @@ impl Sandbox {
                 failed_init: None,
                 stopping: false,
                 polls_refused: false,
-                post_invoke: None,
+                post_invoke: Vec::new(),
                 initialized: false,
                 suppressed: false,
                 retry_init: false,
@@ -440,8 +442,11 @@ impl Sandbox {
                     _ => None,
                 },
             });
-            self.end_post_invoke(inner, true);
-            inner.post_invoke = Some(PostInvoke {
+            if !self.is_concurrent() {
+                // Classic Lambda: the previous invocation's post-invoke phase is over.
+                self.end_post_invoke(inner, true);
+            }
+            inner.post_invoke.push(PostInvoke {
                 id: current.id.clone(),
                 started: current.started,
                 answered: Instant::now(),
@@ -467,24 +472,57 @@ impl Sandbox {
         self.deadline_changed.notify_waiters();
     }
 
-    /// Ends the post-invoke phase once every extension waits in `next` again (at the last
-    /// one's call), or now with `force` (the process is gone): the `End` event (`REPORT`).
+    /// Ends each post-invoke phase that is over, or all now with `force` (the process is
+    /// gone): the `End` event (`REPORT`) of each.
+    ///
+    /// Classic Lambda: over once every extension waits in `next` again (at the last one's
+    /// call). Managed Instances: per invocation, once every extension registered for INVOKE has
+    /// called `next` after the one that handed it this invocation's event
+    /// ([`super::extensions::Extensions::post_invoke`]), whatever the others in flight do.
+    /// AWS's page on the Managed Instances execution environment
+    /// (docs.aws.amazon.com/lambda/latest/dg/lambda-managed-instances-execution-environment.html)
+    /// says the init phase is "complete when extensions have initialized and at least one
+    /// runtime worker has called /runtime/invocation/next", that "multiple invocations can
+    /// execute simultaneously" and that timeouts are per invocation; it does not say how INVOKE
+    /// events and the post-invoke phase work under multi-concurrency (searched 2026-11-30).
+    /// We apply the classic rule per invocation, so no invocation waits for another's
+    /// extensions and none is reported before its extensions let it go.
     fn end_post_invoke(&self, inner: &mut Inner, force: bool) {
-        let Some(post) = inner.post_invoke.as_ref() else {
-            return;
-        };
-        let end = if self.extensions.ready() {
-            self.extensions
-                .last_next()
-                .map_or(post.answered, |at| at.max(post.answered))
-        } else if force {
-            Instant::now()
-        } else {
-            return;
-        };
-        let Some(post) = inner.post_invoke.take() else {
-            return;
-        };
+        let mut index = 0;
+        while index < inner.post_invoke.len() {
+            let post = &inner.post_invoke[index];
+            let end = if self.is_concurrent() {
+                match self.extensions.post_invoke(&post.id) {
+                    ExtensionsPhase::Over(at) => {
+                        Some(at.map_or(post.answered, |at| at.max(post.answered)))
+                    }
+                    ExtensionsPhase::Held if force => Some(Instant::now()),
+                    ExtensionsPhase::Held => None,
+                }
+            } else if self.extensions.ready() {
+                Some(
+                    self.extensions
+                        .last_next()
+                        .map_or(post.answered, |at| at.max(post.answered)),
+                )
+            } else if force {
+                Some(Instant::now())
+            } else {
+                None
+            };
+            let Some(end) = end else {
+                index += 1;
+                continue;
+            };
+            let post = inner.post_invoke.remove(index);
+            // Nothing waits for it any more (classic Lambda never asks, a forced end did not).
+            self.extensions.forget(&post.id);
+            self.end_one(inner, post, end);
+        }
+    }
+
+    /// The `End` event of an invocation whose post-invoke phase ended at `end`.
+    fn end_one(&self, inner: &Inner, post: PostInvoke, end: Instant) {
         self.emit(&Lifecycle::End {
             request_id: &post.id,
             figures: Figures::new(
@@ -605,9 +643,13 @@ impl Sandbox {
                 let extensions_ready = self.extensions.ready();
                 // The runtime and every extension wait for an event: the init phase is over.
                 inner.initialized |= extensions_ready;
-                // An event waits for every extension to be in `next` (init, post-invoke).
+                // Classic Lambda: an event waits for every extension to be in `next` (init,
+                // post-invoke). Managed Instances: only for the init; then up to `slots` go
+                // out at once, each INVOKE queued for every extension registered for it.
+                let may_dispatch =
+                    extensions_ready || (self.is_concurrent() && inner.initialized);
                 let ready = inner.flight.iter().position(|c| !c.dispatched);
-                if let Some(index) = ready.filter(|_| extensions_ready) {
+                if let Some(index) = ready.filter(|_| may_dispatch) {
                     if inner.flight[index]
                         .caller
                         .as_ref()
