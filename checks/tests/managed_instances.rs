@@ -514,21 +514,70 @@ fn stop(mut f: Function) -> String {
     f.output()
 }
 
-/// Under `--max-concurrency 4` with an external extension registered for INVOKE (the
-/// `extension_recorder` example), 4 invocations that sleep 1 s run at once, not one at a time
-/// behind the extension: the extension gets the 4 INVOKE events (distinct request ids, the
-/// ones that started), each invocation has exactly one REPORT, and SIGTERM still runs the
-/// shutdown phase (the extension's SHUTDOWN comes last).
-#[test]
-fn an_invoke_extension_sees_every_concurrent_invocation() {
-    let dir = scratch("recorder");
+/// An external extension in bash over `/dev/tcp` (no curl on a fresh machine) in `dir`'s
+/// `extensions/` (returned): it registers as `slow` for INVOKE and SHUTDOWN, appends
+/// `registered`, `INVOKE <requestId>` and `SHUTDOWN <reason>` to `log`, and holds each INVOKE
+/// for `hold` (sleeps) before it calls `next` again: an observability agent flushing.
+fn slow_extension(dir: &std::path::Path, log: &std::path::Path, hold: &str) -> PathBuf {
+    use std::os::unix::fs::PermissionsExt;
     let extensions = dir.join("extensions");
     std::fs::create_dir_all(&extensions).unwrap();
-    std::os::unix::fs::symlink(example("extension_recorder"), extensions.join("recorder")).unwrap();
+    let extension = extensions.join("slow");
+    std::fs::write(
+        &extension,
+        format!(
+            r#"#!/bin/bash
+api=$AWS_LAMBDA_RUNTIME_API
+host=${{api%:*}}; port=${{api##*:}}
+body='{{"events":["INVOKE","SHUTDOWN"]}}'
+exec 3<>"/dev/tcp/$host/$port"
+printf 'POST /2020-01-01/extension/register HTTP/1.1\r\nHost: %s\r\nLambda-Extension-Name: slow\r\nContent-Length: %d\r\nConnection: close\r\n\r\n%s' "$api" "${{#body}}" "$body" >&3
+id=$(tr -d '\r' <&3 | sed -n 's/^[Ll]ambda-[Ee]xtension-[Ii]dentifier: //p')
+exec 3<&-
+echo registered >> {log:?}
+while true; do
+  exec 3<>"/dev/tcp/$host/$port"
+  printf 'GET /2020-01-01/extension/event/next HTTP/1.1\r\nHost: %s\r\nLambda-Extension-Identifier: %s\r\nConnection: close\r\n\r\n' "$api" "$id" >&3
+  event=$(cat <&3)
+  exec 3<&-
+  field() {{ printf '%s' "$event" | grep -o "\"$1\":\"[^\"]*\"" | cut -d'"' -f4; }}
+  case $(field eventType) in
+    INVOKE) echo "INVOKE $(field requestId)" >> {log:?}; sleep {hold} ;;
+    SHUTDOWN) echo "SHUTDOWN $(field shutdownReason)" >> {log:?}; exit 0 ;;
+    *) exit 1 ;;
+  esac
+done
+"#
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&extension, std::fs::Permissions::from_mode(0o755)).unwrap();
+    extensions
+}
+
+/// The request ids of the `INVOKE` lines in `log`, in order.
+fn invoked(log: &std::path::Path) -> Vec<String> {
+    read(log)
+        .lines()
+        .filter_map(|l| l.strip_prefix("INVOKE "))
+        .map(str::to_owned)
+        .collect()
+}
+
+/// Under `--max-concurrency 4` with an external extension registered for INVOKE that takes
+/// 500 ms over each event, 4 invocations that sleep 1 s run at once: none waits for the
+/// extension to be done with another (one at a time behind it they would take 2.5 s or
+/// more). The extension gets the 4 INVOKE events (distinct request ids, the ones that
+/// started), each invocation has exactly one REPORT, and SIGTERM still runs the shutdown
+/// phase: the extension's SHUTDOWN comes last.
+#[test]
+fn an_invoke_extension_sees_every_concurrent_invocation() {
+    let dir = scratch("four");
     let log = dir.join("extension.log");
+    let extensions = slow_extension(&dir, &log, "0.5");
     let f = Function::emulated(
         &example("sleep"),
-        &[("EXTENSION_LOG", log.to_str().unwrap())],
+        &[],
         &[
             "--max-concurrency",
             "4",
@@ -537,9 +586,8 @@ fn an_invoke_extension_sees_every_concurrent_invocation() {
         ],
     );
     let elapsed = sleep_together(&f, 4, 1_000);
-    // One at a time would take 4 s; the bound is generous for a loaded 2-core machine.
     assert!(
-        elapsed < Duration::from_millis(3_000),
+        elapsed < Duration::from_millis(2_200),
         "4 invocations of 1 s with an INVOKE extension took {elapsed:?}: not concurrent\n{}",
         f.output()
     );
@@ -551,13 +599,8 @@ fn an_invoke_extension_sees_every_concurrent_invocation() {
         read(&log),
         f.output()
     );
-    let invoked: HashSet<String> = read(&log)
-        .lines()
-        .filter_map(|l| l.strip_prefix("INVOKE "))
-        .map(str::to_owned)
-        .collect();
     assert_eq!(
-        invoked,
+        invoked(&log).into_iter().collect::<HashSet<_>>(),
         started.iter().cloned().collect::<HashSet<_>>(),
         "4 distinct INVOKE events, one per invocation"
     );
@@ -581,46 +624,16 @@ fn an_invoke_extension_sees_every_concurrent_invocation() {
     assert_eq!(lines.len(), 6, "{lines:?}");
 }
 
-/// An extension (bash over `/dev/tcp`) that takes 400 ms over each INVOKE before it calls
-/// `next` again. Under `--max-concurrency 2`, two invocations both dispatch at once (the
-/// callers have their answers long before the extension is done), and each one's post-invoke
-/// phase is its own: the first ends at the extension's second `next` (~400 ms), the second at
-/// its third (~800 ms), and each REPORT's Duration shows it.
+/// The same extension holding each INVOKE 400 ms, under `--max-concurrency 2`: both
+/// invocations dispatch at once and their callers have their answers at the runtime's
+/// (long before the extension is done), and each one's post-invoke phase is its own: the
+/// first ends at the extension's second `next` (~400 ms), the second at its third (~800 ms
+/// after both started), and each REPORT's Duration shows it.
 #[test]
 fn each_concurrent_invocation_ends_when_the_extension_lets_it_go() {
-    use std::os::unix::fs::PermissionsExt;
-    let dir = scratch("slow-extension");
-    let extensions = dir.join("extensions");
-    std::fs::create_dir_all(&extensions).unwrap();
-    let log = dir.join("slow.log");
-    let extension = extensions.join("slow");
-    std::fs::write(
-        &extension,
-        format!(
-            r#"#!/bin/bash
-api=$AWS_LAMBDA_RUNTIME_API
-host=${{api%:*}}; port=${{api##*:}}
-body='{{"events":["INVOKE"]}}'
-exec 3<>"/dev/tcp/$host/$port"
-printf 'POST /2020-01-01/extension/register HTTP/1.1\r\nHost: %s\r\nLambda-Extension-Name: slow\r\nContent-Length: %d\r\nConnection: close\r\n\r\n%s' "$api" "${{#body}}" "$body" >&3
-id=$(tr -d '\r' <&3 | sed -n 's/^[Ll]ambda-[Ee]xtension-[Ii]dentifier: //p')
-exec 3<&-
-echo registered >> {log:?}
-while true; do
-  exec 3<>"/dev/tcp/$host/$port"
-  printf 'GET /2020-01-01/extension/event/next HTTP/1.1\r\nHost: %s\r\nLambda-Extension-Identifier: %s\r\nConnection: close\r\n\r\n' "$api" "$id" >&3
-  event=$(cat <&3)
-  exec 3<&-
-  request=$(printf '%s' "$event" | grep -o '"requestId":"[^"]*"' | cut -d'"' -f4)
-  [ -n "$request" ] || exit 0
-  echo "INVOKE $request" >> {log:?}
-  sleep 0.4
-done
-"#
-        ),
-    )
-    .unwrap();
-    std::fs::set_permissions(&extension, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let dir = scratch("post-invoke");
+    let log = dir.join("extension.log");
+    let extensions = slow_extension(&dir, &log, "0.4");
     let f = Function::emulated(
         &example("sleep"),
         &[],
@@ -631,7 +644,6 @@ done
             extensions.to_str().unwrap(),
         ],
     );
-    // The runtime answers at once; the extension holds each invocation 400 ms.
     let elapsed = sleep_together(&f, 2, 0);
     assert!(
         elapsed < Duration::from_millis(700),
@@ -647,13 +659,8 @@ done
         read(&log),
         f.output()
     );
-    // In the order the extension got them: the first held ~400 ms, the second ~800 ms from
-    // the start of both.
-    let order: Vec<String> = read(&log)
-        .lines()
-        .filter_map(|l| l.strip_prefix("INVOKE "))
-        .map(str::to_owned)
-        .collect();
+    // In the order the extension got them.
+    let order = invoked(&log);
     assert_eq!(
         order.iter().cloned().collect::<HashSet<_>>(),
         started.iter().cloned().collect::<HashSet<_>>()
@@ -661,6 +668,8 @@ done
     let first = duration_ms(&report_of(&f, &order[0]));
     let second = duration_ms(&report_of(&f, &order[1]));
     assert!(first >= 380.0, "first REPORT {first} ms\n{}", f.output());
+    // One at a time behind the extension, the second would start at ~400 ms and report
+    // ~400 ms too.
     assert!(
         second >= 760.0 && second > first + 300.0,
         "second REPORT {second} ms (first {first} ms)\n{}",
