@@ -501,4 +501,35 @@ mod tests {
             Err(ExtensionRefusal::UnknownIdentifier)
         );
     }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn each_invocation_is_held_until_its_extension_calls_next_after_its_event() {
+        let extensions = Extensions::default();
+        extensions.expect_external(vec!["ext".into()]);
+        extensions
+            .register("ext", &[EventType::Invoke], "e".into())
+            .unwrap();
+        extensions.register("quiet", &[], "q".into()).unwrap();
+        // Two invocations in flight at once (Managed Instances): both INVOKEs queued.
+        extensions.invoke("r1", 1, "arn", "t");
+        extensions.invoke("r2", 1, "arn", "t");
+        assert_eq!(extensions.post_invoke("r1"), PostInvoke::Held, "queued");
+        assert!(extensions.next("e").await.is_ok(), "r1 handed out");
+        assert_eq!(extensions.post_invoke("r1"), PostInvoke::Held, "being handled");
+        // The next `next` lets r1 go (and hands out r2), whatever r2 is doing.
+        assert!(extensions.next("e").await.is_ok(), "r2 handed out");
+        assert!(matches!(
+            extensions.post_invoke("r1"),
+            PostInvoke::Over(Some(_))
+        ));
+        assert_eq!(extensions.post_invoke("r2"), PostInvoke::Held);
+        // An extension that goes (the environment is reset) holds nothing any more.
+        extensions.reset();
+        assert!(matches!(
+            extensions.post_invoke("r2"),
+            PostInvoke::Over(Some(_))
+        ));
+        // No INVOKE extension: nothing to wait for.
+        assert_eq!(extensions.post_invoke("r3"), PostInvoke::Over(None));
+    }
 }

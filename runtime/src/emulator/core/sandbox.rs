@@ -1373,6 +1373,62 @@ mod tests {
     }
 
     #[tokio::test(flavor = "current_thread")]
+    async fn under_concurrency_invoke_extensions_hold_each_invocation_not_the_dispatch() {
+        use super::super::extensions::EventType;
+        let mut sandbox = Sandbox::new(
+            Duration::from_secs(3),
+            "arn".into(),
+            128,
+            8,
+            crate::protocol::MAX_PAYLOAD,
+        )
+        .concurrent(2);
+        let ended = Arc::new(Mutex::new(Vec::new()));
+        let seen = Arc::clone(&ended);
+        sandbox.subscribe(Box::new(move |event| {
+            if let Lifecycle::End { request_id, .. } = event {
+                seen.lock().unwrap().push(String::from(*request_id));
+            }
+        }));
+        let sandbox = Arc::new(sandbox);
+        sandbox.extensions.expect_external(vec!["ext".into()]);
+        sandbox
+            .extensions
+            .register("ext", &[EventType::Invoke], "e".into())
+            .unwrap();
+        sandbox.runtime_started(None);
+        let extension = {
+            let sandbox = Arc::clone(&sandbox);
+            tokio::spawn(async move { sandbox.extensions.next("e").await })
+        };
+        tokio::task::yield_now().await;
+        let first = tokio::spawn(sandbox.admit().unwrap().invoke(event(b"1")));
+        let second = tokio::spawn(sandbox.admit().unwrap().invoke(event(b"2")));
+        // Both dispatch although the extension has not called `next` after the first INVOKE.
+        let a = sandbox.next().await.unwrap();
+        let b = sandbox.next().await.unwrap();
+        assert!(extension.await.unwrap().is_ok());
+        let answer = || Outcome::Response(Payload::Buffered(Bytes::from_static(b"ok")));
+        sandbox.answer(&a.id, Call::Response, answer()).unwrap();
+        sandbox.answer(&b.id, Call::Response, answer()).unwrap();
+        assert!(matches!(first.await.unwrap(), Outcome::Response(_)));
+        assert!(matches!(second.await.unwrap(), Outcome::Response(_)));
+        assert!(ended.lock().unwrap().is_empty(), "held by the extension");
+        // Its next `next` lets the first go (and hands it the second's INVOKE).
+        sandbox.extensions.next("e").await.unwrap();
+        sandbox.end_post_invoke(&mut sandbox.inner(), false);
+        assert_eq!(*ended.lock().unwrap(), [a.id.clone()]);
+        let again = {
+            let sandbox = Arc::clone(&sandbox);
+            tokio::spawn(async move { sandbox.extensions.next("e").await })
+        };
+        tokio::task::yield_now().await;
+        sandbox.end_post_invoke(&mut sandbox.inner(), false);
+        assert_eq!(*ended.lock().unwrap(), [a.id.clone(), b.id.clone()]);
+        again.abort();
+    }
+
+    #[tokio::test(flavor = "current_thread")]
     async fn stopping_answers_the_waiting_callers() {
         let sandbox = sandbox();
         let first = tokio::spawn(sandbox.admit().unwrap().invoke(event(b"1")));
