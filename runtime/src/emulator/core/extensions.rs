@@ -2,6 +2,10 @@
 //! registered (name, identifier, internal or external), which events each wants (`INVOKE`,
 //! `SHUTDOWN`), and the events queued for each until its next `GET /event/next`.
 //!
+//! Each INVOKE is tracked by request id until every extension it went to has called `next`
+//! again, so that under Managed Instances (N invocations in flight) each invocation's
+//! post-invoke phase ends on its own ([`Extensions::post_invoke`]).
+//!
 //! Whether any extension registered decides Lambda's shutdown: SIGTERM and a budget for the
 //! runtime when one did, a plain kill when none did ([`Extensions::shutdown_budget`]). No HTTP
 //! here: `api::extension` maps these results to AWS's answers.
@@ -114,8 +118,9 @@ impl Registry {
 
     /// Removes the agents `keep` rejects; what they held is released.
     fn remove_agents(&mut self, keep: impl Fn(&Agent) -> bool) {
-        let (kept, gone): (Vec<Agent>, Vec<Agent>) =
-            std::mem::take(&mut self.agents).into_iter().partition(|a| keep(a));
+        let (kept, gone): (Vec<Agent>, Vec<Agent>) = std::mem::take(&mut self.agents)
+            .into_iter()
+            .partition(|a| keep(a));
         self.agents = kept;
         for agent in gone {
             let held = agent
@@ -281,8 +286,9 @@ impl Extensions {
 
     /// Whether an event may go to the runtime: every external extension the emulator started
     /// has registered, and every registered extension waits in `next` (Lambda's init phase
-    /// ends so, and an invocation's post-invoke phase lasts until its INVOKE extensions call
-    /// `next` again).
+    /// ends so, and on classic Lambda an invocation's post-invoke phase lasts until its INVOKE
+    /// extensions call `next` again). Under Managed Instances only the init waits for it; each
+    /// invocation's post-invoke phase is then [`Extensions::post_invoke`].
     pub(crate) fn ready(&self) -> bool {
         let registry = self.registry();
         registry
@@ -515,7 +521,11 @@ mod tests {
         extensions.invoke("r2", 1, "arn", "t");
         assert_eq!(extensions.post_invoke("r1"), PostInvoke::Held, "queued");
         assert!(extensions.next("e").await.is_ok(), "r1 handed out");
-        assert_eq!(extensions.post_invoke("r1"), PostInvoke::Held, "being handled");
+        assert_eq!(
+            extensions.post_invoke("r1"),
+            PostInvoke::Held,
+            "being handled"
+        );
         // The next `next` lets r1 go (and hands out r2), whatever r2 is doing.
         assert!(extensions.next("e").await.is_ok(), "r2 handed out");
         assert!(matches!(

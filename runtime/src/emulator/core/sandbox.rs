@@ -17,8 +17,8 @@ use hyper::body::Bytes;
 use hyper::header::HeaderValue;
 use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore, mpsc, oneshot};
 
-use super::lifecycle::{Figures, Lifecycle, Phase, Subscriber, peak_memory_kib};
 use super::extensions::PostInvoke as ExtensionsPhase;
+use super::lifecycle::{Figures, Lifecycle, Phase, Subscriber, peak_memory_kib};
 use super::state::{Call, InvalidTransition, RuntimeState};
 use crate::emulator::limits::EXTENSION_CRASH;
 use crate::emulator::wire::error_body;
@@ -646,8 +646,7 @@ impl Sandbox {
                 // Classic Lambda: an event waits for every extension to be in `next` (init,
                 // post-invoke). Managed Instances: only for the init; then up to `slots` go
                 // out at once, each INVOKE queued for every extension registered for it.
-                let may_dispatch =
-                    extensions_ready || (self.is_concurrent() && inner.initialized);
+                let may_dispatch = extensions_ready || (self.is_concurrent() && inner.initialized);
                 let ready = inner.flight.iter().position(|c| !c.dispatched);
                 if let Some(index) = ready.filter(|_| may_dispatch) {
                     if inner.flight[index]
@@ -1417,7 +1416,7 @@ mod tests {
         // Its next `next` lets the first go (and hands it the second's INVOKE).
         sandbox.extensions.next("e").await.unwrap();
         sandbox.end_post_invoke(&mut sandbox.inner(), false);
-        assert_eq!(*ended.lock().unwrap(), [a.id.clone()]);
+        assert_eq!(*ended.lock().unwrap(), std::slice::from_ref(&a.id));
         let again = {
             let sandbox = Arc::clone(&sandbox);
             tokio::spawn(async move { sandbox.extensions.next("e").await })
