@@ -12,12 +12,13 @@ use std::process::ExitStatus;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use tokio::process::{Child, Command};
+use std::process::Command;
 
 use super::core::Sandbox;
 use super::core::extensions::SHUTDOWN_LIMIT;
 use super::core::telemetry;
 use super::limits::{EXTENSION_CRASH, EXTENSION_LAUNCH_ERROR};
+use super::child::Child;
 use super::output;
 
 /// A process that dies sooner than this after starting counts as a failed start: the next one
@@ -88,16 +89,11 @@ pub(crate) async fn supervise(
             Some(dir) => start_extensions(name, &sandbox, dir, env),
             None => (Vec::new(), None),
         };
-        let mut child = match output::capture(
-            Command::new(program)
-                .args(args)
-                .envs(env.iter().cloned())
-                .kill_on_drop(true),
+        let mut child = match Child::spawn(output::capture(
+            Command::new(program).args(args).envs(env.iter().cloned()),
             &sandbox.extensions.telemetry,
             telemetry::FUNCTION,
-        )
-        .spawn()
-        {
+        )) {
             Ok(child) => child,
             Err(e) => {
                 eprintln!(
@@ -271,10 +267,7 @@ async fn first_exit(extensions: &mut [Extension]) -> (usize, std::io::Result<Exi
 /// 410.
 async fn shut_down(name: &str, sandbox: &Sandbox, mut child: Child) -> i32 {
     sandbox.stop();
-    if let Some(pid) = child.id().and_then(|pid| i32::try_from(pid).ok()) {
-        // SAFETY: kill(2) on our own child's pid; no memory is involved.
-        unsafe { libc::kill(pid, libc::SIGTERM) };
-    }
+    child.signal(libc::SIGTERM);
     let status = match tokio::time::timeout(STOP_GRACE, child.wait()).await {
         Ok(status) => status,
         Err(_) => {
@@ -314,7 +307,7 @@ async fn lambda_shutdown(
     let budget = sandbox.extensions.shutdown_budget();
     let status = match budget {
         Some(budget) => {
-            signal(&child, libc::SIGTERM);
+            child.signal(libc::SIGTERM);
             match tokio::time::timeout(budget, child.wait()).await {
                 Ok(status) => status,
                 Err(_) => {
@@ -416,15 +409,11 @@ fn start_extensions(
         .iter()
         .filter_map(|path| {
             let file_name = path.file_name()?.to_string_lossy().into_owned();
-            match output::capture(
-                Command::new(path)
-                    .envs(env.iter().cloned())
-                    .kill_on_drop(true),
+            match Child::spawn(output::capture(
+                Command::new(path).envs(env.iter().cloned()),
                 &sandbox.extensions.telemetry,
                 telemetry::EXTENSION,
-            )
-            .spawn()
-            {
+            )) {
                 Ok(child) => Some(Extension {
                     name: file_name,
                     child,
@@ -440,16 +429,8 @@ fn start_extensions(
     (started, failed)
 }
 
-fn signal(child: &Child, signal: i32) {
-    if let Some(pid) = child.id().and_then(|pid| i32::try_from(pid).ok()) {
-        // SAFETY: kill(2) on our own child's pid; no memory is involved.
-        unsafe { libc::kill(pid, signal) };
-    }
-}
-
 async fn kill(child: &mut Child) -> std::io::Result<ExitStatus> {
-    let _ = child.start_kill();
-    child.wait().await
+    child.kill().await
 }
 
 fn describe(status: std::io::Result<ExitStatus>) -> String {
