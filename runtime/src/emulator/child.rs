@@ -229,9 +229,11 @@ mod tests {
         for pidfd in [true, false] {
             rt().block_on(async {
                 let mut child = Child::spawn_watched(&mut sh("exec sleep 30"), pidfd).unwrap();
-                let waited =
-                    tokio::time::timeout(Duration::from_millis(100), child.wait()).await;
-                assert!(waited.is_err(), "still running, and the wait is cancel-safe");
+                let waited = tokio::time::timeout(Duration::from_millis(100), child.wait()).await;
+                assert!(
+                    waited.is_err(),
+                    "still running, and the wait is cancel-safe"
+                );
                 let status = tokio::time::timeout(Duration::from_secs(10), child.kill())
                     .await
                     .expect("killed within 10 s")
@@ -244,8 +246,8 @@ mod tests {
     #[test]
     fn a_signal_reaches_the_process() {
         rt().block_on(async {
-            let mut child = Child::spawn(&mut sh("trap 'exit 3' TERM; while :; do sleep 0.05; done"))
-                .unwrap();
+            let mut child =
+                Child::spawn(&mut sh("trap 'exit 3' TERM; while :; do sleep 0.05; done")).unwrap();
             // Give the shell time to install its trap.
             tokio::time::sleep(Duration::from_millis(200)).await;
             child.signal(libc::SIGTERM);

@@ -1,7 +1,8 @@
 //! Runs the execution environment: starts the external extensions and then the function with
 //! `AWS_LAMBDA_RUNTIME_API` set, and resets the whole environment (extensions included) when
 //! the function crashes or times out or an extension exits (`Extension.Crash`), as Lambda
-//! does. At stop it runs Lambda's shutdown phase: the invocation in flight finishes, then SIGTERM to the runtime
+//! does; after a crash or a timeout the new environment initializes inside the next
+//! invocation, as on Lambda (no Init Duration; the invocation's Duration includes the init). At stop it runs Lambda's shutdown phase: the invocation in flight finishes, then SIGTERM to the runtime
 //! only when an extension registered (300 ms for it, 500 ms with an internal extension; a plain
 //! kill otherwise), SHUTDOWN to each external extension, SIGKILL to all after 2 s.
 
@@ -14,11 +15,11 @@ use std::time::{Duration, Instant};
 
 use std::process::Command;
 
+use super::child::Child;
 use super::core::Sandbox;
 use super::core::extensions::SHUTDOWN_LIMIT;
 use super::core::telemetry;
 use super::limits::{EXTENSION_CRASH, EXTENSION_LAUNCH_ERROR};
-use super::child::Child;
 use super::output;
 
 /// A process that dies sooner than this after starting counts as a failed start: the next one
@@ -148,6 +149,9 @@ pub(crate) async fn supervise(
                     return 0;
                 }
                 let failed = sandbox.runtime_exited(&how);
+                if !failed {
+                    sandbox.init_with_next_invoke();
+                }
                 (
                     failed,
                     "failure",
@@ -178,6 +182,7 @@ pub(crate) async fn supervise(
                 tracing::warn!("an invocation timed out: replacing the function process");
                 let how = describe(kill(&mut child).await);
                 sandbox.runtime_exited(&how);
+                sandbox.init_with_next_invoke();
                 (
                     false,
                     "timeout",
@@ -210,10 +215,14 @@ pub(crate) async fn supervise(
             (Duration::from_millis(50) * 2u32.saturating_pow(failed_starts.min(10)))
                 .min(MAX_RESTART_DELAY)
         };
-        eprintln!(
-            "{name}: {what}; starting a new environment in {} ms",
-            delay.as_millis()
-        );
+        if sandbox.retries_init() {
+            eprintln!("{name}: {what}; a new environment starts with the next invocation");
+        } else {
+            eprintln!(
+                "{name}: {what}; starting a new environment in {} ms",
+                delay.as_millis()
+            );
+        }
         // Lambda resets the whole environment: the extensions go too, and the next init starts
         // them again (they register again).
         stop_extensions(
@@ -224,7 +233,8 @@ pub(crate) async fn supervise(
         )
         .await;
         sandbox.extensions.reset();
-        // Lambda retries a timed-out init with the first invocation: wait for one.
+        // Lambda retries a timed-out init with the first invocation, and re-initializes an
+        // environment reset by a crash or a timeout inside the next one: wait for one.
         let wait = async {
             tokio::time::sleep(delay).await;
             if sandbox.retries_init() {
