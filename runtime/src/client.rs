@@ -6,8 +6,8 @@
 //! that sleeps until the event comes, and posting a response is another pair. That is the
 //! shape of the C floor in `checks/peers/c-floor`; going through the reactor instead costs two
 //! `epoll_wait` per exchange (docs/performance.md). Its calls are `async` but never wait on a
-//! waker. Under Managed Instances each worker is a task with a client on the reactor
-//! transport ([`Client::on_reactor`]): N of them wait on one thread. A streamed response
+//! waker. Under Managed Instances each worker is a future with a client on the reactor
+//! transport ([`Client::on_reactor`]): N of them wait on one thread per CPU. A streamed response
 //! always goes through the reactor, so the handler's own tasks keep running while a slow
 //! reader holds the stream back.
 //!

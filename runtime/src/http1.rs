@@ -386,9 +386,11 @@ fn take(buf: &mut ReadBuf, eof: bool, keep_headers: bool) -> Result<Option<Respo
         return decode_chunked(buf, eof);
     }
     loop {
-        let mut slots = [httparse::EMPTY_HEADER; MAX_HEADERS];
-        let mut parsed = httparse::Response::new(&mut slots);
-        let Some(head) = parse_head(&mut parsed, buf.filled(), eof)? else {
+        // Left uninitialised: httparse writes the slots it fills (zeroing all 64 was a tenth
+        // of reading an answer).
+        let mut slots = [const { std::mem::MaybeUninit::uninit() }; MAX_HEADERS];
+        let mut parsed = httparse::Response::new(&mut []);
+        let Some(head) = parse_head(&mut parsed, &mut slots, buf.filled(), eof)? else {
             return Ok(None);
         };
         if head.code < 200 {
@@ -457,12 +459,14 @@ fn take(buf: &mut ReadBuf, eof: bool, keep_headers: bool) -> Result<Option<Respo
 }
 
 /// Parses the head at the front of `bytes`: `None` while it is incomplete.
-fn parse_head<'b>(
-    parsed: &mut httparse::Response<'_, 'b>,
+fn parse_head<'h, 'b>(
+    parsed: &mut httparse::Response<'h, 'b>,
+    slots: &'h mut [std::mem::MaybeUninit<httparse::Header<'b>>],
     bytes: &'b [u8],
     eof: bool,
 ) -> Result<Option<Head>, ParseError> {
-    let len = match parsed.parse(bytes) {
+    let config = httparse::ParserConfig::default();
+    let len = match config.parse_response_with_uninit_headers(parsed, bytes, slots) {
         Ok(httparse::Status::Complete(n)) => n,
         Ok(httparse::Status::Partial) if bytes.len() > MAX_HEAD => {
             return Err(ParseError::HeadTooLarge);

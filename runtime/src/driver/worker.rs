@@ -84,7 +84,9 @@ async fn invoke_marked<A: Adapter>(
         request_id: Arc::from(id),
         trace_id: ctx.xray_trace_id.as_deref().map(Arc::from),
     };
-    let posted = scoped(&invocation, invoke(client, adapter, id, event, ctx)).await;
+    // Pinned where it is made: the invocation's future is large, and moving it costs.
+    let posted = std::pin::pin!(invoke(client, adapter, id, event, ctx));
+    let posted = scoped(&invocation, posted).await;
     posted.unwrap_or_else(|Panicked| {
         tracing::warn!("the invocation panicked (its error is posted); going on");
         Ok(())
@@ -131,8 +133,10 @@ struct Panicked;
 
 /// `future`, polled as `invocation`'s code (the task-local is set for each poll, so tasks the
 /// future spawns do not inherit it); a panic that unwinds out of a poll ends it.
-async fn scoped<F: Future>(invocation: &Invocation, future: F) -> Result<F::Output, Panicked> {
-    let mut future = std::pin::pin!(future);
+async fn scoped<F: Future>(
+    invocation: &Invocation,
+    mut future: Pin<&mut F>,
+) -> Result<F::Output, Panicked> {
     std::future::poll_fn(move |cx| {
         let poll = || invocation.sync_scope(|| future.as_mut().poll(cx));
         match std::panic::catch_unwind(AssertUnwindSafe(poll)) {
