@@ -943,6 +943,108 @@ fn a_timeout_resets_the_extensions_with_shutdown_timeout() {
     assert_eq!(log[2], "SHUTDOWN timeout");
 }
 
+/// A function whose first process runs `first` (a shell snippet), and whose later ones sleep
+/// 400 ms in their init before they run `then`; each start is a line in `starts`.
+fn replaced_with_a_slow_init(dir: &Path, first: &str, then: &Path) -> (PathBuf, PathBuf) {
+    let (function, starts) = (dir.join("function"), dir.join("starts"));
+    script(
+        &function,
+        &format!(
+            r#"echo start >> {starts:?}
+if [ ! -e {first_done:?} ]; then
+  : > {first_done:?}
+{first}
+fi
+sleep 0.4
+exec {then:?}
+"#,
+            first_done = dir.join("first-done"),
+        ),
+    );
+    (function, starts)
+}
+
+/// After a crash or a timeout, Lambda initializes the replacement environment inside the next
+/// invocation: not before it comes, without an `Init Duration` in its `REPORT`, and with the
+/// init in its Duration. `f` has just had its first process replaced; `starts` counts the
+/// processes; the next invocation of `event` must answer `expected`.
+fn the_replacement_inits_inside_the_next_invocation(
+    f: &Function,
+    starts: &Path,
+    event: &[u8],
+    expected: serde_json::Value,
+) {
+    assert!(
+        f.wait_for_output("a new environment starts with the next invocation", T)
+            .is_some(),
+        "{}",
+        f.output()
+    );
+    std::thread::sleep(Duration::from_millis(700));
+    assert_eq!(
+        lines(starts).len(),
+        1,
+        "replaced before an invocation came:\n{}",
+        f.output()
+    );
+    let asked = Instant::now();
+    let answer = f.invoke(event);
+    assert_eq!(answer.expect_json(), expected, "{}", f.output());
+    assert!(
+        asked.elapsed() >= Duration::from_millis(400),
+        "the init ran before the invocation: {:?}",
+        asked.elapsed()
+    );
+    assert_eq!(lines(starts).len(), 2, "{}", f.output());
+    let output = f.output();
+    let start = output
+        .lines()
+        .filter(|l| l.starts_with("START RequestId: "))
+        .nth(1)
+        .unwrap_or_else(|| panic!("no second START:\n{output}"))
+        .to_owned();
+    let report = report_of(f, &start);
+    assert!(!report.contains("Init Duration"), "{report}");
+    assert!(duration_ms(&report) >= 350.0, "{report}");
+    assert!(!output.contains("INIT_REPORT"), "{output}");
+}
+
+/// A crash mid-invocation: the replacement initializes inside the next invocation.
+#[test]
+fn after_a_crash_the_replacement_inits_inside_the_next_invocation() {
+    let dir = scratch("crash-reinit");
+    // The first process takes one event and dies.
+    let crash = r#"  api=$AWS_LAMBDA_RUNTIME_API
+  exec 3<>"/dev/tcp/${api%:*}/${api##*:}"
+  printf 'GET /2018-06-01/runtime/invocation/next HTTP/1.1\r\nHost: %s\r\n\r\n' "$api" >&3
+  read -r status <&3
+  exit 3"#;
+    let (function, starts) = replaced_with_a_slow_init(&dir, crash, &example("echo"));
+    let f = Function::emulated(&function, &[], &[]);
+    let crashed = f.invoke(br#"{"n":1}"#);
+    assert_eq!(error_type(&crashed), "Runtime.ExitError", "{}", f.output());
+    the_replacement_inits_inside_the_next_invocation(&f, &starts, br#"{"n":2}"#, json!({"n": 2}));
+}
+
+/// A timeout (one invocation at a time): the replacement initializes inside the next
+/// invocation, whose timeout then covers its init.
+#[test]
+fn after_a_timeout_the_replacement_inits_inside_the_next_invocation() {
+    let dir = scratch("timeout-reinit");
+    let sleep = example("sleep");
+    let first = format!("  exec {sleep:?}");
+    let (function, starts) = replaced_with_a_slow_init(&dir, &first, &sleep);
+    let f = Function::emulated(&function, &[], &["--timeout", "1"]);
+    let answer = f.invoke(br#"{"ms":3000}"#);
+    assert_eq!(error_type(&answer), "Sandbox.Timedout", "{}", f.output());
+    the_replacement_inits_inside_the_next_invocation(
+        &f,
+        &starts,
+        br#"{"ms":1}"#,
+        json!({"slept_ms": 1}),
+    );
+}
+
 /// An extension that cannot be started (its interpreter does not exist) fails the init with
 /// `Extension.LaunchError`, as AWS's RAPID does, instead of leaving the init waiting for it.
 #[test]

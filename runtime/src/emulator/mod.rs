@@ -34,9 +34,11 @@
 //!    the crate's one server (`crate::server`) that map the core's enums to AWS's answers.
 //! 4. `supervisor` (starts, resets and stops the execution environment: extensions and
 //!    function process), `report` (the `START`/`END`/`REPORT` lines, a lifecycle subscriber),
+//!    `child` (a process awaited through a pidfd, so no tokio `process`/`signal` feature),
 //!    and this file's wiring.
 
 mod api;
+mod child;
 mod core;
 #[cfg(feature = "fuzzing")]
 pub(crate) mod fuzzing;

@@ -9,10 +9,8 @@
 use std::fs::File;
 use std::io::{Read, Write};
 use std::os::fd::{FromRawFd, OwnedFd};
-use std::process::Stdio;
+use std::process::{Command, Stdio};
 use std::sync::Arc;
-
-use tokio::process::Command;
 
 use super::core::telemetry::Telemetry;
 

@@ -1,7 +1,8 @@
 //! Runs the execution environment: starts the external extensions and then the function with
 //! `AWS_LAMBDA_RUNTIME_API` set, and resets the whole environment (extensions included) when
 //! the function crashes or times out or an extension exits (`Extension.Crash`), as Lambda
-//! does. At stop it runs Lambda's shutdown phase: the invocation in flight finishes, then SIGTERM to the runtime
+//! does; after a crash or a timeout the new environment initializes inside the next
+//! invocation, as on Lambda (no Init Duration; the invocation's Duration includes the init). At stop it runs Lambda's shutdown phase: the invocation in flight finishes, then SIGTERM to the runtime
 //! only when an extension registered (300 ms for it, 500 ms with an internal extension; a plain
 //! kill otherwise), SHUTDOWN to each external extension, SIGKILL to all after 2 s.
 
@@ -12,8 +13,9 @@ use std::process::ExitStatus;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use tokio::process::{Child, Command};
+use std::process::Command;
 
+use super::child::Child;
 use super::core::Sandbox;
 use super::core::extensions::SHUTDOWN_LIMIT;
 use super::core::telemetry;
@@ -88,16 +90,11 @@ pub(crate) async fn supervise(
             Some(dir) => start_extensions(name, &sandbox, dir, env),
             None => (Vec::new(), None),
         };
-        let mut child = match output::capture(
-            Command::new(program)
-                .args(args)
-                .envs(env.iter().cloned())
-                .kill_on_drop(true),
+        let mut child = match Child::spawn(output::capture(
+            Command::new(program).args(args).envs(env.iter().cloned()),
             &sandbox.extensions.telemetry,
             telemetry::FUNCTION,
-        )
-        .spawn()
-        {
+        )) {
             Ok(child) => child,
             Err(e) => {
                 eprintln!(
@@ -152,6 +149,9 @@ pub(crate) async fn supervise(
                     return 0;
                 }
                 let failed = sandbox.runtime_exited(&how);
+                if !failed {
+                    sandbox.init_with_next_invoke();
+                }
                 (
                     failed,
                     "failure",
@@ -182,6 +182,7 @@ pub(crate) async fn supervise(
                 tracing::warn!("an invocation timed out: replacing the function process");
                 let how = describe(kill(&mut child).await);
                 sandbox.runtime_exited(&how);
+                sandbox.init_with_next_invoke();
                 (
                     false,
                     "timeout",
@@ -214,10 +215,14 @@ pub(crate) async fn supervise(
             (Duration::from_millis(50) * 2u32.saturating_pow(failed_starts.min(10)))
                 .min(MAX_RESTART_DELAY)
         };
-        eprintln!(
-            "{name}: {what}; starting a new environment in {} ms",
-            delay.as_millis()
-        );
+        if sandbox.retries_init() {
+            eprintln!("{name}: {what}; a new environment starts with the next invocation");
+        } else {
+            eprintln!(
+                "{name}: {what}; starting a new environment in {} ms",
+                delay.as_millis()
+            );
+        }
         // Lambda resets the whole environment: the extensions go too, and the next init starts
         // them again (they register again).
         stop_extensions(
@@ -228,7 +233,8 @@ pub(crate) async fn supervise(
         )
         .await;
         sandbox.extensions.reset();
-        // Lambda retries a timed-out init with the first invocation: wait for one.
+        // Lambda retries a timed-out init with the first invocation, and re-initializes an
+        // environment reset by a crash or a timeout inside the next one: wait for one.
         let wait = async {
             tokio::time::sleep(delay).await;
             if sandbox.retries_init() {
@@ -271,10 +277,7 @@ async fn first_exit(extensions: &mut [Extension]) -> (usize, std::io::Result<Exi
 /// 410.
 async fn shut_down(name: &str, sandbox: &Sandbox, mut child: Child) -> i32 {
     sandbox.stop();
-    if let Some(pid) = child.id().and_then(|pid| i32::try_from(pid).ok()) {
-        // SAFETY: kill(2) on our own child's pid; no memory is involved.
-        unsafe { libc::kill(pid, libc::SIGTERM) };
-    }
+    child.signal(libc::SIGTERM);
     let status = match tokio::time::timeout(STOP_GRACE, child.wait()).await {
         Ok(status) => status,
         Err(_) => {
@@ -314,7 +317,7 @@ async fn lambda_shutdown(
     let budget = sandbox.extensions.shutdown_budget();
     let status = match budget {
         Some(budget) => {
-            signal(&child, libc::SIGTERM);
+            child.signal(libc::SIGTERM);
             match tokio::time::timeout(budget, child.wait()).await {
                 Ok(status) => status,
                 Err(_) => {
@@ -416,15 +419,11 @@ fn start_extensions(
         .iter()
         .filter_map(|path| {
             let file_name = path.file_name()?.to_string_lossy().into_owned();
-            match output::capture(
-                Command::new(path)
-                    .envs(env.iter().cloned())
-                    .kill_on_drop(true),
+            match Child::spawn(output::capture(
+                Command::new(path).envs(env.iter().cloned()),
                 &sandbox.extensions.telemetry,
                 telemetry::EXTENSION,
-            )
-            .spawn()
-            {
+            )) {
                 Ok(child) => Some(Extension {
                     name: file_name,
                     child,
@@ -440,16 +439,8 @@ fn start_extensions(
     (started, failed)
 }
 
-fn signal(child: &Child, signal: i32) {
-    if let Some(pid) = child.id().and_then(|pid| i32::try_from(pid).ok()) {
-        // SAFETY: kill(2) on our own child's pid; no memory is involved.
-        unsafe { libc::kill(pid, signal) };
-    }
-}
-
 async fn kill(child: &mut Child) -> std::io::Result<ExitStatus> {
-    let _ = child.start_kill();
-    child.wait().await
+    child.kill().await
 }
 
 fn describe(status: std::io::Result<ExitStatus>) -> String {

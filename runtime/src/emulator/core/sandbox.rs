@@ -897,6 +897,15 @@ impl Sandbox {
         self.work.notify_waiters();
     }
 
+    /// The environment is being reset after a crash or a timeout: as on Lambda, the replacement
+    /// initializes inside the next invocation, as a retried init does (classic Lambda only;
+    /// with several slots the process is replaced at once, as Managed Instances does).
+    pub fn init_with_next_invoke(&self) {
+        if !self.is_concurrent() {
+            self.inner().retry_init = true;
+        }
+    }
+
     /// Whether the next init waits for an invocation (Lambda retries a timed-out init "at the
     /// time of the first function invocation").
     pub fn retries_init(&self) -> bool {
